@@ -1,0 +1,74 @@
+# Renfang: `make demo` sets everything up and serves the demo sub-district; `make test` runs the tests.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SCALE ?= 1
+PG_URL ?= postgres://postgres@127.0.0.1:5432/renfang
+
+.PHONY: demo test test-sqlite test-postgres venv assets browser postgres migrate check-deploy lint serve bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PY) >/dev/null || { echo "需要 Python 3.11 / Python 3.11 is required"; exit 1; }
+	test -x $(PYTHON) || $(PY) -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+static/vendor/.built: frontend/package.json frontend/package-lock.json frontend/copy-assets.mjs
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	touch $@
+
+assets: static/vendor/.built
+
+migrate: venv assets
+	$(PYTHON) manage.py migrate --noinput -v0
+
+demo: migrate
+	$(PYTHON) manage.py demo --scale $(SCALE)
+	$(PYTHON) manage.py demo_accounts
+	@echo ""
+	@echo "  Renfang 演示街道 / demo sub-district:  http://$(HOST):$(PORT)/"
+	@echo ""
+	$(PYTHON) manage.py runserver $(HOST):$(PORT) --noreload
+
+serve: migrate
+	$(BIN)/gunicorn renfang.wsgi --bind $(HOST):$(PORT) --workers 2
+
+# Debian's chromium and CJK fonts for the browser tests (root, as on CI), and PostgreSQL when it is down.
+browser:
+	@if ! test -x /usr/bin/chromium || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi; fi
+
+postgres:
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; fi
+
+test: venv assets browser postgres
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory check-deploy
+
+test-sqlite: venv assets
+	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: venv assets postgres
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
+
+check-deploy: venv
+	RENFANG_PRODUCTION=1 DJANGO_SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  RENFANG_ALLOWED_HOSTS=renfang.example.gov.cn RENFANG_KEYS='{"current":"k1","keys":{"k1":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},"index_key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}' \
+	  $(PYTHON) manage.py check --deploy --fail-level WARNING
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var static/vendor frontend/node_modules

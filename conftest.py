@@ -1,0 +1,124 @@
+"""Shared fixtures: a small street with personas (style.md §9).
+
+    street 元和街道
+      community A (社区A): grid A1, grid A2          community B (社区B): grid B1
+      each grid: one compound, one building (6 floors, 2 units, 2 rooms a floor), houses, a few people
+
+Personas: worker_a1 (grid A1), worker_a2 (grid A2), worker_b1 (grid B1), officer_a (community A),
+command (street, aggregate), sysadmin, secadmin, auditor, resident. All passwords: PASSWORD.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+PASSWORD = "Renfang-Test-2026!"
+
+
+@pytest.fixture(autouse=True)
+def _test_keys(settings, tmp_path_factory):
+    """Each test session uses its own encryption keys in a temporary key file."""
+    from core import crypto
+
+    # Fast hashing in tests; the argon2 setting itself is asserted in access/tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.RENFANG_KEY_FILE = str(tmp_path_factory.getbasetemp() / "keys.json")
+    crypto.reset_keyring()
+    yield
+    crypto.reset_keyring()
+
+
+def resident_id(first17: str) -> str:
+    """A resident ID with its GB 11643 check digit."""
+    from stdnum.cn import ric
+
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+def make_user(username: str, role_code: str | None = None, level: str | None = None, *, street=None,
+              community=None, grid=None, roles=None):
+    from django.contrib.auth import get_user_model
+
+    from core.models import Grant
+
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    if role_code:
+        role = roles[role_code]
+        Grant.objects.create(
+            user=user, role=role, level=level,
+            street_id=street.pk if street else None,
+            community_id=community.pk if community else None,
+            grid_id=grid.pk if grid else None,
+        )
+    return user
+
+
+def build_world():
+    from core.roles import ensure_default_roles
+    from people.services import PersonData, save_person
+    from places.models import Building, Community, Compound, Grid, House, Street
+
+    roles = ensure_default_roles()
+    street = Street.objects.create(name="元和街道", code="320507001", lat=31.38, lng=120.63)
+    ca = Community.objects.create(street=street, name="社区A", lat=31.381, lng=120.631)
+    cb = Community.objects.create(street=street, name="社区B", lat=31.382, lng=120.632)
+    grids = {
+        "A1": Grid.objects.create(community=ca, name="A1网格", code="A1"),
+        "A2": Grid.objects.create(community=ca, name="A2网格", code="A2"),
+        "B1": Grid.objects.create(community=cb, name="B1网格", code="B1"),
+    }
+    compounds, buildings, houses, people = {}, {}, {}, {}
+    ids = iter(resident_id(p) for p in [
+        "32050719800101001", "32050719820304002", "32050720051212003", "32050719500505004",
+        "11010119900307777", "11010119951111004", "44030519880808001", "44030519921212002",
+        "32050719450101001", "32050720150101001", "32050719990101001", "32050719770707002",
+    ])
+    names = iter(["张三", "李四", "张小三", "王芳", "单雄信", "曾国藩", "赵敏", "钱多多", "孙二娘", "周小明",
+                  "吴用", "郑爽"])
+    for key, grid in grids.items():
+        comp = Compound.objects.create(grid=grid, name=f"{key}花园", lat=31.38, lng=120.63)
+        b = Building.objects.create(compound=comp, number="1", floors=6, units=2)
+        compounds[key], buildings[key] = comp, b
+        hs = []
+        for unit in ("1", "2"):
+            for floor in range(1, 7):
+                for r in (1, 2):
+                    hs.append(House(building=b, compound=comp, grid=grid, community=grid.community,
+                                    street=street, unit=unit, floor=floor, room=f"{floor}0{r}",
+                                    area=90, use="owner"))
+        House.objects.bulk_create(hs)
+        houses[key] = list(House.objects.filter(building=b).order_by("unit", "floor", "room"))
+        for i in range(4):
+            house = houses[key][i // 2]
+            data = PersonData(name=next(names), id_number=next(ids), phone=f"1380013{8000 + len(people):04d}")
+            person = save_person(None, data,
+                                 house=house, relation="householder" if i % 2 == 0 else "spouse",
+                                 moved_in=dt.date(2020, 1, 1), accept_warnings=True, source="test")
+            people[person.name] = person
+    users = SimpleNamespace(
+        worker_a1=make_user("worker_a1", "grid_worker", "grid", street=street, community=ca, grid=grids["A1"],
+                            roles=roles),
+        worker_a2=make_user("worker_a2", "grid_worker", "grid", street=street, community=ca, grid=grids["A2"],
+                            roles=roles),
+        worker_b1=make_user("worker_b1", "grid_worker", "grid", street=street, community=cb, grid=grids["B1"],
+                            roles=roles),
+        officer_a=make_user("officer_a", "community_officer", "community", street=street, community=ca,
+                            roles=roles),
+        command=make_user("command", "command_centre", "street", street=street, roles=roles),
+        sysadmin=make_user("sysadmin", "system_admin", "street", street=street, roles=roles),
+        secadmin=make_user("secadmin", "security_admin", "street", street=street, roles=roles),
+        auditor=make_user("auditor", "auditor", "street", street=street, roles=roles),
+        resident=make_user("resident", "resident", "self", roles=roles),
+        nobody=make_user("nobody"),
+    )
+    return SimpleNamespace(street=street, communities={"A": ca, "B": cb}, grids=grids, compounds=compounds,
+                           buildings=buildings, houses=houses, people=people, users=users, roles=roles,
+                           password=PASSWORD)
+
+
+@pytest.fixture
+def world(db):
+    return build_world()

@@ -1,0 +1,115 @@
+"""Core models: roles and grants on places, the append-only audit, and base classes for domain models."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.querysets import RestrictedManager
+
+__all__ = ["AuditEvent", "Grant", "Role", "ScopedModel", "TimestampedModel"]
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ScopedModel(TimestampedModel):
+    """A model read through ``.restrict(user, action)``; subclasses declare ``scope_fields``."""
+
+    scope_fields: dict[str, str] = {}
+    scope_ancestors_visible = False
+    # Optimistic locking: every save through a service increments it; a stale save is refused.
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        abstract = True
+
+
+class Role(models.Model):
+    LEVELS = [("street", _("街道")), ("community", _("社区")), ("grid", _("网格")), ("self", _("本人"))]
+
+    code = models.SlugField(_("代码"), unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    description = models.TextField(_("说明"), blank=True)
+    permissions = models.ManyToManyField("auth.Permission", blank=True, verbose_name=_("权限"))
+    aggregate_only = models.BooleanField(_("仅看汇总"), default=False,
+                                         help_text=_("只能看统计数字；小于5人的格子显示为“<5”"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grant(models.Model):
+    """A role given to a user on a place. Place ids are plain integers: core knows no domain app."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants",
+                             verbose_name=_("用户"))
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="grants", verbose_name=_("角色"))
+    level = models.CharField(_("层级"), max_length=16, choices=Role.LEVELS)
+    street_id = models.IntegerField(_("街道"), null=True, blank=True)
+    community_id = models.IntegerField(_("社区"), null=True, blank=True)
+    grid_id = models.IntegerField(_("网格"), null=True, blank=True)
+    starts_at = models.DateTimeField(_("生效时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
+    reason = models.CharField(_("理由"), max_length=200, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("授权人"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("授权")
+        verbose_name_plural = _("授权")
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} · {self.level}"
+
+
+class AuditEvent(models.Model):
+    """One line of the append-only audit. Never holds personal values, only which fields."""
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    user_id = models.IntegerField(_("用户ID"), null=True, blank=True, db_index=True)
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    role = models.CharField(_("角色"), max_length=200, blank=True)
+    action = models.CharField(_("动作"), max_length=32, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
+    object_id = models.CharField(_("对象ID"), max_length=64, blank=True)
+    place = models.CharField(_("地点"), max_length=200, blank=True)
+    fields = models.JSONField(_("字段"), default=list, blank=True)
+    changes = models.JSONField(_("变更"), default=dict, blank=True)
+    result = models.CharField(_("结果"), max_length=16, default="ok")
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    request_id = models.CharField(_("请求ID"), max_length=64, blank=True)
+    purpose = models.CharField(_("事由"), max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")

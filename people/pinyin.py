@@ -1,0 +1,54 @@
+"""Names to pinyin for search: full pinyin ("zhangsan") and initials ("zs").
+
+pypinyin reads characters by their common reading; a surname has its own reading (单 is Shan, 曾 is
+Zeng, 解 is Xie...). The first character (or the first two, for compound surnames) is read from the
+surname table below before pypinyin reads the rest.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+__all__ = ["COMPOUND_SURNAMES", "SURNAME_READINGS", "name_pinyin", "search_key"]
+
+# Surnames whose reading differs from the character's most common reading (百家姓 heteronyms).
+SURNAME_READINGS: dict[str, str] = {
+    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "朴": "piao", "区": "ou", "查": "zha", "乐": "yue",
+    "覃": "qin", "盖": "ge", "缪": "miao", "翟": "zhai", "种": "chong", "秘": "bi", "召": "shao", "繁": "po",
+    "员": "yun", "黑": "he", "尉": "yu", "长": "chang", "万": "wan", "沈": "shen", "折": "she", "句": "gou",
+    "阚": "kan", "隗": "wei", "藏": "zang", "宿": "su", "任": "ren", "华": "hua", "纪": "ji", "燕": "yan",
+    "过": "guo", "柏": "bai", "葛": "ge", "薄": "bo", "蕃": "pi", "相": "xiang",
+}
+COMPOUND_SURNAMES: dict[str, list[str]] = {
+    "尉迟": ["yu", "chi"], "万俟": ["mo", "qi"], "长孙": ["zhang", "sun"], "澹台": ["tan", "tai"],
+    "令狐": ["ling", "hu"], "单于": ["chan", "yu"], "欧阳": ["ou", "yang"], "司马": ["si", "ma"],
+}
+
+
+@lru_cache(maxsize=65536)
+def name_pinyin(name: str) -> tuple[str, str]:
+    """("zhangsan", "zs") for 张三; surnames read as surnames."""
+    name = (name or "").strip()
+    if not name:
+        return "", ""
+    if name.isascii():
+        words = [w for w in name.lower().replace("-", " ").split() if w]
+        return "".join(words), "".join(w[0] for w in words)
+    if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        head, rest = COMPOUND_SURNAMES[name[:2]], name[2:]
+    elif name[0] in SURNAME_READINGS:
+        head, rest = [SURNAME_READINGS[name[0]]], name[1:]
+    else:
+        head, rest = [], name
+    tail = lazy_pinyin(rest, style=Style.NORMAL, errors=lambda s: [c.lower() for c in s if c.isalnum()])
+    parts = [p for p in head + tail if p]
+    full = "".join(parts).replace(" ", "").lower()
+    initials = "".join(p[0] for p in parts).lower()
+    return full, initials
+
+
+def search_key(text: str) -> str:
+    """Normalise a search box entry made of letters: lower case, no spaces or apostrophes."""
+    return "".join(c for c in text.lower() if c.isalnum())

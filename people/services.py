@@ -1,0 +1,229 @@
+"""The one write path for people: forms, the API, imports and background jobs all call these.
+
+Each function validates, writes, keeps the denormalised place keys and the house's resident count
+current, checks that the result is still in the user's scope, and writes the audit — in one transaction.
+``user=None`` means the system itself (demo generation, migrations).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import audit
+from core.services import assert_in_scope, bump_version, diff, snapshot
+from core.validators import Checked, validate_identifier, validate_mobile
+from people.choices import IdType, Relation
+from people.models import Person, Residence
+from people.pinyin import name_pinyin
+from places.models import House
+
+__all__ = ["PersonData", "clean_person_data", "move_in", "move_out", "refresh_house_count", "refresh_person_place",
+           "reveal", "save_person"]
+
+PERSON_FIELDS = ["name", "id_type", "id_number_bidx", "sex", "birth_date", "phone_bidx", "residency_type",
+                 "nationality", "ethnicity", "hukou_address", "work_unit", "note"]
+PERSONAL = {"id_number_bidx", "phone_bidx"}
+
+
+@dataclass
+class PersonData:
+    name: str
+    id_type: str = IdType.RESIDENT_ID
+    id_number: str = ""
+    phone: str = ""
+    residency_type: str = "registered"
+    sex: str = ""
+    birth_date: dt.date | None = None
+    nationality: str = ""
+    ethnicity: str = ""
+    hukou_address: str = ""
+    work_unit: str = ""
+    note: str = ""
+    tags: list[str] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def clean_person_data(data: PersonData, *, accept_warnings: bool = False) -> PersonData:
+    """Validate and normalise in place. Raises ValidationError({field: [message]}) in Chinese."""
+    errors: dict[str, list[str]] = {}
+    data.name = (data.name or "").strip()
+    if not data.name:
+        errors.setdefault("name", []).append(_("姓名不能为空"))
+    elif len(data.name) > 64:
+        errors.setdefault("name", []).append(_("姓名太长（最多64个字）"))
+    if data.id_number:
+        try:
+            checked: Checked = validate_identifier(data.id_type, data.id_number)
+            data.id_number = checked.value
+            data.warnings = list(checked.warnings)
+            if checked.birth_date:
+                data.birth_date = checked.birth_date
+                data.sex = checked.sex or data.sex
+        except ValidationError as exc:
+            errors.setdefault("id_number", []).extend(exc.messages)
+    if data.phone:
+        try:
+            data.phone = validate_mobile(data.phone).value
+        except ValidationError as exc:
+            errors.setdefault("phone", []).extend(exc.messages)
+    if data.birth_date and data.birth_date > dt.date.today():
+        errors.setdefault("birth_date", []).append(_("出生日期不能晚于今天"))
+    if errors:
+        raise ValidationError(errors)
+    if data.warnings and not accept_warnings:
+        raise ValidationError({"id_number": data.warnings}, code="warning")
+    return data
+
+
+def _apply(person: Person, data: PersonData) -> None:
+    person.name = data.name
+    person.name_pinyin, person.name_initials = name_pinyin(data.name)
+    person.id_type = data.id_type
+    if data.id_number:
+        person.set_id_number(data.id_number)
+    if data.phone:
+        person.set_phone(data.phone)
+    person.residency_type = data.residency_type or "registered"
+    person.sex = data.sex or person.sex
+    person.birth_date = data.birth_date or person.birth_date
+    for name in ("nationality", "ethnicity", "hukou_address", "work_unit", "note"):
+        value = getattr(data, name)
+        if value or name == "note":
+            setattr(person, name, value)
+
+
+@transaction.atomic
+def save_person(user, data: PersonData, person: Person | None = None, *, house: House | None = None,
+                relation: str = "", role: str = "family", moved_in: dt.date | None = None,
+                expected_version: int | None = None, accept_warnings: bool = False, source: str = "form") -> Person:
+    """Create a person (with their first residence in ``house``) or update one."""
+    clean_person_data(data, accept_warnings=accept_warnings)
+    creating = person is None
+    if creating:
+        if house is None and user is not None:
+            raise ValidationError({"house": [_("新增人员需要选择居住的房屋")]})
+        person = Person()
+        before = {}
+    else:
+        if user is not None and not Person.objects.restrict(user, "change").filter(pk=person.pk).exists():
+            raise PermissionDenied(_("您没有修改此人员信息的权限"))
+        bump_version(person, expected_version)
+        before = snapshot(person, PERSON_FIELDS)
+    _apply(person, data)
+    if person.id_number_bidx and Person.objects.filter(id_type=person.id_type, id_number_bidx=person.id_number_bidx) \
+            .exclude(pk=person.pk).exists():
+        raise ValidationError({"id_number": [_("已有相同证件号码的人员，请搜索后在原记录上修改")]})
+    try:
+        person.save()
+    except IntegrityError as exc:
+        raise ValidationError({"id_number": [_("已有相同证件号码的人员")]}) from exc
+    if data.tags is not None:
+        from people.models import PersonTag, Tag
+        wanted = set(Tag.objects.filter(code__in=data.tags).values_list("id", flat=True))
+        have = set(person.person_tags.values_list("tag_id", flat=True))
+        PersonTag.objects.filter(person=person, tag_id__in=have - wanted).delete()
+        PersonTag.objects.bulk_create([PersonTag(person=person, tag_id=t) for t in wanted - have])
+    if creating and house is not None:
+        move_in(user, person, house, relation=relation, role=role, moved_in=moved_in, source=source, _audit=False)
+        person.refresh_from_db()
+    after = snapshot(person, PERSON_FIELDS)
+    assert_in_scope(user, person, "add" if creating else "change")
+    audit.record("create" if creating else "update", person, user=user,
+                 fields=sorted(diff(before, after)), changes=diff(before, after, PERSONAL),
+                 purpose=source)
+    return person
+
+
+def refresh_person_place(person: Person) -> None:
+    """Person's grid/community/street = their current residence's (or the latest one's)."""
+    res = list(Residence.objects.filter(person=person).select_related("house"))
+    current = [r for r in res if r.moved_out is None]
+    if current:
+        chosen = max(current, key=lambda r: (r.moved_in or dt.date.min, r.id))
+    else:
+        chosen = max(res, key=lambda r: (r.moved_out, r.id)) if res else None
+    if chosen is None:
+        return
+    h = chosen.house
+    Person.objects.filter(pk=person.pk).update(grid_id=h.grid_id, community_id=h.community_id,
+                                               street_id=h.street_id, is_current=bool(current))
+
+
+def refresh_house_count(house_id: int) -> None:
+    n = Residence.objects.filter(house_id=house_id, moved_out__isnull=True).count()
+    House.objects.filter(pk=house_id).update(resident_count=n)
+
+
+@transaction.atomic
+def move_in(user, person: Person, house: House, *, relation: str = "", role: str = "family",
+            moved_in: dt.date | None = None, source: str = "form", _audit: bool = True) -> Residence:
+    if user is not None and not House.objects.restrict(user, "change").filter(pk=house.pk).exists():
+        raise PermissionDenied(_("您没有在该房屋登记入住的权限"))
+    if moved_in and moved_in > timezone.localdate():
+        raise ValidationError({"moved_in": [_("入住日期不能晚于今天")]})
+    res = Residence(person=person, house=house, relation=relation, role=role,
+                    moved_in=moved_in or timezone.localdate(), source=source)
+    try:
+        res.validate_constraints()
+        with transaction.atomic():
+            res.save()
+    except IntegrityError as exc:
+        raise ValidationError({"relation": [_("该房屋已有户主，或此人已是另一户的户主")]}) from exc
+    refresh_person_place(person)
+    refresh_house_count(house.pk)
+    if _audit:
+        audit.record("move_in", res, user=user, fields=["house", "relation", "role", "moved_in"], purpose=source)
+    return res
+
+
+@transaction.atomic
+def move_out(user, residence: Residence, *, moved_out: dt.date | None = None, reason: str = "",
+             source: str = "form") -> Residence:
+    """End a residence. It is never deleted: the house's and the person's history keep it."""
+    if user is not None and not Residence.objects.restrict(user, "change").filter(pk=residence.pk).exists():
+        raise PermissionDenied(_("您没有为该居住记录办理迁出的权限"))
+    moved_out = moved_out or timezone.localdate()
+    if residence.moved_out is not None:
+        raise ValidationError({"moved_out": [_("此人已于 %(d)s 迁出") % {"d": residence.moved_out}]})
+    if residence.moved_in and moved_out < residence.moved_in:
+        raise ValidationError({"moved_out": [_("迁出日期不能早于入住日期 %(d)s") % {"d": residence.moved_in}]})
+    updated = Residence.objects.filter(pk=residence.pk, moved_out__isnull=True).update(
+        moved_out=moved_out, move_out_reason=reason[:100], version=residence.version + 1)
+    if not updated:
+        raise ValidationError({"moved_out": [_("此人已经迁出")]})
+    residence.refresh_from_db()
+    refresh_person_place(residence.person)
+    refresh_house_count(residence.house_id)
+    audit.record("move_out", residence, user=user, fields=["moved_out", "move_out_reason"], purpose=source)
+    return residence
+
+
+def reveal(user, person: Person, field_name: str, purpose: str) -> str:
+    """The clear value of one personal number, for a user holding ``people.reveal_person`` who gave a reason."""
+    purpose = (purpose or "").strip()
+    if field_name not in {"id_number", "phone"}:
+        raise ValueError(field_name)
+    allowed = Person.objects.restrict(user, "reveal").filter(pk=person.pk).exists()
+    if not allowed:
+        audit.record("reveal", person, user=user, fields=[field_name], result="denied", purpose=purpose)
+        raise PermissionDenied(_("您没有查看完整号码的权限"))
+    if len(purpose) < 4:
+        raise ValidationError({"purpose": [_("请填写查看完整号码的事由（至少4个字）")]})
+    audit.record("reveal", person, user=user, fields=[field_name], purpose=purpose)
+    return person.reveal_id_number() if field_name == "id_number" else person.reveal_phone()
+
+
+def household_sizes(house_ids: list[int]) -> dict[int, int]:
+    rows = (Residence.objects.filter(house_id__in=house_ids, moved_out__isnull=True)
+            .values("house_id").annotate(n=Count("id")))
+    return {r["house_id"]: r["n"] for r in rows}
+
+
+__all__ += ["household_sizes", "Relation"]
