@@ -122,3 +122,47 @@ def build_world():
 @pytest.fixture
 def world(db):
     return build_world()
+
+
+# --- Browser tests (Playwright driving Debian's chromium) -----------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium for the whole session. Playwright runs an event loop in this thread, so Django's
+    async-safety guard is relaxed for the test process (the live server runs in its own thread)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no shared cookies) with console errors collected in ``page.console_errors``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda msg: pg.console_errors.append(msg.text) if msg.type == "error" else None)
+    pg.set_default_timeout(15000)
+    pg.base_url = live_server.url
+    yield pg
+    context.close()
+
+
+def login(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real login form."""
+    page.goto(page.base_url + "/access/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("networkidle")
