@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.querysets import RestrictedManager
 
-__all__ = ["AuditEvent", "Grant", "Role", "ScopedModel", "TimestampedModel"]
+__all__ = ["AuditEvent", "Grant", "IdempotencyKey", "Role", "ScopedModel", "TimestampedModel"]
 
 
 class TimestampedModel(models.Model):
@@ -113,3 +114,28 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events are append-only")
+
+
+class IdempotencyKey(models.Model):
+    """A client-generated key of a POST (``Idempotency-Key`` header) and the response it got.
+
+    A retried POST with the same key from the same user gets the stored response and creates nothing new
+    (core/api.py). Only successful responses are kept; they hold masked data only, never clear numbers.
+    """
+
+    user_id = models.IntegerField(_("用户ID"))
+    key = models.CharField(_("幂等键"), max_length=128)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    fingerprint = models.CharField(_("请求摘要"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等键")
+        verbose_name_plural = _("幂等键")
+        constraints = [models.UniqueConstraint(fields=["user_id", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
