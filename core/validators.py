@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -72,13 +73,22 @@ def validate_resident_id(raw: object, today: dt.date | None = None) -> Checked:
         raise ValidationError(_("身份证号校验位错误：最后一位应为 %(c)s，请核对号码是否抄错")
                               % {"c": ric.calc_check_digit(value)}, code="checksum")
     warnings = []
-    try:
-        ric.get_birth_place(value)
-    except InvalidComponent:
+    if not _region_in_force(value[:6], birth.year):
         warnings.append(_("身份证号前6位地区码 %(r)s 在出生年份不存在或已撤销，请核实（确属本人号码可以确认保存）")
                         % {"r": value[:6]})
     sex = "M" if int(value[16]) % 2 == 1 else "F"
     return Checked(value, warnings, birth, sex)
+
+
+@lru_cache(maxsize=65536)
+def _region_in_force(region: str, year: int) -> bool:
+    """Whether the 6-digit region code was in force in ``year`` (stdnum's table; cached: a lookup takes ~70 µs
+    and an import of 100,000 rows sees a few hundred distinct (region, year) pairs)."""
+    try:
+        ric.get_birth_place(f"{region}{year:04d}0101000")
+    except InvalidComponent:
+        return False
+    return True
 
 
 def validate_mobile(raw: object) -> Checked:
