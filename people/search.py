@@ -1,0 +1,118 @@
+"""One search box for people: name, pinyin initials, full pinyin, ID / passport, phone, address.
+
+``parse`` decides what the text is; ``search_people`` turns it into one indexed filter:
+
+* an identity document number → the blind index ``Person.id_number_bidx`` (exact, never the clear value);
+* a mobile number → ``Person.phone_bidx`` (exact);
+* letters → prefix of ``name_initials`` or ``name_pinyin`` ("zs" finds 张三, "zhangs" too);
+* an address ("3幢301", "A1花园3栋1单元301室") → the current residents of the matching houses;
+* Chinese text → name prefix through the pinyin index (surnames read as surnames, as at write time),
+  plus the residents of compounds whose name contains the text; a name found nowhere by prefix falls
+  back to "name contains" inside the user's scope.
+
+Prefix matches are written as ranges (``>= 'zs' AND < 'zt'``) on SQLite, where ``LIKE`` cannot use a binary
+index, and as ``LIKE 'zs%'`` on PostgreSQL, where Django adds a ``varchar_pattern_ops`` index to
+every indexed CharField. A search by ID or phone is audited (``search_id``) without the value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from core import audit
+from core.validators import normalise_text, validate_mobile, validate_resident_id
+from people.choices import IdType
+from people.models import Person, Residence
+from people.pinyin import name_pinyin, search_key
+from places.filtersets import Address, house_address_q, parse_address, starts_with
+from places.models import Compound
+
+__all__ = ["Parsed", "address_q", "is_sensitive", "parse", "pinyin_q", "search_people"]
+
+ID_RE = re.compile(r"\d{17}[\dX]")
+PHONE_RE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+DOC_RE = re.compile(r"(?=.*\d)[A-Z0-9]{5,17}")
+
+
+@dataclass
+class Parsed:
+    kind: str  # "empty", "id", "doc", "phone", "pinyin", "address", "name"
+    text: str
+    value: str = ""
+    address: Address | None = None
+
+
+def parse(raw: str) -> Parsed:
+    text = normalise_text(raw or "")
+    upper = text.upper()
+    if not text:
+        return Parsed("empty", "")
+    if ID_RE.fullmatch(upper):
+        try:
+            return Parsed("id", text, validate_resident_id(upper).value)
+        except ValidationError:
+            return Parsed("id", text, upper)
+    if PHONE_RE.fullmatch(text):
+        try:
+            return Parsed("phone", text, validate_mobile(text).value)
+        except ValidationError:
+            return Parsed("phone", text, text[-11:])
+    if text.isascii() and text.isalpha():
+        return Parsed("pinyin", text, search_key(text))
+    if text.isascii() and DOC_RE.fullmatch(upper) and not text.isdigit():
+        return Parsed("doc", text, upper)
+    addr = parse_address(text)
+    if addr is not None:
+        return Parsed("address", text, address=addr)
+    return Parsed("name", text, text)
+
+
+def is_sensitive(raw: str) -> bool:
+    """Personal numbers must not travel in a URL: the UI sends these searches in a POST body."""
+    return parse(raw).kind in {"id", "phone", "doc"}
+
+
+def address_q(addr: Address) -> Q:
+    """People who live now in a house at the address."""
+    res = Residence.objects.filter(house_address_q(addr, "house__"), person_id=OuterRef("pk"), moved_out__isnull=True)
+    return Q(Exists(res))
+
+
+def pinyin_q(key: str) -> Q:
+    return starts_with("name_initials", key) | starts_with("name_pinyin", key)
+
+
+def search_people(qs: QuerySet, raw: str, *, user=None, request=None) -> QuerySet:
+    """Filter ``qs`` (already restricted to the user's scope) by what the search box holds."""
+    p = parse(raw)
+    if p.kind == "empty":
+        return qs
+    if p.kind in {"id", "phone", "doc"}:
+        if user is not None or request is not None:
+            audit.record("search_id", request=request, user=user, object_type="people.person",
+                         fields=["phone" if p.kind == "phone" else "id_number"])
+        if p.kind == "phone":
+            return qs.filter(phone_bidx=Person.phone_index(p.value))
+        if p.kind == "id":
+            return qs.filter(id_type=IdType.RESIDENT_ID, id_number_bidx=Person.id_index(IdType.RESIDENT_ID, p.value))
+        indexes = [Person.id_index(t, p.value) for t in IdType.values if t != IdType.RESIDENT_ID]
+        return qs.filter(id_number_bidx__in=indexes)
+    if p.kind == "pinyin":
+        return qs.filter(pinyin_q(p.value))
+    if p.kind == "address":
+        return qs.filter(address_q(p.address))
+    # Chinese (or mixed) text: a name prefix through the pinyin index, or residents of a compound by that name.
+    full, _initials = name_pinyin(p.text)
+    q = starts_with("name_pinyin", full) & Q(name__startswith=p.text) if full else Q(name__startswith=p.text)
+    compound_ids = list(Compound.objects.filter(name__contains=p.text).values_list("pk", flat=True)[:50])
+    if compound_ids:
+        q |= Q(Exists(Residence.objects.filter(person_id=OuterRef("pk"), moved_out__isnull=True,
+                                               house__compound_id__in=compound_ids)))
+    found = qs.filter(q)
+    if not found.exists():
+        return qs.filter(name__contains=p.text)
+    return found
