@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+VIEW = ["circle.view_facility", "circle.view_access", "circle.view_category", "circle.view_candidatesite"]
+EDIT = ["circle.add_facility", "circle.change_facility", "circle.import_facility", "circle.plan_facility",
+        "circle.add_candidatesite", "circle.change_candidatesite"]
+
+
+class CircleConfig(AppConfig):
+    name = "circle"
+    verbose_name = _("15分钟生活圈")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core.roles import register_role_permissions
+
+        register_role_permissions("grid_worker", VIEW)
+        register_role_permissions("community_officer", VIEW + EDIT)
+        register_role_permissions("command_centre", VIEW + ["circle.plan_facility"])
+        register_role_permissions("system_admin", ["circle.view_category", "circle.add_category",
+                                                   "circle.change_category"])
