@@ -227,3 +227,125 @@ def household_sizes(house_ids: list[int]) -> dict[int, int]:
 
 
 __all__ += ["household_sizes", "Relation"]
+
+
+# --- Enterprises and tags (added for the API; forms and imports use the same functions) ---------------------------
+ENTERPRISE_FIELDS = ["name", "credit_code", "compound", "building", "floor", "room", "industry", "contact_name",
+                     "contact_phone_bidx", "staff_count"]
+
+
+@transaction.atomic
+def save_enterprise(user, data: dict, enterprise=None, *, contact_phone: str | None = None,
+                    expected_version: int | None = None, source: str = "form"):
+    """Create or update an enterprise in an office tower: credit code (GB 32100) and phone validated here."""
+    from core.scope import scope_for
+    from core.validators import validate_credit_code
+    from people.models import Enterprise
+    from places.models import Compound
+
+    creating = enterprise is None
+    if user is not None:
+        if creating and not scope_for(user).has("people.add_enterprise"):
+            raise PermissionDenied(_("您没有新增企业的权限"))
+        if not creating and not Enterprise.objects.restrict(user, "change").filter(pk=enterprise.pk).exists():
+            raise PermissionDenied(_("您没有修改此企业的权限"))
+    errors: dict[str, list[str]] = {}
+    data = dict(data)
+    if "credit_code" in data:
+        try:
+            data["credit_code"] = validate_credit_code(data["credit_code"]).value
+        except ValidationError as exc:
+            errors["credit_code"] = list(exc.messages)
+    if contact_phone:
+        try:
+            contact_phone = validate_mobile(contact_phone).value
+        except ValidationError as exc:
+            errors["contact_phone"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    if creating:
+        enterprise, before = Enterprise(), {}
+    else:
+        enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+        bump_version(enterprise, expected_version)
+        before = snapshot(enterprise, ENTERPRISE_FIELDS)
+    for name, value in data.items():
+        if name not in {"name", "credit_code", "compound", "building", "floor", "room", "industry", "contact_name",
+                        "staff_count"}:
+            raise ValidationError({name: [_("该字段不能修改")]})
+        setattr(enterprise, name, value)
+    if contact_phone is not None:
+        enterprise.set_contact_phone(contact_phone)
+    if enterprise.compound_id is None:
+        raise ValidationError({"compound": [_("请选择企业所在的楼宇")]})
+    if user is not None and not Compound.objects.restrict(user, "view").filter(pk=enterprise.compound_id).exists():
+        raise ValidationError({"compound": [_("所选的楼宇不存在或不在您的管辖范围内")]})
+    if enterprise.building_id and enterprise.building.compound_id != enterprise.compound_id:
+        raise ValidationError({"building": [_("楼栋不属于所选楼宇")]})
+    enterprise.fill_ancestors()
+    enterprise.full_clean(exclude=["version", "contact_phone_enc", "contact_phone_bidx", "contact_phone_masked"])
+    enterprise.save()
+    assert_in_scope(user, enterprise, "add" if creating else "change")
+    changes = diff(before, snapshot(enterprise, ENTERPRISE_FIELDS), {"contact_phone_bidx"})
+    audit.record("create" if creating else "update", enterprise, user=user, fields=sorted(changes),
+                 changes=changes, purpose=source)
+    return enterprise
+
+
+@transaction.atomic
+def delete_enterprise(user, enterprise, *, source: str = "form") -> None:
+    """An enterprise that left the tower (registered in error, or closed)."""
+    from people.models import Enterprise
+
+    if user is not None and not Enterprise.objects.restrict(user, "delete").filter(pk=enterprise.pk).exists():
+        raise PermissionDenied(_("您没有删除此企业的权限"))
+    pk, place = enterprise.pk, enterprise.audit_place
+    enterprise.delete()
+    audit.record("delete", user=user, object_type="people.enterprise", object_id=str(pk), place=place,
+                 purpose=source)
+
+
+def _tag_permission(user, action: str) -> None:
+    from core.scope import scope_for
+
+    if user is not None and not scope_for(user).has(f"people.{action}_tag"):
+        raise PermissionDenied(_("您没有维护人群标签的权限"))
+
+
+@transaction.atomic
+def save_tag(user, data: dict, tag=None, *, source: str = "form"):
+    """Special-group tags are street-wide reference data: the permission, held anywhere, is enough."""
+    from people.models import Tag
+
+    creating = tag is None
+    _tag_permission(user, "add" if creating else "change")
+    fields = ["code", "name", "name_en", "sensitive", "color"]
+    tag = Tag() if creating else Tag.objects.select_for_update().get(pk=tag.pk)
+    before = {} if creating else snapshot(tag, fields)
+    for name, value in data.items():
+        if name not in fields:
+            raise ValidationError({name: [_("该字段不能修改")]})
+        setattr(tag, name, value)
+    tag.full_clean()
+    tag.save()
+    changes = diff(before, snapshot(tag, fields))
+    audit.record("create" if creating else "update", tag, user=user, fields=sorted(changes), changes=changes,
+                 purpose=source)
+    return tag
+
+
+@transaction.atomic
+def delete_tag(user, tag, *, source: str = "form") -> None:
+    from django.db.models import ProtectedError
+
+    _tag_permission(user, "delete")
+    pk = tag.pk
+    try:
+        with transaction.atomic():
+            tag.delete()
+    except ProtectedError as exc:
+        raise ProtectedError(_("还有人员带有该标签，不能删除"), exc.protected_objects) from exc
+    audit.record("delete", user=user, object_type="people.tag", object_id=str(pk), purpose=source)
+
+
+__all__ += ["delete_enterprise", "delete_tag", "save_enterprise", "save_tag"]

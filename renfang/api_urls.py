@@ -1,7 +1,7 @@
-"""One router for the whole API; each app registers its viewsets in its api/urls.py."""
+"""The API: each app registers its viewsets in its api/urls.py; /api/schema/ and /api/docs/ are in renfang/urls.py."""
 from django.urls import include, path
 
 urlpatterns = [
-    path("places/", include("places.api.urls")),
-    path("people/", include("people.api.urls")),
+    path("places/", include(("places.api.urls", "places-api"))),
+    path("people/", include(("people.api.urls", "people-api"))),
 ]

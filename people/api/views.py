@@ -1,0 +1,156 @@
+"""API endpoints of people: /api/people/{persons,residences,enterprises,tags}/.
+
+Persons and residences are never deleted (history, not overwrites): DELETE is not offered on them, and a
+residence ends through the move-out action. Every write goes through people.services.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api import RegistryViewSet, api_filterset
+from people import filtersets, services
+from people.api import serializers as s
+from people.api.filters import TagFilterSet
+from people.models import Enterprise, Person, Residence, Tag
+
+__all__ = ["EnterpriseViewSet", "PersonViewSet", "ResidenceViewSet", "TagViewSet"]
+
+NO_DELETE = ["get", "post", "put", "patch", "head", "options"]
+PERSON_COPY = ["name", "id_type", "residency_type", "sex", "birth_date", "nationality", "ethnicity", "hukou_address",
+               "work_unit", "note"]
+
+
+class PersonViewSet(RegistryViewSet):
+    queryset = Person.objects.prefetch_related("tags")
+    serializer_class = s.PersonSerializer
+    filterset_class = api_filterset(filtersets.PersonFilterSet)
+    http_method_names = NO_DELETE
+    action_perms = {"move_in": "change", "reveal": "view"}
+    idempotent_actions = ("create", "move_in")
+    audit_reads = True
+
+    def person_data(self, data: dict, instance: Person | None) -> services.PersonData:
+        base = {name: getattr(instance, name) for name in PERSON_COPY} if instance is not None else {}
+        base.update({k: v for k, v in data.items() if k in PERSON_COPY or k in ("id_number", "phone")})
+        base = {k: ("" if v is None and k not in ("birth_date",) else v) for k, v in base.items()}
+        if "tags" in data:
+            base["tags"] = [t.code for t in data["tags"]]
+        return services.PersonData(**base)
+
+    def write(self, data, instance, expected_version):
+        accept = bool(data.pop("accept_warnings", False))
+        person_data = self.person_data(data, instance)
+        # One validation path: clean_person_data tells errors (raised here) from warnings the user may accept.
+        probe = services.clean_person_data(dataclasses.replace(person_data, warnings=[]), accept_warnings=True)
+        if probe.warnings and not accept:
+            raise exceptions.ValidationError({
+                "id_number": probe.warnings,
+                "accept_warnings": [_("如确认号码无误，请同时提交 accept_warnings: true")],
+            })
+        return services.save_person(
+            self.request.user, person_data, instance, house=data.get("house"), relation=data.get("relation") or "",
+            role=data.get("role") or "family", moved_in=data.get("moved_in"), expected_version=expected_version,
+            accept_warnings=accept, source="api")
+
+    @extend_schema(request=s.MoveInSerializer, responses={201: s.ResidenceSerializer},
+                   summary="入住：此人开始住在一处房屋（历史保留）")
+    @action(detail=True, methods=["post"], url_path="move-in")
+    def move_in(self, request, pk=None) -> Response:
+        person = self.get_object()
+
+        def handler() -> Response:
+            ser = s.MoveInSerializer(data=request.data, context=self.get_serializer_context())
+            ser.is_valid(raise_exception=True)
+            res = services.move_in(request.user, person, ser.validated_data["house"],
+                                   relation=ser.validated_data["relation"], role=ser.validated_data["role"],
+                                   moved_in=ser.validated_data["moved_in"], source="api")
+            res = Residence.objects.select_related("person", "house__building__compound").get(pk=res.pk)
+            return Response(s.ResidenceSerializer(res, context=self.get_serializer_context()).data,
+                            status=status.HTTP_201_CREATED, headers={"ETag": f'"{res.version}"'})
+
+        return self.idempotent(request, handler)
+
+    @extend_schema(request=s.RevealSerializer, responses={200: s.RevealResultSerializer},
+                   summary="查看完整号码（需权限和事由，记入审计）")
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None) -> Response:
+        person = self.get_object()
+        ser = s.RevealSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        value = services.reveal(request.user, person, ser.validated_data["field"], ser.validated_data["purpose"])
+        return Response({"field": ser.validated_data["field"], "value": value})
+
+
+class ResidenceViewSet(RegistryViewSet):
+    queryset = Residence.objects.select_related("person", "house__building__compound")
+    serializer_class = s.ResidenceSerializer
+    filterset_class = api_filterset(filtersets.ResidenceFilterSet)
+    http_method_names = ["get", "post", "head", "options"]
+    action_perms = {"move_out": "change"}
+    idempotent_actions = ("create", "move_out")
+
+    def write(self, data, instance, expected_version):
+        res = services.move_in(self.request.user, data["person"], data["house"], relation=data.get("relation", ""),
+                               role=data.get("role", "family"), moved_in=data.get("moved_in"), source="api")
+        return self.queryset.get(pk=res.pk)
+
+    @extend_schema(request=s.MoveOutSerializer, responses={200: s.ResidenceSerializer},
+                   summary="迁出：结束这条居住记录（记录保留，不删除）")
+    @action(detail=True, methods=["post"], url_path="move-out")
+    def move_out(self, request, pk=None) -> Response:
+        residence = self.get_object()
+
+        def handler() -> Response:
+            ser = s.MoveOutSerializer(data=request.data)
+            ser.is_valid(raise_exception=True)
+            res = services.move_out(request.user, residence, moved_out=ser.validated_data["moved_out"],
+                                    reason=ser.validated_data["reason"], source="api")
+            res = self.queryset.get(pk=res.pk)
+            return Response(s.ResidenceSerializer(res, context=self.get_serializer_context()).data,
+                            headers={"ETag": f'"{res.version}"'})
+
+        return self.idempotent(request, handler)
+
+
+class EnterpriseViewSet(RegistryViewSet):
+    queryset = Enterprise.objects.all()
+    serializer_class = s.EnterpriseSerializer
+    filterset_class = api_filterset(filtersets.EnterpriseFilterSet)
+
+    def write(self, data, instance, expected_version):
+        phone = data.pop("contact_phone", None)
+        return services.save_enterprise(self.request.user, data, instance, contact_phone=phone,
+                                        expected_version=expected_version, source="api")
+
+    def remove(self, instance) -> None:
+        services.delete_enterprise(self.request.user, instance, source="api")
+
+
+class TagViewSet(RegistryViewSet):
+    """Special-group tags: street-wide reference data (readable by anyone who may view persons)."""
+
+    queryset = Tag.objects.all()
+    serializer_class = s.TagSerializer
+    filterset_class = TagFilterSet
+
+    def restricted(self, action: str):
+        if action == "view":
+            from core.scope import scope_for
+
+            scope = scope_for(self.request.user)
+            visible = scope.has("people.view_tag") or scope.has("people.view_person")
+            return self.queryset.all() if visible else self.queryset.none()
+        return super().restricted(action)
+
+    def write(self, data, instance, expected_version):
+        return services.save_tag(self.request.user, data, instance, source="api")
+
+    def remove(self, instance) -> None:
+        services.delete_tag(self.request.user, instance, source="api")
