@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("places/", include(("places.api.urls", "places-api"))),
     path("people/", include(("people.api.urls", "people-api"))),
+    path("circle/", include(("circle.api.urls", "circle-api"))),
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("access/", include("access.urls")),
     path("places/", include("places.urls")),
     path("people/", include("people.urls")),
+    path("circle/", include("circle.urls")),
     path("api/", include("renfang.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,38 @@
+/* The small map of the services-near-me page. */
+(function () {
+  "use strict";
+  function esc(s) {
+    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function start() {
+    var el = document.getElementById("near-map");
+    if (!el || typeof L === "undefined") return;
+    var map = L.map(el, { attributionControl: false, scrollWheelZoom: false });
+    fetch(el.dataset.url, { headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (data) {
+        var bounds = L.latLngBounds([]);
+        if (data.home.lat != null) {
+          var home = L.circleMarker([data.home.lat, data.home.lng], { radius: 8, color: "#b5322b", weight: 3,
+            fillColor: "#b5322b", fillOpacity: 0.8 }).bindPopup(esc(el.dataset.labelHome)).addTo(map);
+          bounds.extend(home.getLatLng());
+        }
+        var layer = L.geoJSON(data.facilities, {
+          pointToLayer: function (f, latlng) {
+            return L.circleMarker(latlng, { radius: 6, color: "#1f6feb", weight: 2, fillColor: "#fff", fillOpacity: 1 });
+          },
+          onEachFeature: function (f, l) {
+            l.bindPopup("<b>" + esc(f.properties.name) + "</b><br>" + esc(f.properties.category) + " · " +
+              esc(f.properties.minutes) + " " + esc(el.dataset.labelMin));
+          }
+        }).addTo(map);
+        if (data.facilities.features.length) bounds.extend(layer.getBounds());
+        if (bounds.isValid()) map.fitBounds(bounds.pad(0.15), { maxZoom: 17 }); else map.setView([31.3, 120.6], 14);
+        el.dataset.ready = "1";
+      })
+      .catch(function (e) { el.dataset.error = String(e); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();
