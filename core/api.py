@@ -178,7 +178,10 @@ def api_filterset(filterset_class: type) -> type:
     annotated = {}
     for name, flt in filterset_class.base_filters.items():
         if isinstance(flt, (df_filters.ModelChoiceFilter, df_filters.ModelMultipleChoiceFilter)):
+            method = flt.method
             flt = copy.copy(flt)
+            if method is not None:
+                flt.method = method  # rebinds the method proxy to the copy
             flt._spectacular_annotation = {
                 "field": OpenApiTypes.STR if flt.extra.get("to_field_name") else OpenApiTypes.INT}
         annotated[name] = flt

@@ -21,8 +21,10 @@ def scope_q(model: type[models.Model], places: PlaceSet, user_id: int | None = N
     fields: dict[str, str] = getattr(model, "scope_fields", {})
     q = Q(pk__in=[])
     up = getattr(model, "scope_ancestors_visible", False)
-    streets = places.streets | (places.up_streets if up else set())
-    communities = places.communities | (places.up_communities if up else set())
+    # An ancestor is visible itself, not its other children: ``up_*`` apply to the model's own level only
+    # (a grid worker of B1 sees community B and the street, not community A).
+    streets = places.streets | (places.up_streets if up and fields.get("street") == "id" else set())
+    communities = places.communities | (places.up_communities if up and fields.get("community") == "id" else set())
     if streets and "street" in fields:
         q |= Q(**{f"{fields['street']}__in": sorted(streets)})
     if communities and "community" in fields:
