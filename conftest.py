@@ -74,6 +74,21 @@ def make_user(username: str, role_code: str | None = None, level: str | None = N
     return user
 
 
+def verified_login(client, user) -> None:
+    """``client.force_login(user)`` with the second factor passed, as the OTP step leaves a session. The command
+    centre and the admins need it: a password-only session of theirs is sent to the OTP step for every page
+    (access.middleware.SecondFactorMiddleware)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = (TOTPDevice.objects.filter(user=user, confirmed=True).first()
+              or TOTPDevice.objects.create(user=user, name="test", confirmed=True))
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def build_world():
     from core.roles import ensure_default_roles
     from people.services import PersonData, save_person

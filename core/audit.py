@@ -4,23 +4,44 @@ Rows are hash-chained: ``hash = sha256(prev_hash | canonical JSON of the row)``.
 the table and reports the first row whose hash does not match (a manual edit, a deleted row).
 Writers serialise on the chain head: PostgreSQL takes a transaction-level advisory lock; SQLite runs
 every transaction as BEGIN IMMEDIATE (settings), which already holds the single write lock.
+
+The table is append-only in the database too (core/db_guards.py). ``purge`` is the one exception: it
+deletes the oldest rows, never one younger than the retention period, and writes a ``purge`` event that
+names the new oldest row and its ``prev_hash``: ``verify_chain`` starts from that anchor.
+
+Helpers for views:
+  ``record_view(request, obj)``      a person's or a house's detail page was seen;
+  ``require_reason(request, obj)``   None, or a redirect to the reason form for an aggregate-only user
+                                     ("break the glass", once per session per object);
+  ``record_search(request, fields, count)``  a search by a personal number (ID, phone).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.middleware import current_request
 from core.models import AuditEvent
-from core.scope import scope_for
+from core.scope import needs_reason, scope_for
 
-__all__ = ["client_ip", "record", "row_digest", "verify_chain"]
+__all__ = ["MIN_RETENTION_DAYS", "REASON_SESSION_KEY", "client_ip", "give_reason", "object_label", "purge",
+           "reason_for", "record", "record_search", "record_view", "require_reason", "retention_days", "row_digest",
+           "verify_chain"]
 
 _CHAIN_LOCK_ID = 7_226_011  # arbitrary constant for pg_advisory_xact_lock
+MIN_RETENTION_DAYS = 180  # Cybersecurity Law Art. 21: at least six months
+REASON_SESSION_KEY = "renfang_reasons"  # {"people.person:42": "<audit event id>"}; ids only, never values
 
 
 def client_ip(request) -> str | None:
@@ -37,6 +58,12 @@ def row_digest(prev_hash: str, ev: AuditEvent) -> str:
         "request_id": ev.request_id, "purpose": ev.purpose,
     }, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
 
 
 def record(action: str, obj=None, *, request=None, user=None, object_type: str = "", object_id: str = "",
@@ -57,13 +84,11 @@ def record(action: str, obj=None, *, request=None, user=None, object_type: str =
         role=scope_for(user).role_label[:200] if authenticated else "",
         action=action, object_type=object_type, object_id=str(object_id)[:64], place=str(place)[:200],
         fields=list(fields or []), changes=changes or {}, result=result,
-        ip=client_ip(request), request_id=getattr(request, "id", "") if request is not None else "",
+        ip=client_ip(request), request_id=(getattr(request, "id", "") or "") if request is not None else "",
         purpose=purpose[:300],
     )
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+        _lock_chain()
         prev = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or ""
         ev.prev_hash = prev
         ev.hash = row_digest(prev, ev)
@@ -71,9 +96,117 @@ def record(action: str, obj=None, *, request=None, user=None, object_type: str =
     return ev
 
 
+# --- helpers for views ------------------------------------------------------------------------------------------
+def object_label(obj) -> str:
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def reason_for(request, obj) -> str | None:
+    """The audit event id of the reason stated for ``obj`` in this session, or None."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return None
+    return (session.get(REASON_SESSION_KEY) or {}).get(object_label(obj))
+
+
+def give_reason(request, obj, purpose: str) -> AuditEvent:
+    """An aggregate-only user states why they open one record's detail ("break the glass"); audited."""
+    purpose = (purpose or "").strip()
+    if len(purpose) < 4:
+        raise ValidationError({"purpose": [_("请填写查看个人明细的事由（至少4个字）")]})
+    ev = record("break_glass", obj, request=request, purpose=purpose)
+    reasons = dict(request.session.get(REASON_SESSION_KEY) or {})
+    reasons[object_label(obj)] = str(ev.pk)
+    request.session[REASON_SESSION_KEY] = reasons
+    return ev
+
+
+def require_reason(request, obj) -> HttpResponseRedirect | None:
+    """Call in a personal-detail view after the scoped lookup: return its result when it is not None.
+
+    ``None``: the user may see the detail (their role is not aggregate-only for this object, or they already
+    stated a reason in this session). Otherwise a redirect to ``access:reason`` which asks for the reason,
+    records it and comes back.
+    """
+    if not needs_reason(request.user, obj) or reason_for(request, obj):
+        return None
+    query = urlencode({"type": obj._meta.label_lower, "id": obj.pk, "next": request.get_full_path()})
+    return HttpResponseRedirect(f"{reverse('access:reason')}?{query}")
+
+
+def record_view(request, obj, fields: list[str] | None = None) -> AuditEvent:
+    """A detail page of ``obj`` (a person, a house...) was shown to ``request.user``."""
+    purpose = ""
+    if reason_for(request, obj):
+        purpose = f"break_glass:{reason_for(request, obj)}"
+    return record("view", obj, request=request, fields=fields, purpose=purpose)
+
+
+def record_search(request, fields: list[str], count: int, object_type: str = "people.person") -> AuditEvent:
+    """A search by a personal number: which kind of number, how many rows matched; never the number."""
+    return record("search", request=request, object_type=object_type, fields=fields,
+                  changes={"matches": int(count)})
+
+
+# --- retention -----------------------------------------------------------------------------------------------------
+def retention_days() -> int:
+    return max(int(getattr(settings, "RENFANG_AUDIT_RETENTION_DAYS", 365)), MIN_RETENTION_DAYS)
+
+
+def purge(*, now: dt.datetime | None = None) -> int:
+    """Delete audit rows older than the retention period (never fewer than 180 days). Returns the count.
+
+    Only a prefix of the chain is ever deleted (rows older than the cutoff and older than every younger row),
+    inside one transaction that opens the database guard for this statement alone and writes a ``purge``
+    event naming the new anchor.
+    """
+    from core import db_guards
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=retention_days())
+    with transaction.atomic():
+        _lock_chain()
+        first_young = AuditEvent.objects.filter(at__gte=cutoff).order_by("id").values_list("id", flat=True).first()
+        doomed = AuditEvent.objects.filter(at__lt=cutoff)
+        if first_young is not None:
+            doomed = doomed.filter(id__lt=first_young)
+        last_doomed = doomed.order_by("-id").values_list("id", flat=True).first()
+        deleted = 0
+        if last_doomed is not None:
+            before, after = db_guards.purge_bypass_statements(connection.vendor)
+            with connection.cursor() as cur:
+                for sql in before:
+                    cur.execute(sql)
+                cur.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id <= %s AND at < %s",
+                            [last_doomed, cutoff])
+                deleted = cur.rowcount
+                for sql in after:
+                    cur.execute(sql)
+        anchor = AuditEvent.objects.order_by("id").values("id", "prev_hash").first()
+        record("purge", object_type="core.auditevent", username="system", user=None, request=None,
+               changes={"deleted": deleted, "cutoff": cutoff.isoformat(),
+                        "anchor_id": anchor["id"] if anchor else None,
+                        "anchor": anchor["prev_hash"] if anchor else ""})
+    return deleted
+
+
 def verify_chain(batch: int = 5000) -> tuple[bool, int | None, int]:
-    """Walk the chain in id order. Returns (ok, id of the first bad row or None, rows checked)."""
+    """Walk the chain in id order. Returns (ok, id of the first bad row or None, rows checked).
+
+    The chain starts from "" or, after a purge, from the anchor the latest ``purge`` event recorded: the
+    oldest remaining row and its ``prev_hash``. Deleting the oldest rows by hand leaves a first row that no
+    purge event names, and the check fails on it.
+    """
+    first = AuditEvent.objects.order_by("id").values("id", "prev_hash").first()
+    if first is None:
+        return True, None, 0
     prev = ""
+    if first["prev_hash"]:
+        last_purge = AuditEvent.objects.filter(action="purge").order_by("-id").values_list("changes", flat=True).first()
+        if not last_purge or last_purge.get("anchor_id") != first["id"] \
+                or last_purge.get("anchor") != first["prev_hash"]:
+            return False, first["id"], 0
+        prev = first["prev_hash"]
     checked = 0
     last_id = 0
     while True:

@@ -36,9 +36,11 @@ DEFAULT_ROLES: dict[str, dict] = {
     },
     "system_admin": {"name": "系统管理员", "description": "用户与系统配置；不接触个人信息",
                      "perms": ["auth.view_user", "auth.add_user", "auth.change_user"]},
+    # The security admin sees the names of streets, communities and grids (to grant them), never houses or people.
     "security_admin": {"name": "安全管理员", "description": "角色与授权；不接触个人信息",
-                       "perms": ["core.view_role", "core.change_role", "core.view_grant", "core.add_grant",
-                                 "core.change_grant", "core.delete_grant"]},
+                       "perms": ["core.view_role", "core.add_role", "core.change_role", "core.view_grant",
+                                 "core.add_grant", "core.change_grant", "core.delete_grant",
+                                 "places.view_street", "places.view_community", "places.view_grid"]},
     "auditor": {"name": "审计员", "description": "查阅审计记录；不接触个人信息", "perms": ["core.view_auditevent"]},
     "resident": {"name": "居民", "description": "只能看到本人提交的内容", "perms": []},
 }

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-__all__ = ["PlaceSet", "Scope", "resolve_scope", "scope_for"]
+__all__ = ["OTP_REQUIRED_ROLES", "PlaceSet", "Scope", "needs_reason", "resolve_scope", "scope_for"]
+
+# Roles whose holders must pass the second factor on every session (security.md, Authentication).
+OTP_REQUIRED_ROLES = frozenset({"command_centre", "system_admin", "security_admin"})
 
 
 @dataclass
@@ -38,6 +41,9 @@ class PlaceSet:
 class Scope:
     user_id: int | None
     perms: dict[str, PlaceSet] = field(default_factory=dict)
+    # The same permissions reached through grants of roles that are not aggregate-only: personal detail
+    # inside these places needs no stated reason.
+    detail_perms: dict[str, PlaceSet] = field(default_factory=dict)
     roles: list[str] = field(default_factory=list)
 
     def places_for(self, perm: str) -> PlaceSet | None:
@@ -71,21 +77,34 @@ def resolve_scope(user) -> Scope:
         scope.roles.append(role_code)
         if not codename:
             continue
-        ps = scope.perms.setdefault(f"{app_label}.{codename}", PlaceSet())
-        ps.aggregate_only = ps.aggregate_only or aggregate_only
-        if level == "street":
-            ps.streets.add(street_id)
-        elif level == "community":
-            ps.communities.add(community_id)
-            ps.up_streets.add(street_id)
-        elif level == "grid":
-            ps.grids.add(grid_id)
-            ps.up_communities.add(community_id)
-            ps.up_streets.add(street_id)
-        elif level == "self":
-            ps.self_only = True
+        perm = f"{app_label}.{codename}"
+        targets = [scope.perms.setdefault(perm, PlaceSet())]
+        if aggregate_only:
+            targets[0].aggregate_only = True
+        else:
+            targets.append(scope.detail_perms.setdefault(perm, PlaceSet()))
+        for ps in targets:
+            _add_place(ps, level, street_id, community_id, grid_id)
     scope.roles = sorted(set(scope.roles))
     return scope
+
+
+def _add_place(ps: PlaceSet, level: str, street_id, community_id, grid_id) -> None:
+    # A grant whose place id is missing reaches nothing (deny by default), never "everything".
+    if level == "street" and street_id is not None:
+        ps.streets.add(street_id)
+    elif level == "community" and community_id is not None:
+        ps.communities.add(community_id)
+        if street_id is not None:
+            ps.up_streets.add(street_id)
+    elif level == "grid" and grid_id is not None:
+        ps.grids.add(grid_id)
+        if community_id is not None:
+            ps.up_communities.add(community_id)
+        if street_id is not None:
+            ps.up_streets.add(street_id)
+    elif level == "self":
+        ps.self_only = True
 
 
 def scope_for(user) -> Scope:
@@ -98,3 +117,28 @@ def scope_for(user) -> Scope:
         except AttributeError:
             pass
     return cached
+
+
+def needs_reason(user, target) -> bool:
+    """Whether ``user`` must state a reason before seeing the personal detail of ``target``.
+
+    ``target`` is a model class or an instance. True when the user's ``view`` permission on the model comes
+    from an aggregate-only role (the command centre) and, for an instance, no other grant of theirs reaches
+    it. Views call it through ``core.audit.require_reason(request, obj)``, which asks once per session per
+    object and records the reason in the audit ("break the glass").
+    """
+    from core.querysets import scope_q  # local import: querysets imports this module
+
+    model = target if isinstance(target, type) else type(target)
+    perm = f"{model._meta.app_label}.view_{model._meta.model_name}"
+    scope = scope_for(user)
+    places = scope.perms.get(perm)
+    if places is None or not places.aggregate_only:
+        return False
+    detail = scope.detail_perms.get(perm)
+    if detail is None or detail.empty():
+        return True
+    if isinstance(target, type):
+        return True
+    reachable = model._base_manager.filter(pk=target.pk).filter(scope_q(model, detail, scope.user_id))
+    return not reachable.exists()

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "places",
     "people",
     "access",
+    "demo",
     "circle",
 ]
 
@@ -83,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "access.middleware.SessionPolicyMiddleware",
+    "access.middleware.SecondFactorMiddleware",
+    "access.middleware.DeniedAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
