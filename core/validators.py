@@ -104,10 +104,8 @@ def validate_mobile(raw: object) -> Checked:
         raise ValidationError(_("手机号只能包含数字"), code="format")
     if len(value) != 11:
         raise ValidationError(_("手机号应为11位，现在是%(n)d位") % {"n": len(value)}, code="length")
-    try:
-        parsed = phonenumbers.parse(value, "CN")
-    except phonenumbers.NumberParseException:
-        raise ValidationError(_("手机号格式不正确"), code="format") from None
+    # 11 plain digits: the number parse() would build, without its cost (~20 µs, most of an import row's budget).
+    parsed = phonenumbers.PhoneNumber(country_code=86, national_number=int(value))
     if not re.fullmatch(r"1[3-9]\d{9}", value) or not phonenumbers.is_valid_number(parsed):
         raise ValidationError(_("%(v)s 不是有效的手机号码（号段不存在）") % {"v": value[:3] + "…"}, code="invalid")
     return Checked(value)
