@@ -350,12 +350,15 @@ class _Planner:
         t = self.table
         bad = False
 
-        def text(key: str) -> str:
-            return cell_text(t.value(cells, key))
+        width = len(cells)
+        raw = {key: cells[i] if i < width else None for key, i in t.columns.items()}
+        texts = {key: cell_text(v) for key, v in raw.items()}
 
-        for key in t.columns:
-            value = t.value(cells, key)
-            if isinstance(value, str) and looks_like_formula(value.strip()):
+        def text(key: str) -> str:
+            return texts.get(key, "")
+
+        for key, value in raw.items():
+            if isinstance(value, str) and value[:1] == "=" and looks_like_formula(value.strip()):
                 self.err(number, key, _("单元格内容是公式（%(f)s…），请改为实际的值") % {"f": value.strip()[:12]})
                 bad = True
         if bad:
@@ -410,7 +413,7 @@ class _Planner:
                 bad = True
                 area = None
         # --- the person, through the one validation path -----------------------------------------------------
-        id_raw = t.value(cells, "id_number")
+        id_raw = raw.get("id_number")
         if isinstance(id_raw, (int, float)) and not isinstance(id_raw, bool) and abs(id_raw) >= 1e14:
             self.err(number, "id_number", _("身份证号在Excel中被存成了数字，末几位已经丢失；请把该列设为“文本”格式后"
                                             "重新填写"))
@@ -428,7 +431,7 @@ class _Planner:
                 self.err(number, "residency_type", _("人口类型应为 户籍人口、流动人口、境外人员 或 其他"))
                 bad = True
         data = PersonData(
-            name=cell_text(t.value(cells, "name")), id_type=id_type, id_number=cell_text(id_raw),
+            name=texts.get("name", ""), id_type=id_type, id_number=texts.get("id_number", ""),
             phone=text("phone"), residency_type=residency or ResidencyType.REGISTERED,
             nationality=text("nationality")[:32], ethnicity=text("ethnicity")[:16],
             hukou_address=text("hukou_address")[:200], work_unit=text("work_unit")[:100], note=text("note"),
@@ -469,9 +472,9 @@ class _Planner:
             role = (ResidenceRole.TENANT if use == HouseUse.RENTED else
                     ResidenceRole.OWNER if relation == Relation.HOUSEHOLDER else ResidenceRole.FAMILY)
         moved_in = None
-        if text("moved_in") or t.value(cells, "moved_in") not in (None, ""):
+        if text("moved_in") or raw.get("moved_in") not in (None, ""):
             try:
-                moved_in = _parse_date(t.value(cells, "moved_in"))
+                moved_in = _parse_date(raw.get("moved_in"))
                 if moved_in > self.today:
                     self.err(number, "moved_in", _("入住日期不能晚于今天"))
                     bad = True
@@ -737,15 +740,33 @@ def plan_import(source: str | Path | bytes | IO[bytes], user, *, file_name: str 
 
 
 # --- writing ------------------------------------------------------------------------------------------------------
-def _db_value(value: Any, vendor: str) -> Any:
-    if vendor == "sqlite":
-        if isinstance(value, dt.datetime):
-            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        if isinstance(value, Decimal):
-            return str(value)
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, (dt.date, Decimal)):
+        return str(value)
     return value
+
+
+def _sqlite_rows(rows: list[tuple]) -> list[tuple]:
+    """Dates, datetimes and decimals as Django stores them in SQLite; other values pass through untouched."""
+    kinds = (dt.date, Decimal)
+    cols = sorted({i for row in rows[:200] for i, v in enumerate(row) if isinstance(v, kinds)})
+    if not cols:
+        return rows
+    cache: dict[Any, Any] = {}
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in cols:
+            v = row[i]
+            if v is not None:
+                c = cache.get(v)
+                if c is None:
+                    c = cache[v] = _sqlite_value(v)
+                row[i] = c
+        out.append(row)
+    return out
 
 
 def allocate_ids(model, n: int) -> list[int]:
@@ -780,9 +801,7 @@ def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
             return
-        needs = [i for i, v in enumerate(rows[0]) if isinstance(v, (dt.date, Decimal))]
-        if needs or any(isinstance(v, (dt.date, Decimal)) for row in rows[:50] for v in row):
-            rows = [tuple(_db_value(v, vendor) for v in row) for row in rows]
+        rows = _sqlite_rows(rows)
         marks = ", ".join(["?" if vendor == "sqlite" else "%s"] * len(columns))
         raw.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})', rows)  # noqa: S608
 
