@@ -248,3 +248,8 @@ class Enterprise(ScopedModel):
         self.contact_phone_enc = crypto.encrypt(value)
         self.contact_phone_bidx = Person.phone_index(value)
         self.contact_phone_masked = mask_phone(value)
+
+
+from people.iomodels import ExportRequest, ImportJob  # noqa: E402  (import and export records, people/iomodels.py)
+
+__all__ += ["ExportRequest", "ImportJob"]
