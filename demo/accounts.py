@@ -1,0 +1,91 @@
+"""Demo accounts: one login per role, on real places of the demo street.
+
+``DEMO_USERNAMES`` and ``demo_passwords_remain()`` let the production checks refuse to run while any demo
+account can still log in with the published demo password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model, password_validation
+from django.db import transaction
+from django.db.models import Count
+
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_USERNAMES", "DemoAccount", "demo_passwords_remain",
+           "ensure_demo_accounts"]
+
+DEMO_PASSWORD = "Renfang-Demo-2026!"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    level: str  # street / community / grid / self
+    label_zh: str
+    label_en: str
+    which: int = 0  # grid workers: the first grid of the first community, the first grid of the second
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("grid1", "grid_worker", "grid", "网格员", "grid worker", 0),
+    DemoAccount("grid2", "grid_worker", "grid", "网格员", "grid worker", 1),
+    DemoAccount("community", "community_officer", "community", "社区工作人员", "community officer"),
+    DemoAccount("command", "command_centre", "street", "指挥中心", "command centre"),
+    DemoAccount("sysadmin", "system_admin", "street", "系统管理员", "system administrator"),
+    DemoAccount("secadmin", "security_admin", "street", "安全管理员", "security administrator"),
+    DemoAccount("auditor", "auditor", "street", "审计员", "auditor"),
+    DemoAccount("resident", "resident", "self", "居民", "resident"),
+]
+DEMO_USERNAMES = frozenset(a.username for a in DEMO_ACCOUNTS)
+
+
+def demo_passwords_remain() -> bool:
+    """True while any active demo account still accepts the published demo password."""
+    users = get_user_model().objects.filter(username__in=DEMO_USERNAMES, is_active=True)
+    return any(user.check_password(DEMO_PASSWORD) for user in users)
+
+
+@transaction.atomic
+def ensure_demo_accounts(street) -> list[dict]:
+    """Create the demo users (a password changed since is kept) and point their grants at the demo places."""
+    from core.models import Grant
+    from core.roles import ensure_default_roles
+    from places.models import Community, Grid
+
+    roles = ensure_default_roles()
+    communities = list(Community.objects.filter(street=street).order_by("id")[:2])
+    if not communities:
+        raise ValueError("the demo street has no communities: run manage.py demo first")
+    User = get_user_model()
+    rows = []
+    for account in DEMO_ACCOUNTS:
+        user, created = User.objects.get_or_create(username=account.username)
+        if created:
+            password_validation.validate_password(DEMO_PASSWORD, user)
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        community = grid = None
+        if account.level == "grid":
+            community = communities[min(account.which, len(communities) - 1)]
+            # The grid with the most houses, so that the grid worker has a full grid to look at.
+            grid = (Grid.objects.filter(community=community).annotate(n=Count("houses"))
+                    .order_by("-n", "id").first())
+        elif account.level == "community":
+            community = communities[0]
+        ids = {"street_id": street.pk if account.level != "self" else None,
+               "community_id": community.pk if community else None, "grid_id": grid.pk if grid else None}
+        role = roles[account.role]
+        Grant.objects.filter(user=user).exclude(role=role).delete()
+        grants = list(Grant.objects.filter(user=user, role=role))
+        if grants:
+            Grant.objects.filter(pk__in=[g.pk for g in grants[1:]]).delete()
+            Grant.objects.filter(pk=grants[0].pk).update(level=account.level, expires_at=None, **ids)
+        else:
+            Grant.objects.create(user=user, role=role, level=account.level, reason="演示账号", **ids)
+        place = f"{community} {grid}" if grid else community or (street if account.level != "self" else None)
+        rows.append({"username": account.username, "role_zh": account.label_zh, "role_en": account.label_en,
+                     "place": str(place) if place else "本人提交的内容 / own submissions",
+                     "demo_password": user.check_password(DEMO_PASSWORD)})
+    return rows
