@@ -47,8 +47,14 @@ ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT
 
 
 class PreconditionFailed(exceptions.APIException):
+    """The version the client edited is not the current one; the response names the current version."""
+
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
+
+    def __init__(self, message: str, current_version: int) -> None:
+        super().__init__({"version": [message]})
+        self.current_version = current_version
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -73,7 +79,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_errors(exc))
     elif isinstance(exc, ConflictError):
-        exc = PreconditionFailed({"version": [str(exc)], "current_version": exc.current})
+        exc = PreconditionFailed(str(exc), exc.current)
     elif isinstance(exc, ProtectedError):
         exc = Conflict({"non_field_errors": [str(exc.args[0]) if exc.args else _("记录仍被引用，不能删除")]})
     elif isinstance(exc, IntegrityError):
@@ -82,7 +88,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied(str(exc) or _("您没有执行该操作的权限"))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(_("记录不存在或不在您的管辖范围内"))
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, PreconditionFailed):
+        response.data["current_version"] = exc.current_version
+        response["ETag"] = f'"{exc.current_version}"'
+    return response
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -345,9 +355,8 @@ class RegistryViewSet(viewsets.ModelViewSet):
         instance = self.get_object()
         expected = self.expected_version(request)
         if expected is not None and expected != instance.version:
-            raise PreconditionFailed({"version": [_("该记录已被他人修改（您编辑的是第 %(e)d 版，现在是第 %(c)d 版），"
-                                                    "请刷新后再保存") % {"e": expected, "c": instance.version}],
-                                      "current_version": instance.version})
+            raise PreconditionFailed(_("该记录已被他人修改（您编辑的是第 %(e)d 版，现在是第 %(c)d 版），请刷新后再保存")
+                                     % {"e": expected, "c": instance.version}, instance.version)
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
