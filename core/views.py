@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -73,9 +74,14 @@ class ObjectListView(LoginRequiredMixin, View):
         if self.filterset_class is not None:
             filterset = self.filterset_class(data, queryset=qs, request=request)
             qs = filterset.qs if filterset.is_valid() else qs.none()
-            for name in list(filterset.form.fields):
-                if name not in self.filter_fields:
-                    del filterset.form.fields[name]
+            form_fields = filterset.form.fields
+            shown = {name: form_fields[name] for name in self.filter_fields if name in form_fields}
+            for f in shown.values():
+                if isinstance(f, forms.NullBooleanField):
+                    f.widget.choices = [("", _("全部")), ("true", _("是")), ("false", _("否"))]
+                elif hasattr(f, "choices"):
+                    f.widget.choices = [c for c in f.choices]  # one query per dropdown (list() would count first)
+            filterset.form.fields = shown
         page = Paginator(qs, self.paginate_by).get_page(data.get("page"))
         query = data.copy()
         query.pop("page", None)
@@ -98,7 +104,7 @@ class ObjectDetailView(LoginRequiredMixin, View):
     model: type[models.Model]
     template_name: str
     select_related: list[str] = []
-    audit_view = False  # personal pages (a person, a house) record who looked
+    audit_view = False  # personal pages (a person, a house): reason for aggregate-only roles, and on record
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         qs = self.model.objects.restrict(request.user, "view")
@@ -117,7 +123,11 @@ class ObjectDetailView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int, *args, **kwargs) -> HttpResponse:
         obj = self.get_object(request, pk)
         if self.audit_view:
-            audit.record("view", obj, request=request)
+            # An aggregate-only role states a reason first ("break the glass"); every view is on record.
+            redirect = audit.require_reason(request, obj)
+            if redirect is not None:
+                return redirect
+            audit.record_view(request, obj)
         context = {"object": obj, "title": str(obj), "kind_label": obj._meta.verbose_name,
                    **self.extra_context(request, obj)}
         return render(request, self.template_name, context)

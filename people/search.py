@@ -12,7 +12,7 @@
 
 Prefix matches are written as ranges (``>= 'zs' AND < 'zt'``) on SQLite, where ``LIKE`` cannot use a binary
 index, and as ``LIKE 'zs%'`` on PostgreSQL, where Django adds a ``varchar_pattern_ops`` index to
-every indexed CharField. A search by ID or phone is audited (``search_id``) without the value.
+every indexed CharField. A search by ID or phone is audited (action ``search``) without the value.
 """
 
 from __future__ import annotations
@@ -86,21 +86,24 @@ def pinyin_q(key: str) -> Q:
     return starts_with("name_initials", key) | starts_with("name_pinyin", key)
 
 
-def search_people(qs: QuerySet, raw: str, *, user=None, request=None) -> QuerySet:
+def search_people(qs: QuerySet, raw: str, *, request=None) -> QuerySet:
     """Filter ``qs`` (already restricted to the user's scope) by what the search box holds."""
     p = parse(raw)
     if p.kind == "empty":
         return qs
     if p.kind in {"id", "phone", "doc"}:
-        if user is not None or request is not None:
-            audit.record("search_id", request=request, user=user, object_type="people.person",
-                         fields=["phone" if p.kind == "phone" else "id_number"])
         if p.kind == "phone":
-            return qs.filter(phone_bidx=Person.phone_index(p.value))
-        if p.kind == "id":
-            return qs.filter(id_type=IdType.RESIDENT_ID, id_number_bidx=Person.id_index(IdType.RESIDENT_ID, p.value))
-        indexes = [Person.id_index(t, p.value) for t in IdType.values if t != IdType.RESIDENT_ID]
-        return qs.filter(id_number_bidx__in=indexes)
+            found = qs.filter(phone_bidx=Person.phone_index(p.value))
+        elif p.kind == "id":
+            found = qs.filter(id_type=IdType.RESIDENT_ID,
+                              id_number_bidx=Person.id_index(IdType.RESIDENT_ID, p.value))
+        else:
+            found = qs.filter(id_number_bidx__in=[Person.id_index(t, p.value) for t in IdType.values
+                                                  if t != IdType.RESIDENT_ID])
+        if request is not None:
+            # Which kind of number and how many matched; never the number (core.audit.record_search).
+            audit.record_search(request, ["phone" if p.kind == "phone" else "id_number"], found.count())
+        return found
     if p.kind == "pinyin":
         return qs.filter(pinyin_q(p.value))
     if p.kind == "address":

@@ -213,11 +213,10 @@ class EnterpriseView(ObjectDetailView):
         return {"crumbs": [(str(_("企业")), reverse("people:enterprise_list")), (obj.name, "")]}
 
 
-def residents_panel(request: HttpRequest, house: House) -> dict:
+def residents_panel(request: HttpRequest, house: House, can_change: bool) -> dict:
     """Current and past residents of a house (history is never erased), for the house page."""
     residences = list(Residence.objects.restrict(request.user, "view").filter(house_id=house.pk)
                       .select_related("person"))
-    can_change = House.objects.restrict(request.user, "change").filter(pk=house.pk).exists()
     return {"template": "people/_residents_panel.html", "house": house, "can_change": can_change,
             "current": [r for r in residences if r.moved_out is None],
             "past": [r for r in residences if r.moved_out is not None]}

@@ -29,8 +29,8 @@ from places.services import save_house
 
 __all__ = ["HOUSE_PANELS", "breadcrumbs", "building_layout"]
 
-# (request, house) -> {"template": ..., **context} or None; people registers the residents section here.
-HOUSE_PANELS: list[Callable[[HttpRequest, House], dict | None]] = []
+# (request, house, can_change) -> {"template": ..., **context} or None; people registers its residents section.
+HOUSE_PANELS: list[Callable[[HttpRequest, House, bool], dict | None]] = []
 CHILD_LIMIT = 200
 
 
@@ -232,9 +232,9 @@ class HouseView(ObjectDetailView):
     audit_view = True
 
     def extra_context(self, request, obj):
-        panels = [p for p in (panel(request, obj) for panel in HOUSE_PANELS) if p]
-        return {"crumbs": breadcrumbs(obj), "panels": panels,
-                "can_change": self.can(request, obj, "change")}
+        can_change = self.can(request, obj, "change")
+        panels = [p for p in (panel(request, obj, can_change) for panel in HOUSE_PANELS) if p]
+        return {"crumbs": breadcrumbs(obj), "panels": panels, "can_change": can_change}
 
 
 class HouseEditView(ObjectActionView):
