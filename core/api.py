@@ -335,7 +335,9 @@ class RegistryViewSet(viewsets.ModelViewSet):
         if self.audit_reads:
             from core import audit
 
-            audit.record("view", instance, request=request._request, user=request.user)
+            # An aggregate-only role (command centre) states a reason first: header X-Access-Reason (issue 3).
+            purpose = audit.api_reason(request._request, instance)
+            audit.record("view", instance, request=request._request, user=request.user, purpose=purpose)
         return Response(self.get_serializer(instance).data, headers=self.etag_headers(instance))
 
     def create(self, request, *args, **kwargs) -> Response:

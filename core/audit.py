@@ -13,7 +13,8 @@ Helpers for views:
   ``record_view(request, obj)``      a person's or a house's detail page was seen;
   ``require_reason(request, obj)``   None, or a redirect to the reason form for an aggregate-only user
                                      ("break the glass", once per session per object);
-  ``record_search(request, fields, count)``  a search by a personal number (ID, phone).
+  ``record_search(request, fields, count)``  a search by a personal number (ID, phone);
+  ``api_reason(request, obj)``       the API's break the glass (header ``X-Access-Reason``).
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from core.middleware import current_request
 from core.models import AuditEvent
 from core.scope import needs_reason, scope_for
 
-__all__ = ["MIN_RETENTION_DAYS", "REASON_SESSION_KEY", "client_ip", "give_reason", "object_label", "purge",
-           "reason_for", "record", "record_search", "record_view", "require_reason", "retention_days", "row_digest",
-           "verify_chain"]
+__all__ = ["API_REASON_HEADER", "MIN_RETENTION_DAYS", "REASON_SESSION_KEY", "api_reason", "client_ip",
+           "give_reason", "object_label", "purge", "reason_for", "record", "record_search", "record_view",
+           "require_reason", "retention_days", "row_digest", "verify_chain"]
 
 _CHAIN_LOCK_ID = 7_226_011  # arbitrary constant for pg_advisory_xact_lock
 MIN_RETENTION_DAYS = 180  # Cybersecurity Law Art. 21: at least six months
@@ -132,6 +133,27 @@ def require_reason(request, obj) -> HttpResponseRedirect | None:
         return None
     query = urlencode({"type": obj._meta.label_lower, "id": obj.pk, "next": request.get_full_path()})
     return HttpResponseRedirect(f"{reverse('access:reason')}?{query}")
+
+
+API_REASON_HEADER = "X-Access-Reason"
+
+
+def api_reason(request, obj) -> str:
+    """The API's "break the glass": for an aggregate-only user the detail of ``obj`` needs a reason in the
+    ``X-Access-Reason`` header (URL-encoded UTF-8, at least 4 characters), recorded as ``break_glass``.
+    Returns the purpose ("" when none is needed); raises PermissionDenied (403) when it is missing."""
+    from urllib.parse import unquote
+
+    from django.core.exceptions import PermissionDenied
+
+    if not needs_reason(request.user, obj):
+        return ""
+    purpose = unquote(request.headers.get(API_REASON_HEADER, "")).strip()
+    if len(purpose) < 4:
+        raise PermissionDenied(_("您的角色只能查看汇总数据；查看个人明细请在 X-Access-Reason 头中说明事由"
+                                 "（至少4个字）"))
+    ev = record("break_glass", obj, request=request, purpose=purpose)
+    return f"break_glass:{ev.pk}"
 
 
 def record_view(request, obj, fields: list[str] | None = None) -> AuditEvent:
