@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from django.db import connections, transaction
 from django.utils import timezone
+from faker.providers.company.zh_CN import Provider as FakerCompanies
 from tqdm import tqdm
 
 from demo import identity
@@ -76,6 +77,10 @@ PHASES = ["", "二期", "三期", "四期", "五期", "六期", "七期", "八�
 PROPERTY = ["东吴", "相城", "元和", "阳澄", "苏房", "中海", "万科", "绿城", "长城", "金螳螂", "华润", "保利"]
 INDUSTRIES = ["软件和信息技术服务", "商务服务", "科技推广", "批发零售", "人力资源服务", "文化传媒", "建筑装饰",
               "金融服务", "电子商务", "检验检测", "教育培训", "物流", "医药", "设计咨询"]
+BUSINESS = ["科技", "网络科技", "信息技术", "软件", "电子商务", "文化传媒", "企业管理咨询", "人力资源", "供应链管理",
+            "建筑装饰工程", "检测技术", "教育科技", "医疗器械", "新材料", "智能装备", "物流", "设计", "贸易",
+            "环保科技", "数据服务"]
+TRADE_NAMES = [p for p in FakerCompanies.company_prefixes if "公司" not in p and len(p) <= 4]
 ETHNIC = ["回族", "满族", "蒙古族", "壮族", "土家族", "苗族", "彝族", "朝鲜族", "布依族", "侗族"]
 FORMER_REASONS = ["租期到期", "离开苏州", "购房搬离", "工作调动", "随子女居住"]
 
@@ -355,6 +360,7 @@ class Generator:
         self.scratch = Person()
         self.scratch_enterprise = Enterprise()
         self.now = timezone.now()
+        self.enterprise_names: set[str] = set()
         self.stats = {"floating": 0, "foreign": 0, "current_people": 0, "past_residence_people": 0}
 
     # places -------------------------------------------------------------------------------------------
@@ -604,18 +610,21 @@ class Generator:
             "moved_in": start, "moved_out": out, "move_out_reason": "搬至本街道其他房屋", "source": "demo"})
         self.stats["past_residence_people"] += 1
 
+    def enterprise_name(self, rng: random.Random) -> str:
+        """苏州 + a trade name from Faker zh_CN + a line of business, unique in the street."""
+        trade = rng.choice(TRADE_NAMES)
+        name = f"{rng.choice(['苏州', '苏州', '江苏', '苏州相城'])}{trade}{rng.choice(BUSINESS)}有限公司"
+        n = 1
+        base = name
+        while name in self.enterprise_names:
+            n += 1
+            name = f"{base}第{n}分公司"
+        self.enterprise_names.add(name)
+        return name
+
     def enterprise(self, rng: random.Random, p: CompoundPlan, bid: int, floor: int, room: str, place: dict,
                    base: dict) -> None:
-        if not hasattr(self, "faker"):
-            from faker import Faker
-
-            self.faker = Faker("zh_CN")
-            self.faker.seed_instance(self.seed)
-            self.enterprise_names: set[str] = set()
-        name = self.faker.company()
-        while name in self.enterprise_names:
-            name = self.faker.company()
-        self.enterprise_names.add(name)
+        name = self.enterprise_name(rng)
         self.scratch_enterprise.set_contact_phone(identity.mobile_number(rng))
         sex = rng.choice("MF")
         self.buffers[Enterprise].append(dict(
