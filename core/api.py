@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -184,19 +185,35 @@ def api_filterset(filterset_class: type) -> type:
     from django_filters import filters as df_filters
     from drf_spectacular.types import OpenApiTypes
 
-    sub = type(f"Api{filterset_class.__name__}", (filterset_class,), {"__module__": filterset_class.__module__})
-    annotated = {}
+    annotated, id_filters = {}, []
     for name, flt in filterset_class.base_filters.items():
         if isinstance(flt, (df_filters.ModelChoiceFilter, df_filters.ModelMultipleChoiceFilter)):
             method = flt.method
             flt = copy.copy(flt)
             if method is not None:
                 flt.method = method  # rebinds the method proxy to the copy
-            flt._spectacular_annotation = {
-                "field": OpenApiTypes.STR if flt.extra.get("to_field_name") else OpenApiTypes.INT}
+            by_id = not flt.extra.get("to_field_name")
+            flt._spectacular_annotation = {"field": OpenApiTypes.INT if by_id else OpenApiTypes.STR}
+            if by_id:
+                id_filters.append(name)
         annotated[name] = flt
+
+    def is_valid(self) -> bool:
+        # An id beyond 64 bits would overflow the database driver (a 500): refuse it as bad input.
+        getlist = getattr(self.data, "getlist", lambda k: [self.data.get(k)])
+        bad = {name: [_("请填写有效的编号")] for name in id_filters
+               if any(v not in (None, "") and not _ID_RE.fullmatch(str(v)) for v in getlist(name))}
+        if bad:
+            raise exceptions.ValidationError(bad)
+        return filterset_class.is_valid(self)
+
+    sub = type(f"Api{filterset_class.__name__}", (filterset_class,),
+               {"__module__": filterset_class.__module__, "is_valid": is_valid})
     sub.base_filters = annotated
     return sub
+
+
+_ID_RE = re.compile(r"-?\d{1,18}")
 
 
 def _fingerprint(request) -> str:
