@@ -14,3 +14,18 @@ urlpatterns = [
     path("enterprises/", views.EnterpriseListView.as_view(), name="enterprise_list"),
     path("enterprises/<int:pk>/", views.EnterpriseView.as_view(), name="enterprise"),
 ]
+
+# Import and export (people/import_views.py)
+from people import import_views  # noqa: E402
+
+urlpatterns += [
+    path("import/", import_views.ImportUploadView.as_view(), name="import"),
+    path("import/template.xlsx", import_views.ImportTemplateView.as_view(), name="import_template"),
+    path("import/<uuid:token>/", import_views.ImportJobView.as_view(), name="import_job"),
+    path("import/<uuid:token>/progress/", import_views.ImportProgressView.as_view(), name="import_progress"),
+    path("import/<uuid:token>/commit/", import_views.ImportCommitView.as_view(), name="import_commit"),
+    path("import/<uuid:token>/errors.xlsx", import_views.ImportErrorsView.as_view(), name="import_errors"),
+    path("export/", import_views.ExportView.as_view(), name="export"),
+    path("export/requests/", import_views.ExportRequestsView.as_view(), name="export_requests"),
+    path("export/requests/<int:pk>/", import_views.ExportRequestsView.as_view(), name="export_request"),
+]
