@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 
 __all__ = [
     "DETOUR_FACTOR", "EARTH_RADIUS_M", "Graph", "GreedyStep", "brute_force_max_coverage", "coverage_matrix",
-    "greedy_max_coverage", "haversine_m", "nearest_by_category", "straight_line_nearest",
+    "greedy_max_coverage", "haversine_m", "nearest_by_category", "nearest_facilities", "straight_line_nearest",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
@@ -113,40 +113,55 @@ class Graph:
         return self.snap_nodes[idx].astype(np.int64), np.asarray(dist, dtype=np.float64)
 
 
-def nearest_by_category(graph: Graph, sources: list[np.ndarray], limit: float,
-                        offsets: list[np.ndarray] | None = None, with_sources: bool = False):
+def nearest_by_category(graph: Graph, sources: list[np.ndarray], limit: float, labels: list[np.ndarray] | None = None):
     """For every node and every category, the network metres to the nearest source node (inf beyond ``limit``).
 
-    ``sources[c]`` holds the snapped node of each facility of category c. With ``with_sources`` the index
-    (into ``sources[c]``) of the facility reached is returned as well; ``offsets[c]`` (the facility's
-    distance to its node) is then added to the distance of the nodes it reaches.
-    Returns ``dist`` of shape (categories, nodes), and ``which`` (same shape, -1 where none) if asked.
+    ``sources[c]`` holds the snapped node of each facility of category c. With ``labels`` (``labels[c][i]`` an
+    id for source i of category c) the id of the facility reached is returned too (-1 where none); where several
+    facilities share a node, the first one's id. Returns ``dist`` (categories × nodes) and, with labels, ``which``.
+    Distances run from the facility's node: a caller adds the facility's snap offset where it reads a figure.
     """
     n = graph.n_nodes
     dist = np.full((len(sources), n), np.inf, dtype=np.float64)
-    which = np.full((len(sources), n), -1, dtype=np.int32) if with_sources else None
+    which = np.full((len(sources), n), -1, dtype=np.int64) if labels is not None else None
+    # scipy marks unreached nodes with source -9999: a lookup padded below 0 turns that into -1 without a mask.
+    pad = 10_000
     for c, src in enumerate(sources):
         src = np.asarray(src, dtype=np.int64)
         if src.size == 0:
             continue
-        if not with_sources:
+        if labels is None:
             dist[c] = dijkstra(graph.csr, directed=True, indices=src, min_only=True, limit=limit)
             continue
         d, _, reached = dijkstra(graph.csr, directed=True, indices=src, min_only=True, limit=limit,
                                  return_predecessors=True)
-        ok = reached >= 0
-        # Several facilities may share a node: map the node reached back to the first facility on it.
-        lookup = np.full(n, -1, dtype=np.int32)
-        lookup[src[::-1]] = np.arange(len(src) - 1, -1, -1, dtype=np.int32)
-        w = np.full(n, -1, dtype=np.int32)
-        w[ok] = lookup[reached[ok]]
-        if offsets is not None and len(offsets[c]):
-            off = np.asarray(offsets[c], dtype=np.float64)
-            d = d.copy()
-            d[ok] += off[w[ok]]
+        lookup = np.full(n + pad, -1, dtype=np.int64)
+        lookup[src[::-1]] = np.asarray(labels[c], dtype=np.int64)[::-1]
         dist[c] = d
-        which[c] = w
-    return (dist, which) if with_sources else dist
+        which[c] = lookup[reached]
+    return (dist, which) if labels is not None else dist
+
+
+def nearest_facilities(graph: Graph, lat, lon, cat_index, n_categories: int, limit: float):
+    """The product's path from facility coordinates to the nearest-facility table of every node.
+
+    Facilities are snapped to the network (their offset added), grouped by category (``cat_index`` in
+    ``range(n_categories)``), and one multi-source Dijkstra per category finds, for every node, the nearest
+    facility within ``limit`` metres. Returns ``dist`` (categories × nodes, network metres from the facility's
+    node, inf beyond the limit), ``which`` (the facility's index into the inputs, -1 where none) and each
+    facility's snap offset (metres from the facility to its node): the figure for node i and category c is
+    ``dist[c, i] + offset[which[c, i]]``.
+    """
+    cat_index = np.asarray(cat_index, dtype=np.int64)
+    if len(cat_index):
+        node, off = graph.snap(lat, lon)
+    else:
+        node, off = np.zeros(0, dtype=np.int64), np.zeros(0)
+    order = np.argsort(cat_index, kind="stable")
+    bounds = np.searchsorted(cat_index[order], np.arange(n_categories + 1))
+    groups = [order[bounds[c]:bounds[c + 1]] for c in range(n_categories)]
+    dist, which = nearest_by_category(graph, [node[g] for g in groups], limit, labels=groups)
+    return dist, which, off
 
 
 def straight_line_nearest(lat, lon, src_lat, src_lon, factor: float = DETOUR_FACTOR) -> tuple[np.ndarray, np.ndarray]:

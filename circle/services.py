@@ -349,23 +349,18 @@ def recompute(limit_m: float = LIMIT_M) -> dict:
         if graph is not None:
             method = Access.Method.NETWORK
             c_node, c_off = graph.snap(c_lat, c_lon)
-            sources, offsets, fac_ids = [], [], []
+            cat_pos = {c.pk: i for i, c in enumerate(cats)}
+            facs = [f for f in facs if f[1] in cat_pos]
             f_lat = np.array([f[2] for f in facs], dtype=np.float64)
             f_lon = np.array([f[3] for f in facs], dtype=np.float64)
-            f_node, f_off = graph.snap(f_lat, f_lon) if facs else (np.zeros(0, np.int64), np.zeros(0))
-            pos = {f[0]: i for i, f in enumerate(facs)}
-            for c in cats:
-                idx = np.array([pos[f[0]] for f in by_cat[c.pk]], dtype=np.int64)
-                sources.append(f_node[idx] if len(idx) else np.zeros(0, np.int64))
-                offsets.append(f_off[idx] if len(idx) else np.zeros(0))
-                fac_ids.append([f[0] for f in by_cat[c.pk]])
-            dist, which = engine.nearest_by_category(graph, sources, limit_m, offsets=offsets, with_sources=True)
+            f_cat = np.array([cat_pos[f[1]] for f in facs], dtype=np.int64)
+            dist, which, f_off = engine.nearest_facilities(graph, f_lat, f_lon, f_cat, len(cats), limit_m)
             for ci, c in enumerate(cats):
-                d = dist[ci, c_node] + c_off
                 w = which[ci, c_node]
+                d = dist[ci, c_node] + c_off + np.where(w >= 0, f_off[np.maximum(w, 0)] if len(f_off) else 0, 0)
                 for k, comp_id in enumerate(c_ids):
                     ok = np.isfinite(d[k]) and d[k] <= limit_m
-                    rows.append(_access(comp_id, c, fac_ids[ci][w[k]] if ok else None,
+                    rows.append(_access(comp_id, c, facs[w[k]][0] if ok else None,
                                         float(d[k]) if ok else None, method, pops, now))
         else:
             method = Access.Method.STRAIGHT

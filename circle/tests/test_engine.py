@@ -52,12 +52,13 @@ def test_the_limit_leaves_farther_nodes_unreached():
     assert np.isinf(dist[0][[2, 4, 5]]).all()
 
 
-def test_the_nearest_facility_and_its_snap_offset_are_reported():
+def test_the_nearest_facility_is_reported_by_its_label():
     g = ladder()
-    dist, which = engine.nearest_by_category(g, [np.array([2, 3])], limit=1000, offsets=[np.array([7.0, 3.0])],
-                                             with_sources=True)
-    assert which[0].tolist() == [1, 0, 0, 1, 1, 0]
-    assert dist[0].tolist() == [103, 107, 7, 3, 103, 107]
+    dist, which = engine.nearest_by_category(g, [np.array([2, 3])], limit=150, labels=[np.array([70, 30])])
+    assert which[0].tolist() == [30, 70, 70, 30, 30, 70]
+    assert dist[0].tolist() == [100, 100, 0, 0, 100, 100]
+    _, which = engine.nearest_by_category(g, [np.array([2])], limit=150, labels=[np.array([5])])
+    assert which[0].tolist() == [-1, 5, 5, -1, -1, 5]  # beyond the limit: no facility
 
 
 def test_parallel_edges_keep_the_shortest_and_self_loops_are_dropped():
@@ -218,3 +219,16 @@ def test_greedy_is_within_the_1_minus_1_over_e_bound_of_brute_force_and_exact_fo
         assert greedy_value - base >= (1 - 1 / math.e) * (best - base) - 1e-9
         if k == 1:
             assert greedy_value == pytest.approx(best)
+
+
+def test_nearest_facilities_groups_by_category_and_reports_the_facility_index():
+    g = ladder()
+    # facilities: 0 at node 5 (cat 1), 1 at node 0 (cat 0), 2 at node 3 (cat 1); no offsets (exactly on nodes)
+    lat, lon = g.lat[[5, 0, 3]], g.lon[[5, 0, 3]]
+    dist, which, off = engine.nearest_facilities(g, lat, lon, [1, 0, 1], 3, limit=1000)
+    assert off == pytest.approx([0, 0, 0], abs=1e-6)
+    assert which[0].tolist() == [1] * 6
+    assert which[1][[0, 1, 2, 3, 5]].tolist() == [2, 0, 0, 2, 0]
+    assert which[1][4] in (0, 2)  # node 4 is 100 m from both
+    assert dist[1].tolist() == pytest.approx([100, 200, 100, 0, 100, 0], abs=1e-6)
+    assert (which[2] == -1).all() and np.isinf(dist[2]).all()
