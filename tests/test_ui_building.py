@@ -10,7 +10,8 @@ from places.models import House
 
 def cells(page: str) -> dict[int, str]:
     """{house id: the cell's CSS classes}."""
-    return {int(pk): css for css, pk in re.findall(r'<a class="(cell [^"]*)" href="[^"]*"[^>]*data-house="(\d+)"', page)}
+    found = re.findall(r'<a class="(cell [^"]*)" href="[^"]*"[^>]*data-house="(\d+)"', page)
+    return {int(pk): css for css, pk in found}
 
 
 def test_building_view_shows_every_house_of_the_building(client, world):
