@@ -355,6 +355,7 @@ class Generator:
         self.taken_foreign: set[tuple[str, str]] = set()
         self.taken_credit: set[str] = set()
         self.houses_so_far = array("q")
+        self.built_so_far = array("h")  # the built year of each house's compound
         self.buffers: dict[type, list[dict]] = {m: [] for m in (Building, House, Person, Residence, PersonTag,
                                                                 Enterprise)}
         self.scratch = Person()
@@ -461,6 +462,7 @@ class Generator:
             if office and n in enterprise_rooms:
                 self.enterprise(rng, p, bid, floor, room, place, base)
             self.houses_so_far.append(hid)
+            self.built_so_far.append(p.built_year)
         return len(houses)
 
     def people_of(self, rng: random.Random, p: CompoundPlan, hid: int, use: str, place: dict, office: bool) -> int:
@@ -503,18 +505,20 @@ class Generator:
         surname = self.names.surname(rng)
         low_income = not past and use == "owner" and rng.random() < (0.012 if p.style in ("resettlement", "old")
                                                                      else 0.003)
-        # Dates: owners since the compound was built (or later), tenants for the last few years.
+        # Dates: owners since the compound was built (or later), tenants for the last few years; a former
+        # household left before the current one came, and never before the compound was built.
+        built = dt.date(p.built_year, 6, 30)
         if past:
-            end = (before or REFERENCE_DATE) - dt.timedelta(days=rng.randrange(20, 400))
-            moved_out = end
-            moved_in = end - dt.timedelta(days=rng.randrange(120, 3 * 365))
+            moved_out = (before or REFERENCE_DATE) - dt.timedelta(days=rng.randrange(20, 400))
+            if (moved_out - built).days < 150:
+                return before or REFERENCE_DATE
+            moved_in = max(moved_out - dt.timedelta(days=rng.randrange(120, 3 * 365)), built)
         elif use == "owner":
-            built = dt.date(p.built_year, 6, 30)
             span = max((REFERENCE_DATE - built).days, 30)
             moved_in = built + dt.timedelta(days=int(span * rng.random() ** 1.8))
             moved_out = None
         else:
-            moved_in = REFERENCE_DATE - dt.timedelta(days=rng.randrange(20, 5 * 365))
+            moved_in = max(REFERENCE_DATE - dt.timedelta(days=rng.randrange(20, 5 * 365)), built)
             moved_out = None
         lead_moved_in = moved_in
         for m in members:
@@ -568,10 +572,9 @@ class Generator:
             m_in = max(moved_in, birth)
             if moved_out is not None and m_in > moved_out:
                 m_in = moved_out
-            relation = m.relation if m.relation != "none" else "none"
             self.buffers[Residence].append({
                 "id": self.ids.take(Residence), "created_at": self.now, "updated_at": self.now, "version": 1,
-                "person_id": pid, "house_id": hid, "role": m.role, "relation": relation, "moved_in": m_in,
+                "person_id": pid, "house_id": hid, "role": m.role, "relation": m.relation, "moved_in": m_in,
                 "moved_out": moved_out, "move_out_reason": rng.choice(FORMER_REASONS) if past else "",
                 "source": "demo"})
             if past:
@@ -598,11 +601,12 @@ class Generator:
 
     def earlier_home(self, rng: random.Random, pid: int, m: Member, moved_in: dt.date, birth: dt.date) -> None:
         """A residence elsewhere in the street, ended when the person moved to the current house."""
+        k = rng.randrange(len(self.houses_so_far))
+        house, built = self.houses_so_far[k], dt.date(self.built_so_far[k], 6, 30)
         out = moved_in - dt.timedelta(days=rng.randrange(0, 30))
-        start = max(out - dt.timedelta(days=rng.randrange(200, 6 * 365)), birth + dt.timedelta(days=18 * 365))
+        start = max(out - dt.timedelta(days=rng.randrange(200, 6 * 365)), birth + dt.timedelta(days=18 * 365), built)
         if start > out:
             return
-        house = self.houses_so_far[rng.randrange(len(self.houses_so_far))]
         self.buffers[Residence].append({
             "id": self.ids.take(Residence), "created_at": self.now, "updated_at": self.now, "version": 1,
             "person_id": pid, "house_id": house, "role": "tenant" if m.role == "tenant" else "owner",

@@ -134,6 +134,8 @@ def test_households_respect_the_database_constraints(demo):
     assert max(r["n"] for r in per_person) == 1  # nobody lives in two homes at once
     assert not Residence.objects.filter(moved_out__lt=F("moved_in")).exists()
     assert not Residence.objects.filter(Q(moved_in__gt=REFERENCE_DATE) | Q(moved_out__gt=REFERENCE_DATE)).exists()
+    for moved_in, built_year in Residence.objects.values_list("moved_in", "house__compound__built_year"):
+        assert moved_in >= dt.date(built_year, 1, 1)  # nobody moved in before their compound was built
     # Every occupied owner or rented house has a householder.
     lived_in = set(House.objects.filter(use__in=["owner", "rented"]).values_list("id", flat=True))
     headed = set(open_res.filter(relation="householder").values_list("house_id", flat=True))
