@@ -333,7 +333,7 @@ def _compounds():
 def recompute(limit_m: float = LIMIT_M) -> dict:
     """Store, for every compound and active category, the nearest open facility and its walking distance."""
     started = time.perf_counter()
-    cats = list(Category.objects.filter(is_active=True))
+    cats = list(Category.objects.filter(is_active=True, parent__isnull=False))
     comps = _compounds()
     pops = populations()
     graph = active_graph()

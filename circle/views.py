@@ -130,7 +130,7 @@ class MapView(CircleView):
         cats = _leaf_categories()
         cat = _category(request, cats)
         return self.render(request, "circle/map.html", title=_("生活圈缺口地图"), categories=cats, category=cat,
-                           speed=_speed(request), tile_url=_tile_url())
+                           speed=_speed(request), tile_url=_tile_url(), detour=services.engine.DETOUR_FACTOR)
 
 
 def _tile_url() -> str:

@@ -194,3 +194,31 @@ def test_a_building_token_round_trips_and_a_forged_one_is_refused(circle_world):
     assert services.read_building_token(token) == b
     assert services.read_building_token(token[:-2] + "xx") is None
     assert services.read_building_token("garbage") is None
+
+
+def test_the_import_command_stores_the_helsinki_network_and_recomputes(circle_world, categories,
+                                                                       django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    from circle.models import Network
+    from circle.tests.osmdata import helsinki_pbf
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("circle_import_osm", str(helsinki_pbf()), name="Helsinki")
+    nw = Network.objects.get(is_active=True)
+    assert 5000 <= nw.node_count <= 6000 and nw.clipped_ways > 0
+    g = services.active_graph()
+    assert g is not None and g.n_nodes == nw.node_count
+    # the world's compounds are in Suzhou, far from Helsinki: nothing within 2.4 km, figures say "network"
+    assert Access._base_manager.filter(method="network").count() == Access._base_manager.count() > 0
+
+
+def test_the_demo_command_places_facilities_and_a_synthetic_network(circle_world):
+    from django.core.management import call_command
+
+    from circle.models import Network
+
+    call_command("circle_demo", "--network", stdout=io.StringIO())
+    assert Facility.objects.count() > 10
+    assert Network.objects.get(is_active=True).name.startswith("演示路网")
+    assert Access._base_manager.filter(method="network", distance_m__isnull=False).exists()
