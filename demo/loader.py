@@ -102,6 +102,10 @@ class BulkLoader:
         self.connection = connections[using]
         self.tables: dict[type[models.Model], _Table] = {}
         self.counts: dict[str, int] = {}
+        if self.connection.vendor == "sqlite":
+            # A larger page cache for this connection keeps index inserts off the disk at scale 20.
+            with self.connection.cursor() as cur:
+                cur.execute("PRAGMA cache_size = -524288")
 
     def table(self, model: type[models.Model]) -> _Table:
         if model not in self.tables:
