@@ -589,7 +589,7 @@ class Generator:
                     tags.append("disabled")
                 if low_income:
                     tags.append("low_income")
-                if m.sex == "M" and 30 <= m.age <= 85 and own_residency == "registered" and rng.random() < 0.03:
+                if m.sex == "M" and 30 <= m.age <= 85 and own_residency == "registered" and rng.random() < 0.08:
                     tags.append("veteran")
                 if m.age >= 18 and rng.random() < 0.0025:
                     tags.append("key_care")
