@@ -36,9 +36,9 @@ from core.scope import scope_for
 from core.services import assert_in_scope, bump_version, diff, snapshot
 
 __all__ = [
-    "DEFAULT_SPEED", "SPEEDS", "FacilityData", "active_graph", "building_token", "close_facility", "coverage",
-    "import_facilities", "import_network", "near", "plan", "populations", "read_building_token", "recompute",
-    "save_facility",
+    "DEFAULT_SPEED", "SPEEDS", "FacilityData", "active_graph", "add_candidate_site", "building_token",
+    "candidate_sites", "close_facility", "coverage", "import_facilities", "import_network", "near", "plan",
+    "populations", "read_building_token", "recompute", "save_facility",
 ]
 
 SPEEDS = (1.2, 1.4)
@@ -498,6 +498,32 @@ def plan(category: Category, access_rows, candidates: list[tuple[str, float, flo
     if result.steps:
         result.after = result.steps[-1]["covered_after"]
     return result
+
+
+@transaction.atomic
+def add_candidate_site(user, name: str, grid, lat: float | None, lng: float | None, note: str = "") -> CandidateSite:
+    """Register a possible site for a new facility (typed in or picked on the plan page's map)."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("名称不能为空")]
+    if grid is None:
+        errors["grid"] = [_("请选择所在网格")]
+    if lat is None or not (-90 <= lat <= 90):
+        errors["lat"] = [_("纬度应在 -90 到 90 之间")]
+    if lng is None or not (-180 <= lng <= 180):
+        errors["lng"] = [_("经度应在 -180 到 180 之间")]
+    if errors:
+        raise ValidationError(errors)
+    places = scope_for(user).places_for("circle.add_candidatesite") if user is not None else None
+    if user is not None and (places is None or not (grid.pk in places.grids or grid.community_id in places.communities
+                                                    or grid.street_id in places.streets)):
+        raise PermissionDenied(_("您无权在该网格登记候选选址"))
+    site = CandidateSite(name=name, grid=grid, lat=lat, lng=lng, note=note)
+    site.save()
+    assert_in_scope(user, site, "add")
+    audit.record("create", site, user=user)
+    return site
 
 
 def candidate_sites(user, source: str) -> list[tuple[str, float, float]]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("map/", views.MapView.as_view(), name="map"),
     path("map/data.json", views.MapDataView.as_view(), name="map_data"),
     path("plan/", views.PlanView.as_view(), name="plan"),
+    path("plan/sites/", views.SiteAddView.as_view(), name="site_add"),
     path("facilities/", views.FacilityListView.as_view(), name="facility_list"),
     path("facilities/new/", views.FacilityEditView.as_view(), name="facility_new"),
     path("facilities/import/", views.FacilityImportView.as_view(), name="facility_import"),

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from circle import services
-from circle.models import Access, Category, Facility, Network
+from circle.models import Access, CandidateSite, Category, Facility, Network
 from core.scope import scope_for
 from core.services import ConflictError
 
@@ -215,7 +215,48 @@ class PlanView(CircleView):
             result = services.plan(cat, access, candidates, k, speed)
         return self.render(request, "circle/plan.html", title=_("设施选址"), categories=cats, category=cat,
                            speed=speed, k=k, source=source, result=result, detour=services.engine.DETOUR_FACTOR,
-                           sources=[("compounds", _("所有小区位置")), ("sites", _("已登记的候选选址"))])
+                           sources=[("compounds", _("所有小区位置")), ("sites", _("已登记的候选选址"))],
+                           sites=CandidateSite.objects.restrict(request.user, "view").select_related("grid"),
+                           site_form=SiteForm(user=request.user),
+                           can_add_site=scope_for(request.user).has("circle.add_candidatesite"), tile_url=_tile_url())
+
+
+class SiteForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("名称"), max_length=100)
+    grid = forms.ModelChoiceField(label=gettext_lazy("所在网格"), queryset=None)
+    lat = forms.FloatField(label=gettext_lazy("纬度"), min_value=-90, max_value=90,
+                           help_text=gettext_lazy("可在上方地图上点击选取"))
+    lng = forms.FloatField(label=gettext_lazy("经度"), min_value=-180, max_value=180)
+    note = forms.CharField(label=gettext_lazy("说明"), max_length=200, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from places.models import Grid
+
+        self.fields["grid"].queryset = Grid.objects.restrict(user, "view")
+
+
+class SiteAddView(CircleView):
+    perm = "circle.add_candidatesite"
+
+    def post(self, request):
+        form = SiteForm(request.POST, user=request.user)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.add_candidate_site(request.user, d["name"], d["grid"], d["lat"], d["lng"], d["note"])
+            except ValidationError as exc:
+                for field, msgs in exc.message_dict.items():
+                    for m in msgs:
+                        form.add_error(field if field in form.fields else None, m)
+            else:
+                messages.success(request, _("已登记候选选址“%(n)s”") % {"n": d["name"]})
+                return redirect(reverse("circle:plan") + "?source=sites")
+        for field, errs in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for e in errs:
+                messages.error(request, f"{label}：{e}" if label else e)
+        return redirect(reverse("circle:plan") + "?source=sites")
 
 
 # --- facilities -----------------------------------------------------------------------------------------------

@@ -61,6 +61,11 @@ def test_the_gap_map_draws_compounds_and_facilities_without_console_errors(page,
     assert missing == []
     assert "直线距离" in page.locator("#circle-method").inner_text()
     assert page.locator("#circle-method").is_visible()
+    page.goto(page.base_url + "/circle/plan/?run=1&category=canteen&k=2")
+    page.wait_for_selector("#site-map[data-ready='1']")
+    page.locator("#site-map").click(position={"x": 200, "y": 150})
+    assert page.locator("#site-form [name=lat]").input_value() != ""
+    assert missing == []
     assert errors == []
 
 

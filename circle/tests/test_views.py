@@ -151,3 +151,19 @@ def test_the_api_lists_facilities_in_scope_and_closes_on_delete(circle_world, fa
     assert Facility.objects.get(name="A2食堂").status == "closed"
     cov = c.get("/api/circle/coverage/?category=canteen&level=community").json()
     assert cov["rows"][0]["name"] == "社区A" and cov["rows"][0]["population"] == 8
+
+
+def test_an_officer_registers_a_candidate_site_and_plans_with_it(circle_world, facilities):
+    w = circle_world
+    c = client_for(w.users.officer_a)
+    lat, lng = at(600, 20)
+    resp = c.post(reverse("circle:site_add"), {"name": "A2空地", "grid": w.grids["A2"].pk, "lat": lat, "lng": lng})
+    assert resp.status_code == 302
+    bad = c.post(reverse("circle:site_add"), {"name": "B1空地", "grid": w.grids["B1"].pk, "lat": lat, "lng": lng})
+    assert bad.status_code == 302  # refused with a message: B1 is not in the officer's grids
+    from circle.models import CandidateSite
+
+    assert list(CandidateSite.objects.values_list("name", flat=True)) == ["A2空地"]
+    html = c.get(reverse("circle:plan") + "?run=1&category=canteen&k=1&source=sites").content.decode()
+    assert "A2空地" in html and "+4" in html
+    assert client_for(w.users.worker_a1).post(reverse("circle:site_add"), {"name": "x"}).status_code == 403
