@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -80,27 +81,39 @@ class CircleView(LoginRequiredMixin, View):
 
 # --- matrix and coverage --------------------------------------------------------------------------------------
 class MatrixView(CircleView):
+    """Compound × category. Cells are built here (one format_html per row): 150 compounds × 30 categories."""
+
     def get(self, request):
         speed = _speed(request)
         cats = _leaf_categories()
-        access = Access.objects.restrict(request.user, "view").select_related("compound")
-        cells: dict[int, dict[int, Access]] = {}
-        compounds = {}
-        for a in access:
-            cells.setdefault(a.compound_id, {})[a.category_id] = a
-            compounds[a.compound_id] = a.compound
+        access = Access.objects.restrict(request.user, "view")
+        col = {c.pk: i for i, c in enumerate(cats)}
+        limits = [c.threshold_m(speed) for c in cats]
+        per_min = 1.0 / (speed * 60.0)
+        agg = _aggregate_only(request.user)
+        cells: dict[int, list] = {}
+        names: dict[int, str] = {}
+        pops: dict[int, int] = {}
+        for cid, name, cat_id, d, pop in access.values_list("compound_id", "compound__name", "category_id",
+                                                            "distance_m", "population"):
+            i = col.get(cat_id)
+            if i is None:
+                continue
+            row = cells.get(cid)
+            if row is None:
+                row = cells[cid] = [("none", "—")] * len(cats)
+                names[cid] = name
+                pops[cid] = pop
+            if d is None:
+                continue
+            m = d * per_min
+            cls = 5 if m <= 5 else 10 if m <= 10 else 15 if m <= 15 else 0
+            css = f"ok{cls}" if d <= limits[i] and cls else "gap"
+            row[i] = (css, f"{m:.0f}′")
         rows = []
-        for cid, comp in sorted(compounds.items(), key=lambda kv: kv[1].name):
-            row = []
-            for c in cats:
-                a = cells[cid].get(c.pk)
-                d = a.distance_m if a else None
-                served = d is not None and d <= c.threshold_m(speed)
-                cls = services.circle_class(d, speed)
-                css = "none" if d is None else (f"ok{cls}" if served and cls else "gap")
-                row.append({"minutes": services.minutes(d, speed), "css": css, "served": served})
-            pop = next(iter(cells[cid].values())).population if cells[cid] else 0
-            rows.append({"compound": comp, "cells": row, "population": _count(pop, _aggregate_only(request.user))})
+        for cid in sorted(cells, key=lambda k: names[k]):
+            html = format_html_join("", '<td class="m {}">{}</td>', cells[cid])
+            rows.append({"name": names[cid], "cells": html, "population": _count(pops[cid], agg)})
         return self.render(request, "circle/matrix.html", title=_("15分钟生活圈"), categories=cats, rows=rows,
                            speed=speed, method=_method_of(access), detour=services.engine.DETOUR_FACTOR)
 
