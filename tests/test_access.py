@@ -424,3 +424,18 @@ def test_the_reason_page_is_a_404_for_an_object_out_of_scope(world, client):
     assert r.status_code == 404
     ev = AuditEvent.objects.filter(action="denied").latest("id")
     assert ev.username == "worker_a1" and ev.result == "404" and ev.object_type == "access:reason"
+
+
+def test_the_api_asks_the_command_centre_for_a_reason_in_a_header(world, client):
+    from urllib.parse import quote
+
+    zhang = world.people["张三"]
+    verified_login(client, world.users.command)
+    url = f"/api/people/persons/{zhang.pk}/"
+    assert client.get(url).status_code == 403
+    r = client.get(url, HTTP_X_ACCESS_REASON=quote("核查矛盾纠纷当事人"))
+    assert r.status_code == 200 and r.json()["id_number_masked"] == zhang.id_number_masked
+    glass = AuditEvent.objects.get(action="break_glass")
+    assert glass.purpose == "核查矛盾纠纷当事人"
+    view = AuditEvent.objects.filter(action="view", object_id=str(zhang.pk)).latest("id")
+    assert view.purpose == f"break_glass:{glass.pk}"
