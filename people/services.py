@@ -349,3 +349,20 @@ def delete_tag(user, tag, *, source: str = "form") -> None:
 
 
 __all__ += ["delete_enterprise", "delete_tag", "save_enterprise", "save_tag"]
+
+
+def follow_place_move(sender, instance, level: str, ancestors: dict, **kwargs) -> None:
+    """A place moved under another parent (places.services.ancestors_changed): keep the place keys that
+    people and enterprises copy from it current, so that scoping follows the move in the same transaction."""
+    from people.models import Enterprise
+
+    names = {"compound_id", "grid_id", "community_id", "street_id"}
+    Enterprise.objects.filter(**{f"{level}_id": instance.pk}).update(
+        **{k: v for k, v in ancestors.items() if k in names})
+    movers = Person.objects.filter(
+        pk__in=Residence.objects.filter(**{f"house__{level}_id": instance.pk}).values("person_id"))
+    for person in movers.only("pk").iterator():
+        refresh_person_place(person)
+
+
+__all__ += ["follow_place_move"]

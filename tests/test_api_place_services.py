@@ -71,3 +71,15 @@ def test_a_house_with_residence_history_cannot_be_deleted(world, django_user_mod
     with pytest.raises(ProtectedError):
         delete_place(None, world.houses["A1"][0])
     assert House.objects.filter(pk=world.houses["A1"][0].pk).exists()
+
+
+def test_residents_of_a_moved_compound_follow_it_into_the_new_grid(world):
+    from people.models import Person
+
+    comp = world.compounds["A2"]
+    save_compound(world.users.officer_a, {"grid": world.grids["A1"]}, comp)
+    movers = Person.objects.filter(residences__house__compound=comp).distinct()
+    assert movers.exists()
+    assert set(movers.values_list("grid_id", flat=True)) == {world.grids["A1"].pk}
+    assert set(Person.objects.restrict(world.users.worker_a2, "view").values_list("pk", flat=True)).isdisjoint(
+        movers.values_list("pk", flat=True))
