@@ -12,7 +12,6 @@ viewsets) nor listed in ``TABLE``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
