@@ -90,6 +90,8 @@ def normalise_header(text: object) -> str:
 
 def cell_text(value: Any) -> str:
     """A cell as text: integers without ".0", dates as ISO dates, strings trimmed."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -102,7 +104,11 @@ def _cn_number(text: str) -> str:
 
 
 def _nfkc(value: Any) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell_text(value)))
+    """Half-width, no whitespace anywhere ("３ 幢" → "3幢")."""
+    s = cell_text(value)
+    if not s.isascii():
+        s = unicodedata.normalize("NFKC", s)
+    return "".join(s.split())
 
 
 def _strip_zeros(text: str) -> str:
@@ -115,6 +121,7 @@ _ROOM_RE = re.compile(r"^(.+?)(?:室|号|房)?$")
 _ROOM_WITH_UNIT = re.compile(r"^(?:(\w+?)(?:单元|-))(\w+?)(?:室|号)?$")
 
 
+@lru_cache(maxsize=8192)
 def normalise_building(value: Any) -> str:
     """"3幢" = "3栋" = "3号楼" = "3#" = "第三栋" = "３" → "3"."""
     s = _nfkc(value)
@@ -124,6 +131,7 @@ def normalise_building(value: Any) -> str:
     return _strip_zeros(_cn_number(s)).upper()
 
 
+@lru_cache(maxsize=8192)
 def normalise_unit(value: Any) -> str:
     """"一单元" = "1单元" = "01" = "1" → "1"."""
     s = _nfkc(value)
@@ -133,6 +141,7 @@ def normalise_unit(value: Any) -> str:
     return _strip_zeros(_cn_number(s)).upper()
 
 
+@lru_cache(maxsize=8192)
 def normalise_room(value: Any) -> tuple[str, str]:
     """"301室" = "301" = "０３０１" → ("", "301"); "2单元301室" and "2-301" → ("2", "301")."""
     s = _nfkc(value)
@@ -239,6 +248,7 @@ class Row:
     tags: list[int]
     person_id: int | None = None
     house_id: int | None = None
+    pre: tuple | None = None  # (pinyin, initials, sealed id, masked id, sealed phone, masked phone) when precomputed
 
 
 @dataclass
@@ -315,8 +325,11 @@ def _parse_date(value: Any) -> dt.date:
 
 
 class _Planner:
-    def __init__(self, table: Table, user, *, today: dt.date, progress: Callable[[int, int, str], None] | None):
+    def __init__(self, table: Table, user, *, today: dt.date, progress: Callable[[int, int, str], None] | None,
+                 precompute: bool = False, workers: int | None = None):
         self.table = table
+        self.precompute = precompute
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
         self.user = user
         self.today = today
         self.progress = progress
@@ -500,6 +513,52 @@ class _Planner:
                    relation=relation, role=role, moved_in=moved_in, tags=tags)
 
     # --- the whole file -----------------------------------------------------------------------------------------
+    def precompute_row(self, row: Row) -> None:
+        """What the write needs beyond validation (pinyin, sealed numbers), done where the row is parsed."""
+        d = row.data
+        full, initials = name_pinyin(d.name)
+        row.pre = (full, initials, crypto.encrypt(d.id_number), mask_id(d.id_number),
+                   crypto.encrypt(d.phone) if d.phone else "", mask_phone(d.phone) if d.phone else "")
+
+    def parse_all(self) -> list[Row]:
+        """Every data row parsed and validated, in file order; in worker processes for a big file."""
+        t = self.table
+        total = t.total_rows
+        if self.workers > 1 and total >= PARALLEL_MIN_ROWS:
+            return self._parse_parallel(list(t.rows))
+        out = []
+        for i, (number, cells) in enumerate(t.rows):
+            if self.progress and i % 5000 == 0:
+                self.progress(i, total, "validate")
+            row = self.parse_row(number, cells)
+            if row is not None:
+                if self.precompute:
+                    self.precompute_row(row)
+                out.append(row)
+        return out
+
+    def _parse_parallel(self, rows: list[tuple[int, list[Any]]]) -> list[Row]:
+        """Fork workers that inherit the rows and this planner (no database access happens in parse_row) and
+        parse slices of the file; the rows come back in order with their errors."""
+        import multiprocessing
+
+        crypto.get_keyring()  # loaded once, inherited by the workers
+        _FORK.update(planner=self, rows=rows)
+        step = max(1000, min(PARALLEL_CHUNK, len(rows) // (self.workers * 4) or 1))
+        bounds = [(i, min(i + step, len(rows))) for i in range(0, len(rows), step)]
+        out: list[Row] = []
+        try:
+            with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+                for parsed, errors, warnings in pool.imap(_parse_slice, bounds):
+                    out.extend(parsed)
+                    self.plan.errors.extend(errors)
+                    self.plan.warnings.extend(warnings)
+                    if self.progress:
+                        self.progress(min(len(out) + len(errors), len(rows)), len(rows), "validate")
+        finally:
+            _FORK.clear()
+        return out
+
     def run(self) -> Plan:
         plan = self.plan
         t = self.table
@@ -509,12 +568,8 @@ class _Planner:
                                % {"cols": names, "row": t.header_row})
         seen: dict[str, tuple[int, tuple]] = {}
         total = t.total_rows
-        for i, (number, cells) in enumerate(t.rows):
-            if self.progress and i % 5000 == 0:
-                self.progress(i, total, "validate")
-            row = self.parse_row(number, cells)
-            if row is None:
-                continue
+        for row in self.parse_all():
+            number = row.number
             signature = (row.house_key, row.data.name, row.phone_bidx, row.relation, row.role, row.data.residency_type)
             first = seen.get(row.bidx)
             if first is not None:
@@ -703,6 +758,26 @@ class _Planner:
         plan.counts = counts
 
 
+_FORK: dict[str, Any] = {}
+PARALLEL_MIN_ROWS = 20_000
+PARALLEL_CHUNK = 5_000
+
+
+def _parse_slice(bounds: tuple[int, int]) -> tuple[list[Row], list[RowError], list[RowError]]:
+    """In a forked worker: parse rows[a:b] with the inherited planner."""
+    planner: _Planner = _FORK["planner"]
+    rows = _FORK["rows"]
+    planner.plan.errors, planner.plan.warnings = [], []
+    out = []
+    for number, cells in rows[bounds[0]:bounds[1]]:
+        row = planner.parse_row(number, cells)
+        if row is not None:
+            if planner.precompute:
+                planner.precompute_row(row)
+            out.append(row)
+    return out, planner.plan.errors, planner.plan.warnings
+
+
 def _demoted(rows: list[Row], open_res: dict[int, list[tuple[int, int, str, str]]]) -> set[int]:
     """Persons who are householder of a house now and, in the sheet, stay in it with another relation."""
     out = set()
@@ -726,14 +801,17 @@ def _chunks(items, size: int):
 
 
 def plan_import(source: str | Path | bytes | IO[bytes], user, *, file_name: str = "",
-                progress: Callable[[int, int, str], None] | None = None) -> Plan:
-    """Read and check the whole file without writing anything."""
+                progress: Callable[[int, int, str], None] | None = None, precompute: bool = False,
+                workers: int | None = None) -> Plan:
+    """Read and check the whole file without writing anything. ``precompute``: also seal the numbers and read
+    the names' pinyin (the commit needs them); ``workers``: processes for a big file (default: the CPUs)."""
     data = _source_bytes(source)
     try:
         table = read_table(data, COLUMNS)
     except SheetError as exc:
         raise ImportError_(str(exc)) from None
-    plan = _Planner(table, user, today=timezone.localdate(), progress=progress).run()
+    plan = _Planner(table, user, today=timezone.localdate(), progress=progress, precompute=precompute,
+                    workers=workers).run()
     plan.file_name = file_name
     plan.sha256 = hashlib.sha256(data).hexdigest()
     return plan
@@ -821,11 +899,16 @@ BUILDING_INSERT = ["id", "created_at", "updated_at", "version", "compound", "gri
 def person_tuple(pid: int, r: Row, place: tuple[int, int, int], now: dt.datetime) -> tuple:
     """The Person row a form would write (people.services._apply + Person.set_id_number / set_phone)."""
     d = r.data
-    full, initials = name_pinyin(d.name)
+    if r.pre is not None:
+        full, initials, id_enc, id_masked, phone_enc, phone_masked = r.pre
+    else:
+        full, initials = name_pinyin(d.name)
+        id_enc, id_masked = crypto.encrypt(d.id_number), mask_id(d.id_number)
+        phone_enc = crypto.encrypt(d.phone) if d.phone else ""
+        phone_masked = mask_phone(d.phone) if d.phone else ""
     grid, community, street = place
-    return (pid, now, now, 1, d.name, full, initials, d.id_type, crypto.encrypt(d.id_number), r.bidx,
-            mask_id(d.id_number), d.sex or "", d.birth_date,
-            crypto.encrypt(d.phone) if d.phone else "", r.phone_bidx, mask_phone(d.phone) if d.phone else "",
+    return (pid, now, now, 1, d.name, full, initials, d.id_type, id_enc, r.bidx, id_masked, d.sex or "", d.birth_date,
+            phone_enc, r.phone_bidx, phone_masked,
             d.residency_type or ResidencyType.REGISTERED, d.nationality or "中国", d.ethnicity, d.hukou_address,
             d.work_unit, d.note, street, community, grid, True)
 
@@ -943,11 +1026,11 @@ def _check_scope(plan: Plan, user, new_house_ids: list[int], person_ids: list[in
 
 
 def commit_import(source: str | Path | bytes | IO[bytes], user, *, file_name: str = "", skip_errors: bool = False,
-                  progress: Callable[[int, int, str], None] | None = None) -> Plan:
+                  progress: Callable[[int, int, str], None] | None = None, workers: int | None = None) -> Plan:
     """Plan and write in one transaction. Raises ImportError_ (nothing written) when any row is bad,
     unless ``skip_errors``: then the good rows are written and the bad ones are listed in the plan."""
     with transaction.atomic():
-        plan = plan_import(source, user, file_name=file_name, progress=progress)
+        plan = plan_import(source, user, file_name=file_name, progress=progress, precompute=True, workers=workers)
         if plan.errors and not skip_errors:
             raise ImportError_(_("有%(n)d处错误，未导入任何数据；请按错误清单修改后重新导入") % {"n": len(plan.errors)},
                                plan.errors)
@@ -993,7 +1076,7 @@ def _drop_rows(plan: Plan, bad_rows: set[int], source, user, file_name, progress
     data = _source_bytes(source)
     table = read_table(data, COLUMNS)
     table.rows = ((n, cells) for n, cells in table.rows if n not in bad_rows)
-    again = _Planner(table, user, today=timezone.localdate(), progress=progress).run()
+    again = _Planner(table, user, today=timezone.localdate(), progress=progress, precompute=True).run()
     again.file_name, again.sha256 = file_name, plan.sha256
     if again.errors:  # a row that became bad only through another one (two householders...)
         return _drop_rows(again, bad_rows | {e.row for e in again.errors}, source, user, file_name, progress)

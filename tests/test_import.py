@@ -274,3 +274,17 @@ def test_a_ten_megabyte_sheet_is_previewed(world, tmp_path):
     duplicates = [e for e in plan.errors if "重复" in e.reason]
     assert len(plan.rows) + len(duplicates) == n
     assert plan.counts["people_create"] == len(plan.rows)
+
+
+def test_parsing_in_worker_processes_gives_the_same_plan_as_in_one(world, monkeypatch):
+    rows = family()
+    rows[1][5] = "1234"
+    data = xlsx(rows)
+    serial = plan_import(data, world.users.officer_a, workers=1, precompute=True)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(importer, "PARALLEL_CHUNK", 1)
+    parallel = plan_import(data, world.users.officer_a, workers=2, precompute=True)
+    assert parallel.counts == serial.counts
+    assert [e.as_dict() for e in parallel.errors] == [e.as_dict() for e in serial.errors]
+    assert [r.number for r in parallel.rows] == [r.number for r in serial.rows] == [2, 4]
+    assert parallel.rows[0].pre[0] == "chendaming" and parallel.rows[0].pre[2].startswith("k")
