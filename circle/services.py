@@ -298,28 +298,42 @@ def _age_on(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+def _years_before(on: dt.date, years: int) -> dt.date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
+
+
 def populations(on: dt.date | None = None) -> dict[int, dict[str, int]]:
-    """Current residents per compound, in total ("all") and per age group code. Counts only."""
+    """Current residents per compound, in total ("all") and per age group code. Counts only, one SQL query.
+
+    Age in whole years on ``on``: age ≥ a ⇔ born on or before ``on`` minus a years; age ≤ b ⇔ born after
+    ``on`` minus (b + 1) years.
+    """
+    from django.db.models import Count, Q
+
     from people.models import Residence
 
     on = on or timezone.localdate()
-    groups = [(code, *Group.age_range(code)) for code in Group.values if code != "all"]
+    aggs = {"all": Count("person_id", distinct=True)}
+    for code in Group.values:
+        if code == "all":
+            continue
+        lo, hi = Group.age_range(code)
+        q = Q()
+        if lo is not None:
+            q &= Q(person__birth_date__lte=_years_before(on, lo))
+        if hi is not None:
+            q &= Q(person__birth_date__gt=_years_before(on, hi + 1))
+        aggs["g" + code.replace("+", "p").replace("-", "_")] = Count("person_id", distinct=True, filter=q)
+    rows = (Residence._base_manager.filter(moved_out__isnull=True).values("house__compound_id")
+            .annotate(**aggs).order_by())
     out: dict[int, dict[str, int]] = {}
-    rows = (Residence._base_manager.filter(moved_out__isnull=True)
-            .values_list("house__compound_id", "person_id", "person__birth_date").distinct())
-    seen: set[tuple[int, int]] = set()
-    for compound_id, person_id, birth in rows:
-        if (compound_id, person_id) in seen:
-            continue
-        seen.add((compound_id, person_id))
-        c = out.setdefault(compound_id, {code: 0 for code in Group.values})
-        c["all"] += 1
-        if birth is None:
-            continue
-        age = _age_on(birth, on)
-        for code, lo, hi in groups:
-            if (lo is None or age >= lo) and (hi is None or age <= hi):
-                c[code] += 1
+    for r in rows:
+        out[r["house__compound_id"]] = {
+            code: r["all" if code == "all" else "g" + code.replace("+", "p").replace("-", "_")]
+            for code in Group.values}
     return out
 
 

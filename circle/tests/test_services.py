@@ -222,3 +222,18 @@ def test_the_demo_command_places_facilities_and_a_synthetic_network(circle_world
     assert Facility.objects.count() > 10
     assert Network.objects.get(is_active=True).name.startswith("演示路网")
     assert Access._base_manager.filter(method="network", distance_m__isnull=False).exists()
+
+
+def test_group_populations_count_ages_in_whole_years_at_both_ends(circle_world):
+    import datetime as dt
+
+    from people.models import Person
+
+    w = circle_world
+    today = dt.date(2026, 6, 15)
+    a1 = [p for p in w.people.values() if p.grid_id == w.grids["A1"].pk]
+    births = [dt.date(1961, 6, 15), dt.date(1961, 6, 16), dt.date(2019, 6, 16), dt.date(2023, 6, 15)]
+    for person, born in zip(a1, births, strict=True):  # 65 today, 64, 6 (7 tomorrow), 3 today
+        Person.objects.filter(pk=person.pk).update(birth_date=born)
+    pops = services.populations(on=today)[w.compounds["A1"].pk]
+    assert pops == {"all": 4, "65+": 1, "3-6": 2, "6-12": 1, "12-15": 0}
