@@ -174,3 +174,30 @@ def test_an_upload_that_is_not_a_sheet_is_refused(world, client):
     upload.name = "x.xlsx"
     resp = client.post(reverse("people:import"), {"file": upload})
     assert resp.status_code == 400 and "无法识别" in resp.content.decode()
+
+
+def test_an_upload_above_the_size_cap_is_refused_with_413(world, client, settings):
+    settings.RENFANG_MAX_UPLOAD_BYTES = 1000
+    client.force_login(world.users.officer_a)
+    upload = io.BytesIO(xlsx(family()))
+    upload.name = "a.xlsx"
+    assert client.post(reverse("people:import"), {"file": upload}).status_code == 413
+    assert not ImportJob.objects.exists()
+
+
+def test_the_import_command_previews_then_imports_with_the_users_scope(world, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(xlsx(family()))
+    out = io.StringIO()
+    call_command("import_people", str(path), "--user", "officer_a", stdout=out, stderr=io.StringIO())
+    assert "预览" in out.getvalue() and "新增 3" in out.getvalue()
+    assert not Person.objects.filter(name="陈大明").exists()
+    out = io.StringIO()
+    call_command("import_people", str(path), "--user", "officer_a", "--commit", stdout=out, stderr=io.StringIO())
+    assert "已导入" in out.getvalue()
+    assert Person.objects.filter(name="陈大明").exists()
+    with pytest.raises(CommandError):
+        call_command("import_people", str(path), "--user", "worker_a1", stdout=io.StringIO(), stderr=io.StringIO())
