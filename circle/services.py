@@ -51,10 +51,12 @@ TOKEN_SALT = "circle.near"
 
 
 def _schedule_recompute() -> None:
+    """Queue one recompute after commit. A job finding the figures computed after it was queued does nothing,
+    so a burst of edits costs one recompute, not one per edit."""
     def go():
         from circle.tasks import recompute_access
 
-        recompute_access.enqueue()
+        recompute_access.enqueue(timezone.now().isoformat())
 
     transaction.on_commit(go)
 
@@ -111,7 +113,7 @@ def _can_place(user, grid, action: str) -> bool:
 
 @transaction.atomic
 def save_facility(user, data: FacilityData, instance: Facility | None = None,
-                  expected_version: int | None = None) -> Facility:
+                  expected_version: int | None = None, recompute: bool = True) -> Facility:
     """Create or change a facility; recompute the figures after commit. Raises ValidationError / PermissionDenied."""
     clean_facility(data)
     action = "change" if instance is not None else "add"
@@ -127,7 +129,8 @@ def save_facility(user, data: FacilityData, instance: Facility | None = None,
     assert_in_scope(user, fac, action)
     audit.record("create" if action == "add" else "update", fac, user=user,
                  changes=diff(before, snapshot(fac, FACILITY_FIELDS)))
-    _schedule_recompute()
+    if recompute:
+        _schedule_recompute()
     return fac
 
 
@@ -227,7 +230,9 @@ def import_facilities(user, file) -> list[Facility]:
     if problems:
         raise ValidationError({"file": problems})
     with transaction.atomic():
-        return [save_facility(user, d) for d in datas]
+        made = [save_facility(user, d, recompute=False) for d in datas]
+        _schedule_recompute()
+    return made
 
 
 # --- network --------------------------------------------------------------------------------------------------
@@ -347,13 +352,13 @@ def _compounds():
 def recompute(limit_m: float = LIMIT_M) -> dict:
     """Store, for every compound and active category, the nearest open facility and its walking distance."""
     started = time.perf_counter()
+    now = timezone.now()  # before anything is read: a change after this moment queues a job that will run
     cats = list(Category.objects.filter(is_active=True, parent__isnull=False))
     comps = _compounds()
     pops = populations()
     graph = active_graph()
     facs = list(Facility._base_manager.filter(status=Facility.Status.OPEN)
                 .values_list("id", "category_id", "lat", "lng"))
-    now = timezone.now()
     rows: list[Access] = []
     if comps and cats:
         c_ids = np.array([c[0] for c in comps])

@@ -237,3 +237,16 @@ def test_group_populations_count_ages_in_whole_years_at_both_ends(circle_world):
         Person.objects.filter(pk=person.pk).update(birth_date=born)
     pops = services.populations(on=today)[w.compounds["A1"].pk]
     assert pops == {"all": 4, "65+": 1, "3-6": 2, "6-12": 1, "12-15": 0}
+
+
+def test_a_queued_recompute_is_skipped_when_the_figures_are_newer_than_the_request(circle_world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from circle.tasks import recompute_access
+
+    before = timezone.now() - dt.timedelta(seconds=5)
+    services.recompute()
+    assert recompute_access.call(before.isoformat()) == {"skipped": True}
+    assert recompute_access.call(timezone.now().isoformat())["rows"] > 0
