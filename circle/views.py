@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -400,7 +401,14 @@ class FacilityImportView(CircleView):
 class CategoryForm(forms.ModelForm):
     class Meta:
         model = Category
-        fields = ["name", "name_en", "tier", "radius_m", "kind", "group", "confirmed", "source", "order", "is_active"]
+        fields = ["code", "name", "name_en", "parent", "tier", "radius_m", "kind", "group", "confirmed", "source",
+                  "order", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = Category.objects.filter(parent__isnull=True)
+        if self.instance.pk:
+            self.fields["code"].disabled = True
 
 
 class CategoryListView(CircleView):
@@ -409,33 +417,43 @@ class CategoryListView(CircleView):
     def get(self, request):
         cats = Category.objects.select_related("parent").order_by("order", "code")
         return self.render(request, "circle/category_list.html", title=_("设施类别与服务半径"), categories=cats,
-                           can_change=scope_for(request.user).has("circle.change_category"))
+                           can_change=scope_for(request.user).has("circle.change_category"),
+                           can_add=scope_for(request.user).has("circle.add_category"))
 
 
 class CategoryEditView(CircleView):
     perm = "circle.change_category"
 
-    def get(self, request, pk):
-        cat = get_object_or_404(Category, pk=pk)
-        return render(request, "circle/facility_form.html", {"title": _("修改类别：%(n)s") % {"n": cat.name},
-                                                              "form": CategoryForm(instance=cat),
-                                                              "cancel_url": reverse("circle:categories")})
+    def _get(self, request, pk):
+        if pk is None:
+            _require(request.user, "circle.add_category")
+            return None
+        return get_object_or_404(Category, pk=pk)
 
-    def post(self, request, pk):
+    def _page(self, request, form, cat, status=200):
+        title = _("修改类别：%(n)s") % {"n": cat.name} if cat else _("新增设施类别")
+        resp = render(request, "circle/facility_form.html", {"title": title, "form": form,
+                                                              "cancel_url": reverse("circle:categories")})
+        resp.status_code = status
+        return resp
+
+    def get(self, request, pk=None):
+        cat = self._get(request, pk)
+        return self._page(request, CategoryForm(instance=cat), cat)
+
+    def post(self, request, pk=None):
         from core import audit
 
-        cat = get_object_or_404(Category, pk=pk)
+        cat = self._get(request, pk)
         form = CategoryForm(request.POST, instance=cat)
         if form.is_valid():
-            form.save()
-            audit.record("update", cat, user=request.user, fields=list(form.changed_data))
-            services._schedule_recompute()
-            messages.success(request, _("已保存类别“%(n)s”") % {"n": cat.name})
+            with transaction.atomic():
+                saved = form.save()
+                audit.record("update" if cat else "create", saved, user=request.user, fields=list(form.changed_data))
+                services._schedule_recompute()
+            messages.success(request, _("已保存类别“%(n)s”") % {"n": saved.name})
             return redirect("circle:categories")
-        resp = render(request, "circle/facility_form.html", {"title": _("修改类别：%(n)s") % {"n": cat.name},
-                                                              "form": form, "cancel_url": reverse("circle:categories")})
-        resp.status_code = 400
-        return resp
+        return self._page(request, form, cat, status=400)
 
 
 class NetworkView(CircleView):

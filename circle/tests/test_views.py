@@ -167,3 +167,19 @@ def test_an_officer_registers_a_candidate_site_and_plans_with_it(circle_world, f
     html = c.get(reverse("circle:plan") + "?run=1&category=canteen&k=1&source=sites").content.decode()
     assert "A2空地" in html and "+4" in html
     assert client_for(w.users.worker_a1).post(reverse("circle:site_add"), {"name": "x"}).status_code == 403
+
+
+def test_the_system_admin_edits_a_categorys_radius_and_others_may_not(circle_world, categories):
+    w = circle_world
+    url = reverse("circle:category_edit", args=[categories.canteen.pk])
+    assert client_for(w.users.officer_a).get(url).status_code == 403
+    c = client_for(w.users.sysadmin)
+    form = {"code": "canteen", "name": "社区食堂", "name_en": "community canteen",
+            "parent": categories.canteen.parent_id, "tier": 5, "radius_m": 400, "kind": "basic", "group": "all",
+            "confirmed": "", "source": "GB 50180-2018", "order": 302, "is_active": "on"}
+    assert c.post(url, form).status_code == 302
+    categories.canteen.refresh_from_db()
+    assert categories.canteen.radius_m == 400 and categories.canteen.threshold_m(1.2) == 400
+    new = dict(form, code="night-school", name="夜校", radius_m=1000, order=600)
+    assert c.post(reverse("circle:category_new"), new).status_code == 302
+    assert "夜校" in c.get(reverse("circle:categories")).content.decode()
