@@ -4,7 +4,8 @@
 
 * an identity document number → the blind index ``Person.id_number_bidx`` (exact, never the clear value);
 * a mobile number → ``Person.phone_bidx`` (exact);
-* letters → prefix of ``name_initials`` or ``name_pinyin`` ("zs" finds 张三, "zhangs" too);
+* letters → prefix of ``name_initials`` ("zs" finds 张三) or, when they hold a vowel, of ``name_pinyin``
+  ("zhangs", "zhangsan");
 * an address ("3幢301", "A1花园3栋1单元301室") → the current residents of the matching houses;
 * Chinese text → name prefix through the pinyin index (surnames read as surnames, as at write time),
   plus the residents of compounds whose name contains the text; a name found nowhere by prefix falls
@@ -29,9 +30,9 @@ from people.choices import IdType
 from people.models import Person, Residence
 from people.pinyin import name_pinyin, search_key
 from places.filtersets import Address, house_address_q, parse_address, starts_with
-from places.models import Compound
+from places.models import Compound, House
 
-__all__ = ["Parsed", "address_q", "is_sensitive", "parse", "pinyin_q", "search_people"]
+__all__ = ["Parsed", "address_q", "is_sensitive", "parse", "pinyin_search", "search_people"]
 
 ID_RE = re.compile(r"\d{17}[\dX]")
 PHONE_RE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
@@ -76,14 +77,30 @@ def is_sensitive(raw: str) -> bool:
     return parse(raw).kind in {"id", "phone", "doc"}
 
 
-def address_q(addr: Address) -> Q:
-    """People who live now in a house at the address."""
-    res = Residence.objects.filter(house_address_q(addr, "house__"), person_id=OuterRef("pk"), moved_out__isnull=True)
-    return Q(Exists(res))
+def address_q(addr: Address, limit: int = 5000) -> Q:
+    """People who live now in a house at the address. The houses are found first (building number and room
+    through the (building, unit, room) index), then their current residents."""
+    house_ids = list(House.objects.filter(house_address_q(addr)).values_list("pk", flat=True)[:limit])
+    residents = Residence.objects.filter(house_id__in=house_ids, moved_out__isnull=True).values("person_id")
+    return Q(pk__in=residents)
 
 
-def pinyin_q(key: str) -> Q:
-    return starts_with("name_initials", key) | starts_with("name_pinyin", key)
+VOWELS = frozenset("aeiouv")
+
+
+def pinyin_search(qs: QuerySet, key: str) -> QuerySet:
+    """Letters: initials when the key has no vowel ("zs", "lxm"), else full pinyin ("zhang", "zhangsan").
+
+    Each branch is one index range read in index order, so the first page stops after 50 rows and the count
+    reads the index only, whatever the number of matches (a union of both would have to sort every match).
+    A key with a vowel that no full pinyin starts with is tried as initials too (安 An: "za" for 张安).
+    """
+    if not VOWELS & set(key):
+        return qs.filter(starts_with("name_initials", key)).order_by("name_initials", "name_pinyin", "id")
+    found = qs.filter(starts_with("name_pinyin", key)).order_by("name_pinyin", "id")
+    if len(key) <= 4 and not found.exists():
+        return qs.filter(starts_with("name_initials", key)).order_by("name_initials", "name_pinyin", "id")
+    return found
 
 
 def search_people(qs: QuerySet, raw: str, *, request=None) -> QuerySet:
@@ -105,7 +122,7 @@ def search_people(qs: QuerySet, raw: str, *, request=None) -> QuerySet:
             audit.record_search(request, ["phone" if p.kind == "phone" else "id_number"], found.count())
         return found
     if p.kind == "pinyin":
-        return qs.filter(pinyin_q(p.value))
+        return pinyin_search(qs, p.value)
     if p.kind == "address":
         return qs.filter(address_q(p.address))
     # Chinese (or mixed) text: a name prefix through the pinyin index, or residents of a compound by that name.

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.tables import detail_url
 from core.validators import validate_identifier
@@ -42,7 +42,7 @@ class PersonListView(ObjectListView):
     filterset_class = PersonFilterSet
     table = tables.PersonTable
     filter_fields = ["q", "grid_id", "residency_type", "tag", "is_current"]
-    title = gettext_lazy("人员")
+    title = pgettext_lazy("nav", "人员")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(current_residences(request.user))
@@ -82,7 +82,7 @@ class PersonView(ObjectDetailView):
         residences = list(Residence.objects.restrict(request.user, "view").filter(person_id=obj.pk)
                           .select_related("house__building__compound"))
         current = [r for r in residences if r.moved_out is None]
-        crumbs = [(str(_("人员")), reverse("people:person_list")), (obj.name, "")]
+        crumbs = [(str(pgettext_lazy("nav", "人员")), reverse("people:person_list")), (obj.name, "")]
         return {
             "crumbs": crumbs, "residences": residences, "current": current,
             "tags": list(obj.tags.all()),
@@ -132,8 +132,8 @@ class PersonEditView(ObjectActionView):
         return {"initial": initial}
 
     def extra_context(self, request, obj):
-        return {"crumbs": [(str(_("人员")), reverse("people:person_list")), (obj.name, detail_url(obj)),
-                           (str(self.title), "")]}
+        people = (str(pgettext_lazy("nav", "人员")), reverse("people:person_list"))
+        return {"crumbs": [people, (obj.name, detail_url(obj)), (str(self.title), "")]}
 
     def perform(self, request, obj, form):
         return save_person(request.user, form.person_data(), obj, expected_version=form.cleaned_data["version"],
@@ -201,7 +201,7 @@ class EnterpriseListView(ObjectListView):
     filterset_class = EnterpriseFilterSet
     table = tables.EnterpriseTable
     filter_fields = ["q", "compound_id", "industry"]
-    title = gettext_lazy("企业")
+    title = pgettext_lazy("nav", "企业")
 
 
 class EnterpriseView(ObjectDetailView):
@@ -210,7 +210,7 @@ class EnterpriseView(ObjectDetailView):
     select_related = ["compound", "building", "grid", "community", "street"]
 
     def extra_context(self, request, obj):
-        return {"crumbs": [(str(_("企业")), reverse("people:enterprise_list")), (obj.name, "")]}
+        return {"crumbs": [(str(pgettext_lazy("nav", "企业")), reverse("people:enterprise_list")), (obj.name, "")]}
 
 
 def residents_panel(request: HttpRequest, house: House, can_change: bool) -> dict:

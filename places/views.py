@@ -17,7 +17,7 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from core.tables import Table, detail_url
 from core.views import ObjectActionView, ObjectDetailView, ObjectListView
@@ -58,18 +58,21 @@ def child_list(request, model, table: Table, list_url: str, **filters) -> dict:
 
 # --- lists ---------------------------------------------------------------------------------------------------
 class StreetListView(ObjectListView):
+    title = pgettext_lazy("nav", "街道")
     model = Street
     filterset_class = filtersets.StreetFilterSet
     table = tables.StreetTable
 
 
 class CommunityListView(ObjectListView):
+    title = pgettext_lazy("nav", "社区")
     model = Community
     filterset_class = filtersets.CommunityFilterSet
     table = tables.CommunityTable
 
 
 class GridListView(ObjectListView):
+    title = pgettext_lazy("nav", "网格")
     model = Grid
     filterset_class = filtersets.GridFilterSet
     table = tables.GridTable
@@ -77,6 +80,7 @@ class GridListView(ObjectListView):
 
 
 class CompoundListView(ObjectListView):
+    title = pgettext_lazy("nav", "小区")
     model = Compound
     filterset_class = filtersets.CompoundFilterSet
     table = tables.CompoundTable
@@ -84,6 +88,7 @@ class CompoundListView(ObjectListView):
 
 
 class BuildingListView(ObjectListView):
+    title = pgettext_lazy("nav", "楼栋")
     model = Building
     filterset_class = filtersets.BuildingFilterSet
     table = tables.BuildingTable
@@ -94,6 +99,7 @@ class BuildingListView(ObjectListView):
 
 
 class HouseListView(ObjectListView):
+    title = pgettext_lazy("nav", "房屋")
     model = House
     filterset_class = filtersets.HouseFilterSet
     table = tables.HouseTable
@@ -109,7 +115,7 @@ class StreetView(ObjectDetailView):
     template_name = "places/place.html"
 
     def extra_context(self, request, obj):
-        return {"crumbs": breadcrumbs(obj), "children_title": _("社区"),
+        return {"crumbs": breadcrumbs(obj), "children_title": pgettext("nav", "社区"),
                 "children": child_list(request, Community, tables.CommunityTable, "places:community_list",
                                        street_id=obj.pk)}
 
@@ -120,7 +126,7 @@ class CommunityView(ObjectDetailView):
     select_related = ["street"]
 
     def extra_context(self, request, obj):
-        return {"crumbs": breadcrumbs(obj), "children_title": _("网格"),
+        return {"crumbs": breadcrumbs(obj), "children_title": pgettext("nav", "网格"),
                 "children": child_list(request, Grid, tables.GridTable, "places:grid_list", community_id=obj.pk)}
 
 
@@ -131,7 +137,8 @@ class GridView(ObjectDetailView):
 
     def extra_context(self, request, obj):
         houses = House.objects.restrict(request.user, "view").filter(grid_id=obj.pk)
-        return {"crumbs": breadcrumbs(obj), "children_title": _("小区/楼宇"), "counts": house_counts(houses),
+        return {"crumbs": breadcrumbs(obj), "children_title": pgettext("nav", "小区/楼宇"),
+                "counts": house_counts(houses),
                 "children": child_list(request, Compound, tables.CompoundTable, "places:compound_list",
                                        grid_id=obj.pk)}
 
@@ -143,7 +150,7 @@ class CompoundView(ObjectDetailView):
 
     def extra_context(self, request, obj):
         houses = House.objects.restrict(request.user, "view").filter(compound_id=obj.pk)
-        return {"crumbs": breadcrumbs(obj), "children_title": _("楼栋"), "counts": house_counts(houses),
+        return {"crumbs": breadcrumbs(obj), "children_title": pgettext("nav", "楼栋"), "counts": house_counts(houses),
                 "children": child_list(request, Building, tables.BuildingTable, "places:building_list",
                                        compound_id=obj.pk)}
 
