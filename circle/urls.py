@@ -11,6 +11,7 @@ urlpatterns = [
     path("plan/", views.PlanView.as_view(), name="plan"),
     path("plan/sites/", views.SiteAddView.as_view(), name="site_add"),
     path("facilities/", views.FacilityListView.as_view(), name="facility_list"),
+    path("facilities.geojson", views.FacilitiesGeoJsonView.as_view(), name="facilities_geojson"),
     path("facilities/new/", views.FacilityEditView.as_view(), name="facility_new"),
     path("facilities/import/", views.FacilityImportView.as_view(), name="facility_import"),
     path("facilities/<int:pk>/edit/", views.FacilityEditView.as_view(), name="facility_edit"),

@@ -209,6 +209,20 @@ class MapDataView(CircleView):
         })
 
 
+class FacilitiesGeoJsonView(CircleView):
+    """All open facilities in the user's places as GeoJSON (for the cockpit map)."""
+
+    perm = "circle.view_facility"
+
+    def get(self, request):
+        qs = (Facility.objects.restrict(request.user, "view").filter(status=Facility.Status.OPEN)
+              .select_related("category"))
+        feats = [_feature(_point(f.lat, f.lng), id=f.pk, name=f.name, category=f.category.code,
+                          category_name=f.category.name, tier=f.category.tier, hours=f.opening_hours)
+                 for f in qs]
+        return JsonResponse({"type": "FeatureCollection", "features": feats})
+
+
 # --- planning -------------------------------------------------------------------------------------------------
 class PlanView(CircleView):
     perm = "circle.plan_facility"

@@ -183,3 +183,10 @@ def test_the_system_admin_edits_a_categorys_radius_and_others_may_not(circle_wor
     new = dict(form, code="night-school", name="夜校", radius_m=1000, order=600)
     assert c.post(reverse("circle:category_new"), new).status_code == 302
     assert "夜校" in c.get(reverse("circle:categories")).content.decode()
+
+
+def test_the_cockpit_geojson_lists_open_facilities_in_scope(circle_world, facilities):
+    w = circle_world
+    data = client_for(w.users.worker_a1).get(reverse("circle:facilities_geojson")).json()
+    assert [f["properties"]["name"] for f in data["features"]] == ["A1社区食堂"]
+    assert data["features"][0]["geometry"]["type"] == "Point"
