@@ -439,3 +439,19 @@ def test_the_api_asks_the_command_centre_for_a_reason_in_a_header(world, client)
     assert glass.purpose == "核查矛盾纠纷当事人"
     view = AuditEvent.objects.filter(action="view", object_id=str(zhang.pk)).latest("id")
     assert view.purpose == f"break_glass:{glass.pk}"
+
+
+def test_the_access_pages_read_in_english(world, client):
+    import re
+
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("access:login")).content.decode()
+    assert "Log in" in page and "Username" in page
+    verified_login(client, world.users.auditor)
+    page = client.get(reverse("access:audit_list")).content.decode()
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert "Audit log" in text and "Request ID" in text
+    assert not re.search(r"[\u4e00-\u9fff]", text.replace("人房", "").replace("简体中文", "")), \
+        re.findall(r"[\u4e00-\u9fff]+", text)[:10]
