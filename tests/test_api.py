@@ -75,6 +75,12 @@ def test_user_without_any_grant_sees_empty_lists(world):
 
 # --- masking ---------------------------------------------------------------------------------------------------
 def test_no_full_id_or_phone_number_in_any_response_for_a_grid_worker(world):
+    from stdnum.cn import uscc
+
+    from people.services import save_enterprise
+
+    save_enterprise(None, {"name": "活力科技", "credit_code": "91320507MA1WXY123" + uscc.calc_check_digit(
+        "91320507MA1WXY123"), "compound": world.compounds["A1"]}, contact_phone="13700137000")
     client = api_client(world.users.worker_a1)
     bodies = []
     created = client.post("/api/people/persons/", {
@@ -289,3 +295,27 @@ def test_list_endpoints_do_not_grow_queries_with_the_page_size(world, url, djang
     assert counts[0] == counts[1], counts
     with django_assert_max_num_queries(8):
         client.get(url, {"page_size": 40})
+
+
+# --- search by number --------------------------------------------------------------------------------------------
+def test_search_by_id_number_goes_in_the_body_not_the_url(world):
+    client = api_client(world.users.worker_a1)
+    number = resident_id("32050719800101001")
+    in_url = client.get("/api/people/persons/", {"q": number})
+    assert in_url.status_code == 400 and "POST" in in_url.json()["q"][0]
+    found = client.post("/api/people/persons/search/", {"q": number}, format="json")
+    assert found.status_code == 200, found.content
+    assert [p["id"] for p in found.json()["results"]] == [world.people["张三"].pk]
+    assert not ID_RE.search(found.content.decode())
+
+
+def test_search_by_number_stays_inside_the_users_scope(world):
+    number = resident_id("44030519880808001")  # 赵敏, grid B1
+    found = api_client(world.users.worker_a1).post("/api/people/persons/search/", {"q": number}, format="json")
+    assert found.status_code == 200
+    assert found.json()["results"] == []
+
+
+def test_search_by_pinyin_initials_still_works_in_the_url(world):
+    found = api_client(world.users.worker_a1).get("/api/people/persons/", {"q": "zs"}).json()["results"]
+    assert world.people["张三"].pk in {p["id"] for p in found}

@@ -15,7 +15,7 @@ from people.models import Enterprise, Person, Residence, Tag
 from places.models import House
 
 __all__ = ["EnterpriseSerializer", "MoveInSerializer", "MoveOutSerializer", "PersonSerializer",
-           "ResidenceSerializer", "RevealResultSerializer", "RevealSerializer", "TagSerializer"]
+           "ResidenceSerializer", "RevealResultSerializer", "RevealSerializer", "SearchSerializer", "TagSerializer"]
 
 VERSION_HELP = "当前版本号；修改时回传（或用 If-Match 头）"
 
@@ -87,6 +87,10 @@ class MoveInSerializer(serializers.Serializer):
 class MoveOutSerializer(serializers.Serializer):
     moved_out = serializers.DateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+
+class SearchSerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, help_text="姓名、拼音首字母、证件号码、电话或地址")
 
 
 class RevealSerializer(serializers.Serializer):

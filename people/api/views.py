@@ -7,6 +7,7 @@ residence ends through the move-out action. Every write goes through people.serv
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -23,6 +24,8 @@ from people.models import Enterprise, Person, Residence, Tag
 __all__ = ["EnterpriseViewSet", "PersonViewSet", "ResidenceViewSet", "TagViewSet"]
 
 NO_DELETE = ["get", "post", "put", "patch", "head", "options"]
+# An identity document or mobile number: 11+ digits (an ID may end in X).
+NUMBER_IN_URL = re.compile(r"\d{11,}|\d{14,}[Xx]")
 PERSON_COPY = ["name", "id_type", "residency_type", "sex", "birth_date", "nationality", "ethnicity", "hukou_address",
                "work_unit", "note"]
 
@@ -32,7 +35,7 @@ class PersonViewSet(RegistryViewSet):
     serializer_class = s.PersonSerializer
     filterset_class = api_filterset(filtersets.PersonFilterSet)
     http_method_names = NO_DELETE
-    action_perms = {"move_in": "change", "reveal": "view"}
+    action_perms = {"move_in": "change", "reveal": "view", "search": "view"}
     idempotent_actions = ("create", "move_in")
     audit_reads = True
 
@@ -58,6 +61,25 @@ class PersonViewSet(RegistryViewSet):
             self.request.user, person_data, instance, house=data.get("house"), relation=data.get("relation") or "",
             role=data.get("role") or "family", moved_in=data.get("moved_in"), expected_version=expected_version,
             accept_warnings=accept, source="api")
+
+    def list(self, request, *args, **kwargs) -> Response:
+        if NUMBER_IN_URL.search(request.query_params.get("q", "")):
+            raise exceptions.ValidationError(
+                {"q": [_("证件号码和电话号码不能放在网址里，请用 POST /api/people/persons/search/ 查找")]})
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.SearchSerializer, responses={200: s.PersonSerializer(many=True)},
+                   summary="按证件号码或电话查找（号码放在请求体里，不进网址和日志）")
+    @action(detail=False, methods=["post"])
+    def search(self, request) -> Response:
+        ser = s.SearchSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        queryset = self.restricted("view")
+        filterset = self.filterset_class(data={"q": ser.validated_data["q"]}, queryset=queryset, request=request)
+        if not filterset.is_valid():
+            raise exceptions.ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=s.MoveInSerializer, responses={201: s.ResidenceSerializer},
                    summary="入住：此人开始住在一处房屋（历史保留）")
