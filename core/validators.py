@@ -91,6 +91,24 @@ def _region_in_force(region: str, year: int) -> bool:
     return True
 
 
+def _valid_cn_number(value: str) -> bool:
+    """phonenumbers' validity of an 11-digit mainland number, decided the way ``is_valid_number`` decides it (the
+    general pattern, then any number type), with the mobile type tried first: it is what almost every number is,
+    and the full check costs ~20 µs of an import row's budget."""
+    meta = _cn_metadata()
+    general, mobile = meta.general_desc.national_number_pattern, meta.mobile.national_number_pattern
+    if re.fullmatch(general, value) and re.fullmatch(mobile, value):
+        return True
+    return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=86, national_number=int(value)))
+
+
+@lru_cache(maxsize=1)
+def _cn_metadata():
+    from phonenumbers.phonemetadata import PhoneMetadata
+
+    return PhoneMetadata.metadata_for_region("CN")
+
+
 def validate_mobile(raw: object) -> Checked:
     """A mainland mobile number (11 digits, 1[3-9]...), with or without +86."""
     value = normalise_text(raw)
@@ -104,9 +122,7 @@ def validate_mobile(raw: object) -> Checked:
         raise ValidationError(_("手机号只能包含数字"), code="format")
     if len(value) != 11:
         raise ValidationError(_("手机号应为11位，现在是%(n)d位") % {"n": len(value)}, code="length")
-    # 11 plain digits: the number parse() would build, without its cost (~20 µs, most of an import row's budget).
-    parsed = phonenumbers.PhoneNumber(country_code=86, national_number=int(value))
-    if not re.fullmatch(r"1[3-9]\d{9}", value) or not phonenumbers.is_valid_number(parsed):
+    if not re.fullmatch(r"1[3-9]\d{9}", value) or not _valid_cn_number(value):
         raise ValidationError(_("%(v)s 不是有效的手机号码（号段不存在）") % {"v": value[:3] + "…"}, code="invalid")
     return Checked(value)
 
