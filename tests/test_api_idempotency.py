@@ -134,3 +134,16 @@ def test_ten_parallel_identical_posts_with_one_key_create_one_row(world, separat
     assert ok and {r[1] for r in ok} == set(rows)
     assert all(code in (201, 409) for code, _ in results), results
     assert sum(code == 201 for code, _ in results) >= 1
+
+
+def test_old_idempotency_keys_are_purged_and_recent_ones_kept(db):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    IdempotencyKey.objects.create(user_id=1, key="old", method="POST", path="/x", fingerprint="f",
+                                  created_at=timezone.now() - dt.timedelta(days=8))
+    IdempotencyKey.objects.create(user_id=1, key="new", method="POST", path="/x", fingerprint="f")
+    call_command("purge_idempotency_keys", "--days", "7")
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
