@@ -49,8 +49,10 @@ AGGREGATE_ONLY = {"command"}
 TABLE: dict[str, dict] = {
     "people:search": {"model": Person, "kind": "ui_search"},
     "people:person_reveal": {"model": Person, "kind": "ui_reveal"},
+    "people-api:person-search": {"model": Person, "kind": "api_search"},
     "people-api:person-reveal": {"model": Person, "kind": "api_action", "perm": "reveal",
                                  "body": {"field": "id_number", "purpose": "矩阵测试核对"}},
+    "people-api:person-search": {"model": Person, "kind": "api_search"},
     # Import and export: a permission held anywhere opens the page; the rows stay inside the user's places.
     "people:import": {"model": Person, "kind": "ui_model_perm", "perm": "import"},
     "people:import_template": {"model": Person, "kind": "ui_no_data"},
@@ -233,7 +235,7 @@ def classify(e: Endpoint) -> Endpoint:
             e.kind = "api_list"
         elif "retrieve" in actions:
             e.kind = "api_detail"
-        elif len(actions) == 1:
+        elif len(actions) == 1 and "pk" in e.kwargs:  # an extra action on one object
             action = actions.pop()
             e.kind, e.perm = "api_action", getattr(cb.cls, "action_perms", {}).get(action, "")
     elif hasattr(cb, "view_class"):
@@ -258,7 +260,7 @@ def test_every_endpoint_on_a_place_or_personal_data_model_is_covered_by_the_matr
     endpoints = discover()
     assert endpoints, "no URL in the places/people namespaces: the resolver walk is broken"
     known = {"ui_list", "ui_detail", "ui_action", "ui_reveal", "ui_search", "api_list", "api_detail", "api_action",
-             "ui_model_perm", "ui_no_data", "ui_export", "ui_owned"}
+             "ui_model_perm", "ui_no_data", "ui_export", "ui_owned", "api_search"}
     uncovered = []
     for e in endpoints:
         if e.model is None and e.name.endswith("api-root"):
@@ -398,6 +400,35 @@ def check_endpoint(m: Matrix, e: Endpoint, persona: str, client: Client, links: 
                 shown = m.clear[obj.pk] in r.content.decode()
                 if shown != (allowed and r.status_code == 200):
                     bad(side, f"clear number shown={shown}", allowed)
+        elif e.kind == "api_search":  # POST {q}: by name and by the clear ID, found only inside the scope
+            for q in (obj.name, m.clear[obj.pk]):
+                r = client.post(url, {"q": q}, content_type="application/json")
+                if anonymous:
+                    if r.status_code not in (401, 403):
+                        bad(side, r.status_code, (401, 403))
+                    continue
+                if r.status_code != 200:
+                    bad(side, f"search {r.status_code}", 200)
+                    continue
+                found = obj.pk in {row["id"] for row in r.json()["results"]}
+                if found != can_view:
+                    bad(side, f"found={found}", can_view)
+        elif e.kind == "api_search":
+            for q in (obj.name, m.clear[obj.pk]):
+                r = client.post(url, data={"q": q}, content_type="application/json")
+                if anonymous:
+                    if r.status_code not in (401, 403):
+                        bad(side, r.status_code, (401, 403))
+                    continue
+                if r.status_code != 200:
+                    bad(side, f"search {r.status_code}", 200)
+                    continue
+                text = r.content.decode()
+                ids = {row["id"] for row in r.json()["results"]}
+                if (obj.pk in ids) != can_view:
+                    bad(side, f"found={obj.pk in ids}", can_view)
+                if any(n in text for n in m.clear.values()):
+                    bad(side, "clear number in JSON", "masked")
         elif e.kind == "ui_search":
             link = reverse(links[Person], args=[obj.pk]) if Person in links else f"/{obj.pk}/"
             for q in (obj.name, m.clear[obj.pk]):  # by name (redirected to the list) and by ID (kept in the POST)
