@@ -29,3 +29,24 @@ class AccessSerializer(serializers.ModelSerializer):
         model = Access
         fields = ["compound", "compound_name", "category", "facility", "distance_m", "method", "population",
                   "group_population", "computed_at"]
+
+
+class CoverageRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    population = serializers.IntegerField()
+    covered = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    group = serializers.CharField()
+    group_population = serializers.IntegerField()
+    group_covered = serializers.IntegerField()
+    group_share = serializers.FloatField(allow_null=True)
+
+
+class CoverageSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    level = serializers.ChoiceField(choices=["grid", "community", "street"])
+    speed = serializers.FloatField()
+    threshold_m = serializers.FloatField()
+    method = serializers.ChoiceField(choices=["network", "straight"], allow_null=True)
+    rows = CoverageRowSerializer(many=True)

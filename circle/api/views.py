@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -63,6 +65,11 @@ class AccessViewSet(viewsets.ReadOnlyModelViewSet):
 class CoverageView(APIView):
     """Population-weighted coverage: ``?category=<code>&level=grid|community|street&speed=1.2|1.4``."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("category", OpenApiTypes.STR, required=True, description="category code"),
+                    OpenApiParameter("level", OpenApiTypes.STR, enum=["grid", "community", "street"]),
+                    OpenApiParameter("speed", OpenApiTypes.FLOAT, enum=[1.2, 1.4])],
+        responses=s.CoverageSerializer)
     def get(self, request):
         if not scope_for(request.user).has("circle.view_access"):
             raise PermissionDenied
