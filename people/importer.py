@@ -741,6 +741,7 @@ class _Planner:
                 for tid in new_tags:
                     plan.new_tags.add((r.number, tid))
                 if change or moved or new_tags:
+                    change["_before"] = {k: p[k] for k in change if k in p}
                     change["_version"] = p["version"]
                     change["_moved"] = moved
                     plan.person_updates[p["id"]] = change
@@ -989,6 +990,12 @@ def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
             version=change["_version"] + 1, updated_at=now, **values)
         if not updated:
             raise ImportError_(_("导入期间有人修改了其中的人员记录，请重新预览后再导入"))
+        # The same change record a form's save writes (people.services.save_person): personal numbers masked.
+        before = change["_before"]
+        fields = sorted(k for k in change if not k.startswith("_"))
+        audit.record("update", user=user, object_type="people.person", object_id=str(pid), fields=fields,
+                     changes={k: ["***", "***"] if k == "phone" else [before.get(k), change[k]]
+                              for k in fields if k != "residence"}, purpose="import")
     for rid, change in plan.residence_updates.items():
         Residence.objects.filter(pk=rid, moved_out__isnull=True).update(updated_at=now, **change)
     for chunk in _chunks(plan.close_residences, LOOKUP_BATCH):
@@ -1048,9 +1055,7 @@ def commit_import(source: str | Path | bytes | IO[bytes], user, *, file_name: st
         tag_objs = [PersonTag(person_id=tag_rows[n], tag_id=t) for n, t in plan.new_tags if tag_rows.get(n)]
         PersonTag.objects.bulk_create(tag_objs, batch_size=BATCH, ignore_conflicts=True)
         touched = {r.house_id for r in plan.rows if r.house_id}
-        touched.update(Residence.objects.filter(id__in=plan.close_residences).values_list("house_id", flat=True)
-                       if len(plan.close_residences) < LOOKUP_BATCH else
-                       _house_ids_of(plan.close_residences))
+        touched.update(_house_ids_of(plan.close_residences))
         moved = [pid for pid, ch in plan.person_updates.items() if ch.get("_moved")]
         _refresh_counts_and_places(plan, touched, moved)
         _check_scope(plan, user, [t[0] for t in tuples["house"]],

@@ -288,3 +288,11 @@ def test_parsing_in_worker_processes_gives_the_same_plan_as_in_one(world, monkey
     assert [e.as_dict() for e in parallel.errors] == [e.as_dict() for e in serial.errors]
     assert [r.number for r in parallel.rows] == [r.number for r in serial.rows] == [2, 4]
     assert parallel.rows[0].pre[0] == "chendaming" and parallel.rows[0].pre[2].startswith("k")
+
+
+def test_an_update_by_import_is_on_the_audit_record_without_the_number(world):
+    commit_import(xlsx(family()), world.users.officer_a)
+    commit_import(xlsx(family(phone="13800001111")), world.users.officer_a)
+    ev = AuditEvent.objects.filter(action="update", purpose="import").get()
+    assert ev.fields == ["phone"] and ev.changes == {"phone": ["***", "***"]}
+    assert ev.object_id == str(Person.objects.get(name="陈大明").pk)
