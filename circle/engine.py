@@ -122,23 +122,28 @@ def nearest_by_category(graph: Graph, sources: list[np.ndarray], limit: float, l
     Distances run from the facility's node: a caller adds the facility's snap offset where it reads a figure.
     """
     n = graph.n_nodes
-    dist = np.full((len(sources), n), np.inf, dtype=np.float64)
-    which = np.full((len(sources), n), -1, dtype=np.int64) if labels is not None else None
+    # Rows are written whole below (no need to pre-fill 2 × categories × nodes values).
+    dist = np.empty((len(sources), n), dtype=np.float64)
+    which = np.empty((len(sources), n), dtype=np.int32) if labels is not None else None
     # scipy marks unreached nodes with source -9999: a lookup padded below 0 turns that into -1 without a mask.
     pad = 10_000
+    lookup = np.full(n + pad, -1, dtype=np.int32) if labels is not None else None
     for c, src in enumerate(sources):
         src = np.asarray(src, dtype=np.int64)
         if src.size == 0:
+            dist[c] = np.inf
+            if which is not None:
+                which[c] = -1
             continue
         if labels is None:
             dist[c] = dijkstra(graph.csr, directed=True, indices=src, min_only=True, limit=limit)
             continue
         d, _, reached = dijkstra(graph.csr, directed=True, indices=src, min_only=True, limit=limit,
                                  return_predecessors=True)
-        lookup = np.full(n + pad, -1, dtype=np.int64)
-        lookup[src[::-1]] = np.asarray(labels[c], dtype=np.int64)[::-1]
+        lookup[src[::-1]] = np.asarray(labels[c], dtype=np.int32)[::-1]
         dist[c] = d
-        which[c] = lookup[reached]
+        np.take(lookup, reached, out=which[c])
+        lookup[src] = -1  # reset only what was set, for the next category
     return (dist, which) if labels is not None else dist
 
 
