@@ -17,7 +17,7 @@ from core.validators import normalise_text
 from people.choices import IdType, Relation, ResidenceRole, ResidencyType, Sex
 from people.models import Enterprise, Person, PersonTag, Residence, Tag
 from people.search import search_people
-from places.filtersets import ScopedFilterSet, ids, names, scoped_queryset
+from places.filtersets import ChoicesFilter, ScopedFilterSet, ids, names, scoped_queryset
 from places.models import Building, Community, Compound, Grid, House, Street
 
 __all__ = ["EnterpriseFilterSet", "PersonFilterSet", "ResidenceFilterSet"]
@@ -30,16 +30,16 @@ class PersonFilterSet(ScopedFilterSet):
     community = names(Community, "community")
     grid_id = ids(Grid, "grid")
     grid = names(Grid, "grid")
-    compound_id = df.ModelMultipleChoiceFilter(queryset=scoped_queryset(Compound), method="filter_lives_in",
+    compound_id = ChoicesFilter(queryset=scoped_queryset(Compound), method="filter_lives_in",
                                                label=_("小区"))
-    building_id = df.ModelMultipleChoiceFilter(queryset=scoped_queryset(Building), method="filter_lives_in",
+    building_id = ChoicesFilter(queryset=scoped_queryset(Building), method="filter_lives_in",
                                                label=_("楼栋"))
-    house_id = df.ModelMultipleChoiceFilter(queryset=scoped_queryset(House), method="filter_lives_in",
+    house_id = ChoicesFilter(queryset=scoped_queryset(House), method="filter_lives_in",
                                             label=_("房屋"))
     residency_type = df.MultipleChoiceFilter(choices=ResidencyType.choices, label=_("人口类型"))
     id_type = df.MultipleChoiceFilter(choices=IdType.choices, label=_("证件类型"))
     sex = df.ChoiceFilter(choices=Sex.choices, label=_("性别"))
-    tag = df.ModelMultipleChoiceFilter(queryset=Tag.objects.all(), to_field_name="code", method="filter_tag",
+    tag = ChoicesFilter(queryset=Tag.objects.all(), to_field_name="code", method="filter_tag",
                                        label=_("人群标签"))
     is_current = df.BooleanFilter(label=_("现居住"))
     age_min = df.NumberFilter(method="filter_age_min", label=_("最小年龄"))

@@ -15,15 +15,16 @@ import django_filters as df
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters import fields as df_fields
 
 from core.validators import normalise_text
 from places.choices import CompoundKind, HouseUse
 from places.models import Building, Community, Compound, Grid, House, Street
 
 __all__ = [
-    "Address", "BuildingFilterSet", "CommunityFilterSet", "CompoundFilterSet", "GridFilterSet", "HouseFilterSet",
-    "ScopedFilterSet", "StreetFilterSet", "house_address_q", "ids", "names", "parse_address", "scoped_queryset",
-    "starts_with",
+    "Address", "BuildingFilterSet", "ChoicesFilter", "CommunityFilterSet", "CompoundFilterSet", "GridFilterSet",
+    "HouseFilterSet", "ScopedFilterSet", "StreetFilterSet", "house_address_q", "ids", "names", "parse_address",
+    "scoped_queryset", "starts_with",
 ]
 
 ADDRESS_RE = re.compile(
@@ -87,16 +88,29 @@ def scoped_queryset(model):
     return queryset
 
 
-def ids(model, path: str) -> df.ModelMultipleChoiceFilter:
+class _ChoicesField(df_fields.ModelMultipleChoiceField):
+    def clean(self, value):
+        # No value: an empty list, not ``queryset.none()``, whose truth test django-filter would compile.
+        if not value and not self.required:
+            return []
+        return super().clean(value)
+
+
+class ChoicesFilter(df.ModelMultipleChoiceFilter):
+    """Several model instances (``?grid_id=3&grid_id=4``); cheap when absent."""
+
+    field_class = _ChoicesField
+
+
+def ids(model, path: str) -> ChoicesFilter:
     """``grid_id=3&grid_id=4``: by primary key, among the places the user may view."""
-    return df.ModelMultipleChoiceFilter(field_name=path, queryset=scoped_queryset(model),
-                                        label=model._meta.verbose_name)
+    return ChoicesFilter(field_name=path, queryset=scoped_queryset(model), label=model._meta.verbose_name)
 
 
-def names(model, path: str, name_field: str = "name") -> df.ModelMultipleChoiceFilter:
+def names(model, path: str, name_field: str = "name") -> ChoicesFilter:
     """``grid=A1网格``: by name, among the places the user may view."""
-    return df.ModelMultipleChoiceFilter(field_name=f"{path}__{name_field}", to_field_name=name_field,
-                                        queryset=scoped_queryset(model), label=model._meta.verbose_name)
+    return ChoicesFilter(field_name=f"{path}__{name_field}", to_field_name=name_field,
+                         queryset=scoped_queryset(model), label=model._meta.verbose_name)
 
 
 class ScopedFilterSet(df.FilterSet):
