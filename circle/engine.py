@@ -118,31 +118,32 @@ def nearest_by_category(graph: Graph, sources: list[np.ndarray], limit: float, l
 
     ``sources[c]`` holds the snapped node of each facility of category c. With ``labels`` (``labels[c][i]`` an
     id for source i of category c) the id of the facility reached is returned too (-1 where none); where several
-    facilities share a node, the first one's id. Returns ``dist`` (categories × nodes) and, with labels, ``which``.
+    facilities share a node, the first one's id. Returns ``dist`` (one array over the nodes per category) and,
+    with labels, ``which`` (likewise).
     Distances run from the facility's node: a caller adds the facility's snap offset where it reads a figure.
     """
     n = graph.n_nodes
-    # Rows are written whole below (no need to pre-fill 2 × categories × nodes values).
-    dist = np.empty((len(sources), n), dtype=np.float64)
-    which = np.empty((len(sources), n), dtype=np.int32) if labels is not None else None
+    # One array per category, as scipy returns it: no copy into a categories × nodes block.
+    dist: list[np.ndarray] = []
+    which: list[np.ndarray] = []
     # scipy marks unreached nodes with source -9999: a lookup padded below 0 turns that into -1 without a mask.
     pad = 10_000
     lookup = np.full(n + pad, -1, dtype=np.int32) if labels is not None else None
     for c, src in enumerate(sources):
         src = np.asarray(src, dtype=np.int64)
         if src.size == 0:
-            dist[c] = np.inf
-            if which is not None:
-                which[c] = -1
+            dist.append(np.full(n, np.inf))
+            if labels is not None:
+                which.append(np.full(n, -1, dtype=np.int32))
             continue
         if labels is None:
-            dist[c] = dijkstra(graph.csr, directed=True, indices=src, min_only=True, limit=limit)
+            dist.append(dijkstra(graph.csr, directed=True, indices=src, min_only=True, limit=limit))
             continue
         d, _, reached = dijkstra(graph.csr, directed=True, indices=src, min_only=True, limit=limit,
                                  return_predecessors=True)
         lookup[src[::-1]] = np.asarray(labels[c], dtype=np.int32)[::-1]
-        dist[c] = d
-        np.take(lookup, reached, out=which[c])
+        dist.append(d)
+        which.append(lookup.take(reached))
         lookup[src] = -1  # reset only what was set, for the next category
     return (dist, which) if labels is not None else dist
 
@@ -152,10 +153,11 @@ def nearest_facilities(graph: Graph, lat, lon, cat_index, n_categories: int, lim
 
     Facilities are snapped to the network (their offset added), grouped by category (``cat_index`` in
     ``range(n_categories)``), and one multi-source Dijkstra per category finds, for every node, the nearest
-    facility within ``limit`` metres. Returns ``dist`` (categories × nodes, network metres from the facility's
-    node, inf beyond the limit), ``which`` (the facility's index into the inputs, -1 where none) and each
+    facility within ``limit`` metres. Returns ``dist`` (per category, an array over the nodes: network metres from
+    the facility's node, inf beyond the limit), ``which`` (likewise, the facility's index into the inputs, -1
+    where none) and each
     facility's snap offset (metres from the facility to its node): the figure for node i and category c is
-    ``dist[c, i] + offset[which[c, i]]``.
+    ``dist[c][i] + offset[which[c][i]]``.
     """
     cat_index = np.asarray(cat_index, dtype=np.int64)
     if len(cat_index):

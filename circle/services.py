@@ -375,8 +375,8 @@ def recompute(limit_m: float = LIMIT_M) -> dict:
             f_cat = np.array([cat_pos[f[1]] for f in facs], dtype=np.int64)
             dist, which, f_off = engine.nearest_facilities(graph, f_lat, f_lon, f_cat, len(cats), limit_m)
             for ci, c in enumerate(cats):
-                w = which[ci, c_node]
-                d = dist[ci, c_node] + c_off + np.where(w >= 0, f_off[np.maximum(w, 0)] if len(f_off) else 0, 0)
+                w = which[ci][c_node]
+                d = dist[ci][c_node] + c_off + np.where(w >= 0, f_off[np.maximum(w, 0)] if len(f_off) else 0, 0)
                 for k, comp_id in enumerate(c_ids):
                     ok = np.isfinite(d[k]) and d[k] <= limit_m
                     rows.append(_access(comp_id, c, facs[w[k]][0] if ok else None,

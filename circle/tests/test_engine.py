@@ -43,7 +43,7 @@ def test_nearest_facility_distances_on_a_ladder_equal_the_hand_computed_ones():
     assert dist[0].tolist() == [0, 100, 200, 100, 200, 300]
     # node 4: 100 to node 3 (via 3-4); node 1: 100 to node 2; node 5: 100 to node 2
     assert dist[1].tolist() == [100, 100, 0, 0, 100, 100]
-    assert np.isinf(dist[2]).all()
+    assert np.isinf(dist[2]).all() and len(dist[2]) == 6
 
 
 def test_the_limit_leaves_farther_nodes_unreached():
@@ -173,7 +173,7 @@ def test_the_coverage_matrix_matches_a_direct_check_of_every_pair(helsinki):
     cand = rng.choice(g.snap_nodes, 25, replace=False)
     dem = rng.choice(g.snap_nodes, 60, replace=False)
     cover = engine.coverage_matrix(g, g.lat[cand], g.lon[cand], g.lat[dem], g.lon[dem], 600, batch=7).toarray()
-    full = engine.nearest_by_category(g, [np.array([c]) for c in cand], limit=np.inf)
+    full = np.vstack(engine.nearest_by_category(g, [np.array([c]) for c in cand], limit=np.inf))
     direct = full[:, dem] <= 600
     assert (cover == direct).all()
     assert direct.sum() > 0
@@ -231,4 +231,4 @@ def test_nearest_facilities_groups_by_category_and_reports_the_facility_index():
     assert which[1][[0, 1, 2, 3, 5]].tolist() == [2, 0, 0, 2, 0]
     assert which[1][4] in (0, 2)  # node 4 is 100 m from both
     assert dist[1].tolist() == pytest.approx([100, 200, 100, 0, 100, 0], abs=1e-6)
-    assert (which[2] == -1).all() and np.isinf(dist[2]).all()
+    assert (which[2] == -1).all() and np.isinf(dist[2]).all() and len(which[2]) == 6
