@@ -9,7 +9,7 @@ The harness
   3. imports ``bench.<NAME>`` (``bench.<NAME>_`` when NAME is a Python keyword, e.g. ``bench/import_.py``)
      and calls ``run(ctx) -> dict``;
   4. prints the figures as ONE JSON object on the last line of stdout and appends a row to bench/RESULTS.md
-     (machine, date in Asia/Shanghai, the exact command, the JSON).
+     (machine and its load average when the run started, date in Asia/Shanghai, the exact command, the JSON).
 
 A bench module looks like::
 
@@ -175,13 +175,22 @@ def load_module(name: str):
     return importlib.import_module(f"bench.{modname}")
 
 
-def append_result(name: str, ctx: Ctx, command: str, figures: dict) -> None:
+def load_average() -> str:
+    """The 1-minute load average: on a shared 2-core machine it says how much the wall-clock figures can be trusted."""
+    try:
+        return f"load {os.getloadavg()[0]:.1f}"
+    except OSError:
+        return ""
+
+
+def append_result(name: str, ctx: Ctx, command: str, figures: dict, load: str = "") -> None:
     now = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
     if not RESULTS.exists():
         RESULTS.write_text("# Benchmark results\n\nAppended by `bench/run.py`; one row per run, newest last.\n\n"
                            "| date (Asia/Shanghai) | bench | db | scale | machine | command | figures |\n"
                            "|---|---|---|---|---|---|---|\n", encoding="utf-8")
-    row = (f"| {now} | {name} | {ctx.db} | {scale_label(ctx.scale)} | {machine()} | `{command}` | "
+    where = ", ".join(x for x in (machine(), load) if x)
+    row = (f"| {now} | {name} | {ctx.db} | {scale_label(ctx.scale)} | {where} | `{command}` | "
            f"`{json.dumps(figures, ensure_ascii=False)}` |\n")
     with RESULTS.open("a", encoding="utf-8") as fh:
         fh.write(row)
@@ -213,11 +222,12 @@ def main(argv: list[str] | None = None) -> dict:
     ctx = Ctx(scale=args.scale, db=args.db, seed=args.seed)
     module = load_module(args.name)
     prepare(ctx, getattr(module, "NEEDS_DEMO", True))
+    load = load_average()
     figures = module.run(ctx)
     out = {"bench": args.name, "db": args.db, "scale": args.scale, **figures}
     command = "python bench/run.py " + " ".join(shlex.quote(a) for a in argv)
     if not args.no_record:
-        append_result(args.name, ctx, command, figures)
+        append_result(args.name, ctx, command, figures, load)
     sys.stdout.flush()
     print(json.dumps(out, ensure_ascii=False))
     return out
