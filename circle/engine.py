@@ -186,10 +186,11 @@ def straight_line_nearest(lat, lon, src_lat, src_lon, factor: float = DETOUR_FAC
 
 
 def coverage_matrix(graph: Graph | None, cand_lat, cand_lon, dem_lat, dem_lon, limit: float,
-                    factor: float = DETOUR_FACTOR, batch: int = 48) -> sparse.csr_matrix:
+                    factor: float = DETOUR_FACTOR, batch: int = 64) -> sparse.csr_matrix:
     """Boolean (candidates × demand points): candidate j would be within ``limit`` metres of demand point i.
 
-    With a graph: snap offset of both ends + network distance, one limited Dijkstra per batch of candidates.
+    With a graph: snap offset of both ends + network distance, one limited Dijkstra per spatial batch of
+    candidates on the part of the network within reach.
     Without: straight line × ``factor``.
     """
     cand_lat = np.asarray(cand_lat, dtype=np.float64)
@@ -210,17 +211,34 @@ def coverage_matrix(graph: Graph | None, cand_lat, cand_lon, dem_lat, dem_lon, l
         return sparse.csr_matrix((np.ones(int(ok.sum()), dtype=bool), (rows[ok], cols[ok])), shape=(nc, nd))
     c_node, c_off = graph.snap(cand_lat, cand_lon)
     d_node, d_off = graph.snap(dem_lat, dem_lon)
+    # Candidates in spatial batches; each batch runs on the subgraph within ``limit`` of its bounding box, which
+    # holds every path of at most ``limit`` metres from its candidates (a path never gets farther, in a straight
+    # line, than its length). Exact, and the output is batch × local nodes instead of batch × all nodes.
+    cell = max(limit, 500.0) * 2
+    cxy = graph.xy[c_node]
+    order = np.lexsort((cxy[:, 0], np.floor(cxy[:, 1] / cell)))
+    local = np.full(graph.n_nodes, -1, dtype=np.int64)
     rows_out, cols_out = [], []
     for start in range(0, nc, batch):
-        sl = slice(start, min(start + batch, nc))
-        budget = limit - float(np.min(c_off[sl]))
+        sel = order[start:start + batch]
+        budget = limit - float(np.min(c_off[sel]))
         if budget < 0:
             continue
-        d = dijkstra(graph.csr, directed=True, indices=c_node[sl], limit=budget)
-        total = d[:, d_node] + c_off[sl, None] + d_off[None, :]
-        r, c = np.nonzero(total <= limit)
-        rows_out.append(r + start)
-        cols_out.append(c)
+        lo = cxy[sel].min(axis=0) - budget
+        hi = cxy[sel].max(axis=0) + budget
+        inside = np.flatnonzero((graph.xy[:, 0] >= lo[0]) & (graph.xy[:, 0] <= hi[0])
+                                & (graph.xy[:, 1] >= lo[1]) & (graph.xy[:, 1] <= hi[1]))
+        local[inside] = np.arange(len(inside))
+        dem_local = local[d_node]
+        near = np.flatnonzero(dem_local >= 0)
+        if len(near):
+            sub = graph.csr[inside][:, inside]
+            d = dijkstra(sub, directed=True, indices=local[c_node[sel]], limit=budget)
+            total = d[:, dem_local[near]] + c_off[sel, None] + d_off[None, near]
+            r, c = np.nonzero(total <= limit)
+            rows_out.append(sel[r])
+            cols_out.append(near[c])
+        local[inside] = -1
     rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
     cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
     return sparse.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(nc, nd))

@@ -232,3 +232,26 @@ def test_nearest_facilities_groups_by_category_and_reports_the_facility_index():
     assert which[1][4] in (0, 2)  # node 4 is 100 m from both
     assert dist[1].tolist() == pytest.approx([100, 200, 100, 0, 100, 0], abs=1e-6)
     assert (which[2] == -1).all() and np.isinf(dist[2]).all() and len(which[2]) == 6
+
+
+def test_the_coverage_matrix_on_a_wide_lattice_matches_full_dijkstra_despite_the_spatial_batches():
+    rng = np.random.default_rng(11)
+    side = 60
+    ii, jj = np.divmod(np.arange(side * side), side)
+    lat = LAT0 + (ii * 80 + rng.normal(0, 5, side * side)) * M_LAT
+    lon = LON0 + (jj * 80 + rng.normal(0, 5, side * side)) * M_LON
+    idx = np.arange(side * side).reshape(side, side)
+    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
+    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
+    keep = rng.random(len(u)) < 0.7  # missing streets make detours longer than the straight line
+    u, v = u[keep], v[keep]
+    g = engine.Graph.from_edges(lat, lon, u, v, engine.haversine_m(lat[u], lon[u], lat[v], lon[v]))
+    cand = rng.choice(g.snap_nodes, 90, replace=False)
+    dem = rng.choice(g.snap_nodes, 150, replace=False)
+    c_lat, c_lon = g.lat[cand] + 12 * M_LAT, g.lon[cand]  # off the nodes: snap offsets count too
+    cover = engine.coverage_matrix(g, c_lat, c_lon, g.lat[dem], g.lon[dem], 450, batch=10).toarray()
+    c_node, c_off = g.snap(c_lat, c_lon)
+    full = np.vstack(engine.nearest_by_category(g, [np.array([c]) for c in c_node], limit=np.inf))
+    direct = full[:, dem] + c_off[:, None] <= 450
+    assert (cover == direct).all()
+    assert 50 < direct.sum() < direct.size / 4
