@@ -79,8 +79,10 @@ class ObjectListView(LoginRequiredMixin, View):
             for f in shown.values():
                 if isinstance(f, forms.NullBooleanField):
                     f.widget.choices = [("", _("全部")), ("true", _("是")), ("false", _("否"))]
+                elif isinstance(f, forms.ModelChoiceField):  # one plain query (the iterator opens a cursor)
+                    f.widget.choices = [(f.prepare_value(o), f.label_from_instance(o)) for o in f.queryset]
                 elif hasattr(f, "choices"):
-                    f.widget.choices = [c for c in f.choices]  # one query per dropdown (list() would count first)
+                    f.widget.choices = list(f.choices)
             filterset.form.fields = shown
         page = Paginator(qs, self.paginate_by).get_page(data.get("page"))
         query = data.copy()

@@ -67,16 +67,19 @@ def house_address_q(addr: Address, prefix: str = "") -> Q:
 
 
 def starts_with(field: str, prefix: str) -> Q:
-    """``field`` starts with ``prefix``, written so that the database answers from its index.
+    """``field`` starts with ``prefix``, written as a range (``>= 'zs' AND < 'zt'``) that the plain B-tree index
+    answers in index order, so that ``ORDER BY field ... LIMIT 50`` stops early.
 
-    SQLite's LIKE is case-insensitive and cannot use a binary index: a range does. PostgreSQL has a
-    ``varchar_pattern_ops`` index on every indexed CharField (Django adds it), which serves ``LIKE 'x%'``.
+    ``LIKE 'zs%'`` would not do: SQLite's LIKE is case-insensitive and skips a binary index; PostgreSQL uses
+    LIKE on an index only under the C collation (or the ``varchar_pattern_ops`` copy, which cannot give the
+    order). On PostgreSQL the LIKE is kept beside the range as a guard for collations that sort differently.
     """
     if not prefix:
         return Q()
-    if connection.vendor == "sqlite":
-        return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
-    return Q(**{f"{field}__startswith": prefix})
+    q = Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
+    if connection.vendor != "sqlite":
+        q &= Q(**{f"{field}__startswith": prefix})
+    return q
 
 
 def scoped_queryset(model):

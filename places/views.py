@@ -93,6 +93,7 @@ class BuildingListView(ObjectListView):
     filterset_class = filtersets.BuildingFilterSet
     table = tables.BuildingTable
     filter_fields = ["q", "grid_id"]
+    ordering = ["compound_id", "number"]
 
     def extra_context(self, request):
         return {"q_placeholder": _("小区名称、楼栋号（如 3幢）")}
@@ -104,6 +105,7 @@ class HouseListView(ObjectListView):
     filterset_class = filtersets.HouseFilterSet
     table = tables.HouseTable
     filter_fields = ["q", "grid_id", "use", "occupied"]
+    ordering = ["building_id", "unit", "room"]  # the (building, unit, room) unique index: no sort of every row
 
     def extra_context(self, request):
         return {"q_placeholder": _("地址（如 3幢301、花园1栋2单元301室）")}
