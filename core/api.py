@@ -236,6 +236,8 @@ class RegistryViewSet(viewsets.ModelViewSet):
     idempotent_actions: tuple[str, ...] = ("create",)
     # Reads of one object are audited (persons and houses: issue 3 point 5).
     audit_reads = False
+    # Models without places only: other permissions that also open reading (e.g. tags for "people.view_person").
+    reference_view_perms: tuple[str, ...] = ()
 
     # --- scoping -----------------------------------------------------------------------------
     @property
@@ -251,9 +253,12 @@ class RegistryViewSet(viewsets.ModelViewSet):
         user = self.request.user
         if hasattr(qs, "restrict"):
             return qs.restrict(user, action)
-        # Reference data without places (tags): the permission held anywhere is enough.
+        # Reference data without places (tags): the permission held anywhere is enough; reading it may also
+        # come with another permission (``reference_view_perms``: whoever views persons reads their tags).
+        scope = scope_for(user)
         perm = f"{self.model._meta.app_label}.{action}_{self.model._meta.model_name}"
-        return qs if scope_for(user).has(perm) else qs.none()
+        perms = [perm, *self.reference_view_perms] if action == "view" else [perm]
+        return qs if any(scope.has(p) for p in perms) else qs.none()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

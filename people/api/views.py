@@ -162,14 +162,7 @@ class TagViewSet(RegistryViewSet):
     serializer_class = s.TagSerializer
     filterset_class = TagFilterSet
 
-    def restricted(self, action: str):
-        if action == "view":
-            from core.scope import scope_for
-
-            scope = scope_for(self.request.user)
-            visible = scope.has("people.view_tag") or scope.has("people.view_person")
-            return self.queryset.all() if visible else self.queryset.none()
-        return super().restricted(action)
+    reference_view_perms = ("people.view_person",)
 
     def write(self, data, instance, expected_version):
         return services.save_tag(self.request.user, data, instance, source="api")
