@@ -271,7 +271,7 @@ class RegistryViewSet(viewsets.ModelViewSet):
         try:
             obj = self.get_queryset().filter(**lookup).first()
         except (ValueError, TypeError, DjangoValidationError):
-            obj = None
+            raise Http404 from None  # not an id at all
         if obj is None:
             if self.perm_action != "view" and self.restricted("view").filter(**lookup).exists():
                 raise exceptions.PermissionDenied(_("您可以查看此记录，但没有执行该操作的权限"))

@@ -319,3 +319,10 @@ def test_search_by_number_stays_inside_the_users_scope(world):
 def test_search_by_pinyin_initials_still_works_in_the_url(world):
     found = api_client(world.users.worker_a1).get("/api/people/persons/", {"q": "zs"}).json()["results"]
     assert world.people["张三"].pk in {p["id"] for p in found}
+
+
+def test_a_malformed_id_is_not_found_for_every_method(world):
+    client = api_client(world.users.officer_a)
+    assert client.get("/api/places/houses/abc/").status_code == 404
+    assert client.patch("/api/places/houses/abc/", {"note": "x"}, format="json").status_code == 404
+    assert client.delete("/api/places/houses/abc/").status_code == 404
