@@ -206,6 +206,8 @@ def otp_setup(request):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             django_otp.login(request, device)
+            request.session.cycle_key()  # a new session id for the now fully authenticated session
+            remember_session(request, request.user)
             audit.record("otp_enrolled", request=request, object_type="auth.user", object_id=str(request.user.pk))
             messages.success(request, _("动态验证码已启用"))
             return redirect(_next(request))

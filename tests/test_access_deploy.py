@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,8 @@ from access import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_ENV = {
-    "RENFANG_PRODUCTION": "1", "DJANGO_SECRET_KEY": "x" * 64, "RENFANG_ALLOWED_HOSTS": "renfang.example.gov.cn",
+    "RENFANG_PRODUCTION": "1", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "RENFANG_ALLOWED_HOSTS": "renfang.example.gov.cn",
     "RENFANG_KEYS": json.dumps({"current": "k1", "keys": {"k1": "A" * 43 + "="}, "index_key": "B" * 43 + "="}),
 }
 
