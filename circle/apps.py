@@ -12,6 +12,7 @@ class CircleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from circle import signals  # noqa: F401  (recompute when compounds move or residents change)
         from core.roles import register_role_permissions
 
         register_role_permissions("grid_worker", VIEW)

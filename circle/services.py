@@ -53,11 +53,19 @@ TOKEN_SALT = "circle.near"
 def _schedule_recompute() -> None:
     """Queue one recompute after commit. A job finding the figures computed after it was queued does nothing,
     so a burst of edits costs one recompute, not one per edit."""
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(getattr(item[1], "circle_recompute", False) and not item[1].done
+                                    for item in conn.run_on_commit):
+        return  # already queued for this transaction: an import of 1,000 rows queues one job
+
     def go():
         from circle.tasks import recompute_access
 
+        go.done = True
         recompute_access.enqueue(timezone.now().isoformat())
 
+    go.circle_recompute = True
+    go.done = False
     transaction.on_commit(go)
 
 

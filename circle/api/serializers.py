@@ -12,7 +12,8 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class FacilitySerializer(RegistrySerializer):
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.filter(is_active=True, parent__isnull=False))
 
     class Meta:
         model = Facility

@@ -250,3 +250,38 @@ def test_a_queued_recompute_is_skipped_when_the_figures_are_newer_than_the_reque
     services.recompute()
     assert recompute_access.call(before.isoformat()) == {"skipped": True}
     assert recompute_access.call(timezone.now().isoformat())["rows"] > 0
+
+
+def test_moving_a_compound_or_a_resident_moving_in_recomputes(circle_world, categories,
+                                                              django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from people.services import PersonData, save_person
+
+    w = circle_world
+    with django_capture_on_commit_callbacks(execute=True):
+        facility(w, categories.canteen, "B1", 1500, 0)
+    assert access(w.compounds["A2"], categories.canteen).distance_m == pytest.approx(900 * 1.3, abs=1)
+    comp = w.compounds["A2"]
+    comp.lat, comp.lng = at(1400, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        comp.save()
+    assert access(comp, categories.canteen).distance_m == pytest.approx(100 * 1.3, abs=1)
+    house = w.houses["A2"][5]
+    with django_capture_on_commit_callbacks(execute=True):
+        save_person(None, PersonData(name="新住户"), house=house, relation="householder", moved_in=dt.date(2026, 1, 1),
+                    accept_warnings=True, source="test")
+    assert access(comp, categories.canteen).population == 5
+
+
+def test_many_changes_in_one_transaction_queue_one_recompute(circle_world, categories,
+                                                             django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    w = circle_world
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with transaction.atomic():
+            for x in (0, 100, 200):
+                facility(w, categories.canteen, "A1", x)
+            w.compounds["A1"].save()
+    assert len([c for c in callbacks if getattr(c, "circle_recompute", False)]) == 1
