@@ -6,6 +6,7 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 
 # Bounded: a few examples per operation keeps the run well under a minute on 2 cores.
 EXAMPLES_PER_OPERATION = 3
@@ -67,7 +68,7 @@ def test_fuzzing_every_operation_as_a_grid_worker_never_gives_a_server_error(wor
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate],
                   suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(GenerationMode.NEGATIVE))
         def run(case):
             response = case.call(headers=headers)
             try:
