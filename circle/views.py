@@ -429,7 +429,12 @@ class CategoryListView(CircleView):
     perm = "circle.view_category"
 
     def get(self, request):
-        cats = Category.objects.select_related("parent").order_by("order", "code")
+        every = list(Category.objects.select_related("parent").order_by("order", "code"))
+        cats = []  # the tree: each group followed by its categories
+        for top in [c for c in every if c.parent_id is None]:
+            cats.append(top)
+            cats.extend(c for c in every if c.parent_id == top.pk)
+        cats.extend(c for c in every if c not in cats)
         return self.render(request, "circle/category_list.html", title=_("设施类别与服务半径"), categories=cats,
                            can_change=scope_for(request.user).has("circle.change_category"),
                            can_add=scope_for(request.user).has("circle.add_category"))
