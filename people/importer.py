@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -524,7 +525,9 @@ class _Planner:
         """Every data row parsed and validated, in file order; in worker processes for a big file."""
         t = self.table
         total = t.total_rows
-        if self.workers > 1 and total >= PARALLEL_MIN_ROWS:
+        # Fork only from a single-threaded process (the command, the task worker): a thread holding a lock at
+        # fork time would leave it locked in the child.
+        if self.workers > 1 and total >= PARALLEL_MIN_ROWS and threading.active_count() == 1:
             return self._parse_parallel(list(t.rows))
         out = []
         for i, (number, cells) in enumerate(t.rows):
@@ -760,7 +763,7 @@ class _Planner:
 
 
 _FORK: dict[str, Any] = {}
-PARALLEL_MIN_ROWS = 20_000
+PARALLEL_MIN_ROWS = 10_000
 PARALLEL_CHUNK = 5_000
 
 

@@ -283,7 +283,12 @@ def test_parsing_in_worker_processes_gives_the_same_plan_as_in_one(world, monkey
     serial = plan_import(data, world.users.officer_a, workers=1, precompute=True)
     monkeypatch.setattr(importer, "PARALLEL_MIN_ROWS", 1)
     monkeypatch.setattr(importer, "PARALLEL_CHUNK", 1)
+    forked = []
+    original = importer._Planner._parse_parallel
+    monkeypatch.setattr(importer._Planner, "_parse_parallel",
+                        lambda self, rows: forked.append(len(rows)) or original(self, rows))
     parallel = plan_import(data, world.users.officer_a, workers=2, precompute=True)
+    assert forked == [3]
     assert parallel.counts == serial.counts
     assert [e.as_dict() for e in parallel.errors] == [e.as_dict() for e in serial.errors]
     assert [r.number for r in parallel.rows] == [r.number for r in serial.rows] == [2, 4]
