@@ -752,6 +752,8 @@ class _Planner:
                 else:
                     counts["people_unchanged"] += 1
                 continue
+        if self.progress:
+            self.progress(len(rows), len(rows), "match")
         # Householders already in the database: a new one is refused unless the current one leaves.
         for r in rows:
             if r.relation != Relation.HOUSEHOLDER or r.house_id is None:
