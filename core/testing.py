@@ -185,6 +185,8 @@ class APICRUDTest:
         self.assert_matches(obj, data)
         if self.versioned():
             assert obj.version == response.json()["version"] == int(response["ETag"].strip('"'))
+        assert AuditEvent.objects.filter(action="update", object_type=self.model._meta.label_lower,
+                                         object_id=str(obj.pk)).exists()
 
     def test_update_without_permission_is_forbidden_and_changes_nothing(self, world):
         obj = self.in_scope(world)
