@@ -235,6 +235,9 @@ class APICRUDTest:
             return
         assert response.status_code == self.delete_status, response.content
         assert exists == (self.delete_status != 204)
+        if not exists:
+            assert AuditEvent.objects.filter(action="delete", object_type=self.model._meta.label_lower,
+                                             object_id=str(obj.pk)).exists()
 
     def test_delete_without_permission_is_forbidden(self, world):
         obj = self.deletable(world)
