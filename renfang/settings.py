@@ -195,6 +195,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "人房 — people-and-housing registry of a sub-district",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ serves Swagger UI from our own static files (frontend/ copies swagger-ui-dist), never a CDN.
+    "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui/favicon-32x32.png",
 }
 
 # --- Background tasks: django-tasks with its database backend (no extra server) -------------
