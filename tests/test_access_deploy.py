@@ -29,7 +29,8 @@ def production_settings() -> dict:
             "'DEBUG', 'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SESSION_COOKIE_SECURE', "
             "'CSRF_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', 'SECURE_SSL_REDIRECT', 'SECURE_CONTENT_TYPE_NOSNIFF', "
             "'X_FRAME_OPTIONS', 'RENFANG_CSP', 'PASSWORD_HASHERS', 'SESSION_COOKIE_AGE', 'INSTALLED_APPS']}))")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RENFANG_") and k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RENFANG_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(PROD_ENV)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True, timeout=60)
@@ -56,7 +57,8 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_check_deploy_passes_with_the_production_settings(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RENFANG_") and k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RENFANG_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(PROD_ENV, RENFANG_VAR_DIR=str(tmp_path))
     r = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=120)

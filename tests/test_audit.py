@@ -181,7 +181,8 @@ def test_changes_are_audited_without_the_personal_values(world):
     ev = AuditEvent.objects.filter(action="update", object_id=str(zhang.pk)).latest("id")
     assert "phone_bidx" in ev.fields
     assert ev.changes["phone_bidx"] == ["***", "***"]
-    text = repr(list(AuditEvent.objects.values()))
+    # Hash-chain digests are hexadecimal and may hold 11 digits in a row by chance: set them aside.
+    text = re.sub(r"[0-9a-f]{32,}", " ", repr(list(AuditEvent.objects.values())))
     assert "13912345678" not in text and not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
 
 
