@@ -112,6 +112,17 @@ def _nfkc(value: Any) -> str:
     return "".join(s.split())
 
 
+@lru_cache(maxsize=4096)
+def _key_case(text: str) -> str:
+    return _nfkc(text)
+
+
+@lru_cache(maxsize=4096)
+def _key(text: str) -> str:
+    """A choice cell as a lookup key ("流动 人口" → "流动人口", "Owner" → "owner"); cells repeat, so cached."""
+    return _nfkc(text).lower()
+
+
 def _strip_zeros(text: str) -> str:
     return str(int(text)) if text.isdigit() else text
 
@@ -311,6 +322,27 @@ def _in_places(places: PlaceSet | None, grid_id, community_id, street_id) -> boo
     return grid_id in places.grids or community_id in places.communities or street_id in places.streets
 
 
+@lru_cache(maxsize=4096)
+def _area(text: str) -> Decimal:
+    area = Decimal(_key(text).removesuffix("㎡").removesuffix("m2")).quantize(Decimal("0.01"))
+    if not Decimal("1") <= area <= Decimal("99999"):
+        raise InvalidOperation
+    return area
+
+
+@lru_cache(maxsize=8192)
+def _parse_date_text(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    s = _nfkc(text).replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
+    if re.fullmatch(r"\d{8}", s):
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    y, m, d = (int(p) for p in s.split("-"))
+    return dt.date(y, m, d)
+
+
 def _parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -318,11 +350,7 @@ def _parse_date(value: Any) -> dt.date:
         return value
     if isinstance(value, float):  # an Excel serial date that reached us as a number
         return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
-    s = _nfkc(value).replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
-    if re.fullmatch(r"\d{8}", s):
-        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
-    y, m, d = (int(p) for p in s.split("-"))
-    return dt.date(y, m, d)
+    return _parse_date_text(cell_text(value))
 
 
 class _Planner:
@@ -377,7 +405,7 @@ class _Planner:
                 bad = True
         if bad:
             return None
-        compound = _nfkc(text("compound"))
+        compound = _key_case(text("compound"))
         cid = self.compound_id(compound) if compound else None
         if not compound:
             self.err(number, "compound", _("小区不能为空"))
@@ -411,17 +439,14 @@ class _Planner:
             floor = floor_of(room)
         use = ""
         if text("use"):
-            use = HOUSE_USES.get(_nfkc(text("use")).lower(), "")
+            use = HOUSE_USES.get(_key(text("use")), "")
             if not use:
                 self.err(number, "use", _("房屋用途应为 自住、出租、空置、商用 或 其他"))
                 bad = True
         area = None
         if text("area"):
             try:
-                area = Decimal(_nfkc(text("area")).lower().removesuffix("㎡").removesuffix("m2")).quantize(
-                    Decimal("0.01"))
-                if not Decimal("1") <= area <= Decimal("99999"):
-                    raise InvalidOperation
+                area = _area(text("area"))
             except (InvalidOperation, ValueError):
                 self.err(number, "area", _("面积应为1到99999之间的数字（平方米）"))
                 bad = True
@@ -434,13 +459,13 @@ class _Planner:
             return None
         id_type = IdType.RESIDENT_ID
         if text("id_type"):
-            id_type = ID_TYPES.get(_nfkc(text("id_type")).lower(), "")
+            id_type = ID_TYPES.get(_key(text("id_type")), "")
             if not id_type:
                 self.err(number, "id_type", _("证件类型应为 居民身份证、护照、港澳通行证、台湾通行证 或 其他"))
                 return None
         residency = ""
         if text("residency_type"):
-            residency = RESIDENCY.get(_nfkc(text("residency_type")).lower(), "")
+            residency = RESIDENCY.get(_key(text("residency_type")), "")
             if not residency:
                 self.err(number, "residency_type", _("人口类型应为 户籍人口、流动人口、境外人员 或 其他"))
                 bad = True
@@ -470,7 +495,7 @@ class _Planner:
             data.sex = SEXES.get(sex_text, "")
         relation = ""
         if text("relation"):
-            relation = RELATIONS.get(_nfkc(text("relation")).lower(), "")
+            relation = RELATIONS.get(_key(text("relation")), "")
             if not relation:
                 self.err(number, "relation", _("与户主关系“%(r)s”无法识别，可填 户主、配偶、子女、父母、孙子女、"
                                                "祖父母、兄弟姐妹、儿媳/女婿、其他亲属、非亲属")
@@ -478,7 +503,7 @@ class _Planner:
                 bad = True
         role = ""
         if text("role"):
-            role = ROLES.get(_nfkc(text("role")).lower(), "")
+            role = ROLES.get(_key(text("role")), "")
             if not role:
                 self.err(number, "role", _("居住身份应为 产权人、租户、家庭成员、员工 或 其他"))
                 bad = True
