@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -903,7 +903,7 @@ def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
     columns = [model._meta.get_field(f).column for f in fields]
     quoted = ", ".join(f'"{c}"' for c in columns)
     vendor = connection.vendor
-    with connection.cursor() as cur:
+    with connection.cursor() as cur, connection.wrap_database_errors:  # driver errors as django.db errors
         raw = cur.cursor
         if vendor == "postgresql":
             with raw.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
@@ -1064,39 +1064,50 @@ def _check_scope(plan: Plan, user, new_house_ids: list[int], person_ids: list[in
 
 def commit_import(source: str | Path | bytes | IO[bytes], user, *, file_name: str = "", skip_errors: bool = False,
                   progress: Callable[[int, int, str], None] | None = None, workers: int | None = None) -> Plan:
-    """Plan and write in one transaction. Raises ImportError_ (nothing written) when any row is bad,
-    unless ``skip_errors``: then the good rows are written and the bad ones are listed in the plan."""
-    with transaction.atomic():
-        plan = plan_import(source, user, file_name=file_name, progress=progress, precompute=True, workers=workers)
-        if plan.errors and not skip_errors:
-            raise ImportError_(_("有%(n)d处错误，未导入任何数据；请按错误清单修改后重新导入") % {"n": len(plan.errors)},
-                               plan.errors)
-        if plan.errors:
-            bad_rows = {e.row for e in plan.errors}
-            plan = _drop_rows(plan, bad_rows, source, user, file_name, progress)
-        today, now = timezone.localdate(), timezone.now()
-        if progress:
-            progress(0, len(plan.rows), "write")
-        tuples = build_tuples(plan, today, now)
-        write_tuples(tuples, ("building", "house", "person"))
-        _apply_updates(plan, user, today, now)  # ends and demotes residences before new ones may take their place
-        write_tuples(tuples, ("residence",))
-        tag_rows = {r.number: r.person_id for r in plan.rows}
-        tag_objs = [PersonTag(person_id=tag_rows[n], tag_id=t) for n, t in plan.new_tags if tag_rows.get(n)]
-        PersonTag.objects.bulk_create(tag_objs, batch_size=BATCH, ignore_conflicts=True)
-        touched = {r.house_id for r in plan.rows if r.house_id}
-        touched.update(_house_ids_of(plan.close_residences))
-        moved = [pid for pid, ch in plan.person_updates.items() if ch.get("_moved")]
-        _refresh_counts_and_places(plan, touched, moved)
-        _check_scope(plan, user, [t[0] for t in tuples["house"]],
-                     [t[0] for t in tuples["person"]] + list(plan.person_updates))
-        audit.record("import", user=user, object_type="people.person", object_id=plan.sha256[:16],
-                     changes={"counts": plan.summary(), "file_sha256": plan.sha256,
-                              "file_name_sha256": hashlib.sha256(file_name.encode()).hexdigest()},
-                     place=",".join(f"compound:{c}" for c in sorted(plan.compound_ids))[:200], purpose="import")
-        if progress:
-            progress(len(plan.rows), len(plan.rows), "write")
+    """Plan, then write in one transaction. Raises ImportError_ (nothing written) when any row is bad, unless
+    ``skip_errors``: then the good rows are written and the bad ones are listed in the plan.
+
+    The plan only reads, so it runs before the transaction: on SQLite the write lock is then held for the writes
+    alone, not for the validation of the whole file. A change made by someone else in between (the same person
+    or house created, a person edited) fails a constraint or the version check and rolls the import back.
+    """
+    plan = plan_import(source, user, file_name=file_name, progress=progress, precompute=True, workers=workers)
+    if plan.errors and not skip_errors:
+        raise ImportError_(_("有%(n)d处错误，未导入任何数据；请按错误清单修改后重新导入") % {"n": len(plan.errors)},
+                           plan.errors)
+    if plan.errors:
+        plan = _drop_rows(plan, {e.row for e in plan.errors}, source, user, file_name, progress)
+    try:
+        with transaction.atomic():
+            _write(plan, user, file_name, progress)
+    except IntegrityError as exc:
+        raise ImportError_(_("导入期间有人同时登记或修改了相关的房屋或人员，导入已全部撤销，请重新导入")) from exc
     return plan
+
+
+def _write(plan: Plan, user, file_name: str, progress) -> None:
+    today, now = timezone.localdate(), timezone.now()
+    if progress:
+        progress(0, len(plan.rows), "write")
+    tuples = build_tuples(plan, today, now)
+    write_tuples(tuples, ("building", "house", "person"))
+    _apply_updates(plan, user, today, now)  # ends and demotes residences before new ones may take their place
+    write_tuples(tuples, ("residence",))
+    tag_rows = {r.number: r.person_id for r in plan.rows}
+    tag_objs = [PersonTag(person_id=tag_rows[n], tag_id=t) for n, t in plan.new_tags if tag_rows.get(n)]
+    PersonTag.objects.bulk_create(tag_objs, batch_size=BATCH, ignore_conflicts=True)
+    touched = {r.house_id for r in plan.rows if r.house_id}
+    touched.update(_house_ids_of(plan.close_residences))
+    moved = [pid for pid, ch in plan.person_updates.items() if ch.get("_moved")]
+    _refresh_counts_and_places(plan, touched, moved)
+    _check_scope(plan, user, [t[0] for t in tuples["house"]],
+                 [t[0] for t in tuples["person"]] + list(plan.person_updates))
+    audit.record("import", user=user, object_type="people.person", object_id=plan.sha256[:16],
+                 changes={"counts": plan.summary(), "file_sha256": plan.sha256,
+                          "file_name_sha256": hashlib.sha256(file_name.encode()).hexdigest()},
+                 place=",".join(f"compound:{c}" for c in sorted(plan.compound_ids))[:200], purpose="import")
+    if progress:
+        progress(len(plan.rows), len(plan.rows), "write")
 
 
 def _house_ids_of(residence_ids: list[int]) -> set[int]:

@@ -301,3 +301,19 @@ def test_an_update_by_import_is_on_the_audit_record_without_the_number(world):
     ev = AuditEvent.objects.filter(action="update", purpose="import").get()
     assert ev.fields == ["phone"] and ev.changes == {"phone": ["***", "***"]}
     assert ev.object_id == str(Person.objects.get(name="陈大明").pk)
+
+
+def test_someone_registering_the_same_house_meanwhile_rolls_the_import_back(world, monkeypatch):
+    real_write = importer._write
+
+    def meanwhile(plan, *args, **kwargs):  # another user creates one of the planned houses first
+        building = Building(compound=world.compounds["A1"], number="5", floors=6)
+        building.save()
+        House(building=building, unit="1", floor=3, room="301").save()
+        return real_write(plan, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "_write", meanwhile)
+    with pytest.raises(ImportError_) as exc:
+        commit_import(xlsx(family()), world.users.officer_a)
+    assert "撤销" in str(exc.value)
+    assert not Person.objects.filter(name="陈大明").exists()
