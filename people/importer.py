@@ -5,7 +5,7 @@
 returns a ``Plan``: houses and people to create / update / leave unchanged, and every bad row (row number,
 column, reason in Chinese). Nothing is written.
 
-``commit_import(source, user)`` plans again inside one transaction and writes the plan in bulk (the rows a
+``commit_import(source, user)`` plans again, then in one transaction writes the plan in bulk (the rows a
 form would write, with the same encrypted numbers, denormalised place keys and resident counts), checks that
 everything it wrote is inside the user's scope, and records one audit event (counts and the file's SHA-256,
 never personal values). Any error rolls everything back: an import is all or nothing. Re-importing the same
