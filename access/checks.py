@@ -3,6 +3,8 @@
 ``renfang.E001``: production mode refused while the demo's accounts still have their printed passwords
 (``demo.accounts.demo_passwords_remain()``, when the demo app is installed).
 ``renfang.E002``: production without the session, OTP or denial middleware of this app.
+``renfang.E004``: the audit table's append-only triggers missing from a database migrated past core 0003 (removed
+by hand, or lost when a later migration rebuilds the table on SQLite).
 ``renfang.E003``: the Django admin site installed (Renfang has none: personal data is read only through scoped
 views, and no superuser bypass exists).
 """
@@ -14,7 +16,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import DatabaseError
 
-__all__ = ["admin_site_absent", "demo_passwords_changed", "security_middleware_present"]
+__all__ = ["admin_site_absent", "audit_triggers_present", "demo_passwords_changed", "security_middleware_present"]
 
 REQUIRED_MIDDLEWARE = ["access.middleware.SessionPolicyMiddleware", "access.middleware.SecondFactorMiddleware",
                        "access.middleware.DeniedAuditMiddleware", "core.middleware.SecurityHeadersMiddleware",
@@ -51,4 +53,40 @@ def admin_site_absent(app_configs=None, **kwargs) -> list:
     if apps.is_installed("django.contrib.admin"):
         return [Error("django.contrib.admin must not be installed: it would read personal data without scope",
                       id="renfang.E003")]
+    return []
+
+
+def installed_audit_triggers(connection) -> set[str]:
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'core_auditevent'")
+        elif connection.vendor == "postgresql":
+            cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'core_auditevent'::regclass "
+                        "AND NOT tgisinternal")
+        else:
+            return set()
+        return {row[0] for row in cur.fetchall()}
+
+
+@register(Tags.security, Tags.database, deploy=True)
+def audit_triggers_present(app_configs=None, databases=None, **kwargs) -> list:
+    from django.db import connection
+
+    expected = {"sqlite": {"core_auditevent_no_update", "core_auditevent_no_delete"},
+                "postgresql": {"core_auditevent_append_only", "core_auditevent_no_truncate"}}.get(connection.vendor)
+    if not expected:
+        return []
+    from django.db.migrations.recorder import MigrationRecorder
+
+    try:
+        if ("core", "0003_audit_append_only") not in MigrationRecorder(connection).applied_migrations():
+            return []  # not migrated yet: the migration installs them
+        found = installed_audit_triggers(connection)
+    except DatabaseError:
+        return []  # not migrated yet
+    missing = sorted(expected - found)
+    if missing:
+        return [Error(f"the audit table lacks its append-only triggers: {', '.join(missing)}",
+                      hint="Re-create them: python manage.py shell -c 'from django.db import connection; "
+                           "from core import db_guards; db_guards.install(connection)'", id="renfang.E004")]
     return []

@@ -122,3 +122,17 @@ def test_installing_the_django_admin_site_is_an_error(monkeypatch):
     real = apps.is_installed
     monkeypatch.setattr(apps, "is_installed", lambda name: name == "django.contrib.admin" or real(name))
     assert [e.id for e in checks.admin_site_absent()] == ["renfang.E003"]
+
+
+@pytest.mark.django_db
+def test_the_audit_triggers_are_checked_at_deployment():
+    from django.db import connection, transaction
+
+    from core import db_guards
+
+    assert checks.audit_triggers_present() == []
+    with transaction.atomic():
+        db_guards.remove(connection)
+        assert [e.id for e in checks.audit_triggers_present()] == ["renfang.E004"]
+        db_guards.install(connection)
+    assert checks.audit_triggers_present() == []
