@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -29,7 +30,26 @@ from core import audit
 from core.services import ConflictError
 from core.tables import Table, detail_url
 
-__all__ = ["HomeView", "ObjectActionView", "ObjectDetailView", "ObjectListView", "apply_errors", "is_htmx"]
+__all__ = ["CappedPaginator", "HomeView", "ObjectActionView", "ObjectDetailView", "ObjectListView", "apply_errors",
+           "is_htmx"]
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``cap`` rows (``SELECT COUNT(*) FROM (... LIMIT cap+1)``): an exact count of a street-wide
+    list or of a two-letter search reads every matching row, which at millions of people is the slowest part
+    of the page. Beyond the cap the page says "more than cap"."""
+
+    def __init__(self, object_list, per_page, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.object_list[: self.cap + 1].count(), self.cap + 1)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -51,6 +71,8 @@ class ObjectListView(LoginRequiredMixin, View):
     table: Table
     template_name = "core/object_list.html"
     paginate_by = 50
+    count_cap = 10_000  # rows counted for "共 N 条"; beyond it the list says "more than"
+    search_count_cap = 1_000
     title = ""
     filter_fields: list[str] = ["q"]
     ordering: list[str] | None = None
@@ -84,7 +106,8 @@ class ObjectListView(LoginRequiredMixin, View):
                 elif hasattr(f, "choices"):
                     f.widget.choices = list(f.choices)
             filterset.form.fields = shown
-        page = Paginator(qs, self.paginate_by).get_page(data.get("page"))
+        cap = self.search_count_cap if data.get("q") else self.count_cap
+        page = CappedPaginator(qs, self.paginate_by, cap).get_page(data.get("page"))
         query = data.copy()
         query.pop("page", None)
         context = {

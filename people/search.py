@@ -91,15 +91,18 @@ VOWELS = frozenset("aeiouv")
 def pinyin_search(qs: QuerySet, key: str) -> QuerySet:
     """Letters: initials when the key has no vowel ("zs", "lxm"), else full pinyin ("zhang", "zhangsan").
 
-    Each branch is one index range read in index order, so the first page stops after 50 rows and the count
-    reads the index only, whatever the number of matches (a union of both would have to sort every match).
+    Each branch is one index range read in index order and ordered by that column alone, so the first page
+    stops after 50 rows whatever the number of matches: a union of both branches, or a tie-breaker such as
+    ``id``, would sort every match (18,000 rows for "ll" at 2.6 million people; 200 ms instead of 15 ms).
+    Rows with equal keys come in index order.
     A key with a vowel that no full pinyin starts with is tried as initials too (安 An: "za" for 张安).
     """
+    initials = qs.filter(starts_with("name_initials", key)).order_by("name_initials")
     if not VOWELS & set(key):
-        return qs.filter(starts_with("name_initials", key)).order_by("name_initials", "name_pinyin", "id")
-    found = qs.filter(starts_with("name_pinyin", key)).order_by("name_pinyin", "id")
+        return initials
+    found = qs.filter(starts_with("name_pinyin", key)).order_by("name_pinyin")
     if len(key) <= 4 and not found.exists():
-        return qs.filter(starts_with("name_initials", key)).order_by("name_initials", "name_pinyin", "id")
+        return initials
     return found
 
 

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 import django_filters as df
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as df_fields
@@ -72,14 +71,12 @@ def starts_with(field: str, prefix: str) -> Q:
 
     ``LIKE 'zs%'`` would not do: SQLite's LIKE is case-insensitive and skips a binary index; PostgreSQL uses
     LIKE on an index only under the C collation (or the ``varchar_pattern_ops`` copy, which cannot give the
-    order). On PostgreSQL the LIKE is kept beside the range as a guard for collations that sort differently.
+    order). The prefixes searched this way are lower-case letters and digits, which every collation in use
+    (C, C.UTF-8, zh_CN / en_US.UTF-8) sorts the same way.
     """
     if not prefix:
         return Q()
-    q = Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
-    if connection.vendor != "sqlite":
-        q &= Q(**{f"{field}__startswith": prefix})
-    return q
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
 
 
 def scoped_queryset(model):

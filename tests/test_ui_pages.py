@@ -291,3 +291,16 @@ def test_house_edit_changes_nothing_in_another_grid(a1, world):
     response = a1.post(reverse("places:house_edit", args=[other.pk]), {"use": "vacant", "version": other.version})
     assert response.status_code == 404
     assert House.objects.get(pk=other.pk).use == "owner"
+
+
+def test_long_lists_count_up_to_a_cap_and_say_more_than(a1, world, monkeypatch):
+    from core.views import ObjectListView
+
+    monkeypatch.setattr(ObjectListView, "count_cap", 10)
+    monkeypatch.setattr(ObjectListView, "paginate_by", 5)
+    page = html(a1.get(reverse("places:house_list")))
+    assert "超过 10 条" in page and "共 24 条" not in page
+    assert "下一页" in page  # pages still follow
+    monkeypatch.setattr(ObjectListView, "search_count_cap", 1)
+    assert "超过 1 条" in html(a1.get(reverse("people:person_list"), {"q": "1幢101"}))
+    assert "共 4 条" in html(a1.get(reverse("people:person_list")))
