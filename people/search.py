@@ -8,8 +8,8 @@
   ("zhangs", "zhangsan");
 * an address ("3幢301", "A1花园3栋1单元301室") → the current residents of the matching houses;
 * Chinese text → name prefix through the pinyin index (surnames read as surnames, as at write time),
-  plus the residents of compounds whose name contains the text; a name found nowhere by prefix falls
-  back to "name contains" inside the user's scope.
+  plus the residents of compounds whose name contains the text; one or two characters found at the start
+  of no name are looked for anywhere in names ("小明" finds 王小明), inside the user's scope.
 
 Prefix matches are written as ranges (``>= 'zs' AND < 'zt'``) on SQLite, where ``LIKE`` cannot use a binary
 index, and as ``LIKE 'zs%'`` on PostgreSQL, where Django adds a ``varchar_pattern_ops`` index to
@@ -136,6 +136,8 @@ def search_people(qs: QuerySet, raw: str, *, request=None) -> QuerySet:
         q |= Q(Exists(Residence.objects.filter(person_id=OuterRef("pk"), moved_out__isnull=True,
                                                house__compound_id__in=compound_ids)))
     found = qs.filter(q)
-    if not found.exists():
+    if len(p.text) <= 2 and not found.exists():
+        # A given name or part of one ("小明"): no index serves it, so it scans the rows of the user's scope.
+        # Longer text not found as a name's beginning is not looked for elsewhere in names.
         return qs.filter(name__contains=p.text)
     return found
