@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Count
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_USERNAMES", "DemoAccount", "demo_passwords_remain",
-           "ensure_demo_accounts"]
+           "current_demo_otp", "ensure_demo_accounts", "ensure_demo_otp"]
 
 DEMO_PASSWORD = "Renfang-Demo-2026!"
 
@@ -85,7 +85,38 @@ def ensure_demo_accounts(street) -> list[dict]:
         else:
             Grant.objects.create(user=user, role=role, level=account.level, reason="演示账号", **ids)
         place = f"{community} {grid}" if grid else community or (street if account.level != "self" else None)
+        otp = ensure_demo_otp(user)
         rows.append({"username": account.username, "role_zh": account.label_zh, "role_en": account.label_en,
                      "place": str(place) if place else "本人提交的内容 / own submissions",
-                     "demo_password": user.check_password(DEMO_PASSWORD)})
+                     "demo_password": user.check_password(DEMO_PASSWORD), "otp": otp is not None})
     return rows
+
+
+def ensure_demo_otp(user) -> object | None:
+    """Demo accounts whose role requires a second factor get a confirmed TOTP device, so that a newcomer can
+    log in as the command centre without first enrolling a phone; ``manage.py demo_otp USER`` prints the code.
+    Real accounts enrol through the access pages."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.scope import OTP_REQUIRED_ROLES, resolve_scope
+
+    if not OTP_REQUIRED_ROLES & set(resolve_scope(user).roles):
+        return None
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+    return device
+
+
+def current_demo_otp(username: str) -> str:
+    """The current six-digit code of a demo account's TOTP device."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if username not in DEMO_USERNAMES:
+        raise ValueError(f"{username} is not a demo account")
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).order_by("id").first()
+    if device is None:
+        raise ValueError(f"{username} has no second factor")
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"

@@ -235,6 +235,29 @@ def test_demo_accounts_command_prints_the_logins(demo):
     assert DEMO_PASSWORD in text and "grid1" in text and "网格员" in text and "127.0.0.1" in text
 
 
+def test_command_centre_demo_account_passes_the_second_factor_with_the_printed_code(demo, client):
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from demo.accounts import current_demo_otp
+
+    ensure_demo_accounts(Street.objects.get(pk=demo["street_id"]))
+    device = TOTPDevice.objects.get(user__username="command", confirmed=True)
+    code = current_demo_otp("command")
+    assert TOTP(device.bin_key, device.step, device.t0, device.digits).verify(int(code), tolerance=1)
+    assert not TOTPDevice.objects.filter(user__username="grid1").exists()  # only roles that require it
+    with pytest.raises(ValueError):
+        current_demo_otp("not-a-demo-user")
+    out = StringIO()
+    call_command("demo_accounts", stdout=out)
+    assert "demo_otp command" in out.getvalue()
+    # The whole login: password, then the printed code, then the command centre's pages.
+    client.post("/access/login/", {"username": "command", "password": DEMO_PASSWORD})
+    assert client.get("/places/houses/").status_code == 302  # sent to the second-factor step
+    client.post("/access/otp/", {"token": current_demo_otp("command")})
+    assert client.get("/places/houses/").status_code == 200
+
+
 def test_reset_leaves_no_rows_of_the_old_street(demo):
     people_before = Person.objects.count()
     generate(SCALE, seed=7, progress=False, reset=True)

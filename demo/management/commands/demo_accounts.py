@@ -41,5 +41,11 @@ class Command(BaseCommand):
             role = f"{r['role_zh']} / {r['role_en']}"
             w("  " + _pad(r["username"], 18) + _pad(password, 22) + _pad(role, 38) + r["place"])
         w("")
+        otp_users = [r["username"] for r in rows if r.get("otp")]
+        if otp_users:
+            w("  " + "、".join(otp_users) + " 登录后需要第二步验证码（TOTP）。演示时用下面的命令取得当前验证码 /")
+            w("  these accounts need a second factor (TOTP) after the password; for the demo, get the code with:")
+            w(f"      .venv/bin/python manage.py demo_otp {otp_users[0]}")
+            w("")
         w("  演示账号仅供本机试用；上线前必须修改或停用。/ Demo accounts are for trying Renfang locally: "
           "change or disable them before going live.")
