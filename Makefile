@@ -31,7 +31,8 @@ migrate: venv assets
 
 demo: migrate
 	$(PYTHON) manage.py demo --scale $(SCALE)
-	$(PYTHON) manage.py demo_accounts
+	$(PYTHON) manage.py circle_demo --network
+	$(PYTHON) manage.py demo_accounts --url http://$(HOST):$(PORT)/
 	@echo ""
 	@echo "  Renfang 演示街道 / demo sub-district:  http://$(HOST):$(PORT)/"
 	@echo ""

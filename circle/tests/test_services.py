@@ -222,6 +222,9 @@ def test_the_demo_command_places_facilities_and_a_synthetic_network(circle_world
     assert Facility.objects.count() > 10
     assert Network.objects.get(is_active=True).name.startswith("演示路网")
     assert Access._base_manager.filter(method="network", distance_m__isnull=False).exists()
+    facilities, networks = Facility._base_manager.count(), Network.objects.count()
+    call_command("circle_demo", "--network", stdout=io.StringIO())  # make demo run twice changes nothing
+    assert (Facility._base_manager.count(), Network.objects.count()) == (facilities, networks)
 
 
 def test_group_populations_count_ages_in_whole_years_at_both_ends(circle_world):

@@ -39,6 +39,10 @@ class Command(BaseCommand):
         if not comps:
             self.stderr.write("no compounds with coordinates: run manage.py demo first")
             return
+        if not reset and Facility._base_manager.exists():
+            # Run twice (make demo twice), change nothing: the demo's facilities and network are already there.
+            self.stdout.write("演示设施已存在 / demo facilities already there (--reset regenerates them)")
+            return
         with transaction.atomic():
             if reset:
                 Facility._base_manager.all().delete()
