@@ -197,12 +197,12 @@ class MapDataView(CircleView):
                                   if a.distance_m is not None else None,
                                   affected=affected, affected_label=_count(affected, agg),
                                   nearest=a.facility.name if a.facility_id else ""))
-        facs = [_feature(_point(f.lat, f.lng), kind="facility", name=f.name, category=f.category.name,
+        facs = [_feature(_point(f.lat, f.lng), kind="facility", name=f.name, category=f.category.label,
                          hours=f.opening_hours, status=f.get_status_display())
                 for f in Facility.objects.restrict(user, "view").filter(category=cat, status=Facility.Status.OPEN)
                 .select_related("category")]
         return JsonResponse({
-            "category": {"code": cat.code, "name": cat.name, "threshold_m": limit, "confirmed": cat.confirmed},
+            "category": {"code": cat.code, "name": cat.label, "threshold_m": limit, "confirmed": cat.confirmed},
             "method": _method_of(access), "grids": {"type": "FeatureCollection", "features": grids},
             "compounds": {"type": "FeatureCollection", "features": comps},
             "facilities": {"type": "FeatureCollection", "features": facs},
@@ -218,7 +218,7 @@ class FacilitiesGeoJsonView(CircleView):
         qs = (Facility.objects.restrict(request.user, "view").filter(status=Facility.Status.OPEN)
               .select_related("category"))
         feats = [_feature(_point(f.lat, f.lng), id=f.pk, name=f.name, category=f.category.code,
-                          category_name=f.category.name, tier=f.category.tier, hours=f.opening_hours)
+                          category_name=f.category.label, tier=f.category.tier, hours=f.opening_hours)
                  for f in qs]
         return JsonResponse({"type": "FeatureCollection", "features": feats})
 
@@ -501,7 +501,7 @@ def near_data(request, token: str):
     if building is None:
         raise Http404
     data = services.near(building, speed=_speed(request))
-    feats = [_feature(_point(i["lat"], i["lng"]), name=i["name"], category=e["category"].name, minutes=i["minutes"])
+    feats = [_feature(_point(i["lat"], i["lng"]), name=i["name"], category=e["category"].label, minutes=i["minutes"])
              for e in data["categories"] for i in e["items"]]
     return JsonResponse({"home": {"lat": data["lat"], "lng": data["lng"]},
                          "facilities": {"type": "FeatureCollection", "features": feats}})
