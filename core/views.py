@@ -30,8 +30,8 @@ from core import audit
 from core.services import ConflictError
 from core.tables import Table, detail_url
 
-__all__ = ["CappedPaginator", "HomeView", "ObjectActionView", "ObjectDetailView", "ObjectListView", "apply_errors",
-           "is_htmx"]
+__all__ = ["CappedPaginator", "HomeView", "ObjectActionView", "ObjectDetailView", "ObjectEditView", "ObjectListView",
+           "apply_errors", "is_htmx"]
 
 
 class CappedPaginator(Paginator):
@@ -229,6 +229,9 @@ class ObjectActionView(LoginRequiredMixin, View):
         form = self.form_class(request.POST.copy(), **self.get_form_kwargs(request, current))
         form.data["version"] = current.version
         return self.render_form(request, current, form, status=409, conflict=exc, conflict_rows=rows)
+
+
+ObjectEditView = ObjectActionView  # the name NetBox readers look for
 
 
 class HomeView(LoginRequiredMixin, View):
