@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.models import ScopedModel, TimestampedModel
@@ -79,6 +79,12 @@ class Category(models.Model):
         if self.name_en and (get_language() or "").startswith("en"):
             return self.name_en
         return self.name
+
+    @property
+    def source_label(self) -> str:
+        """The source as shown: the seeded words (``circle.seed.SOURCE``) are in the catalogue, standards' codes
+        and an administrator's own text are shown as typed."""
+        return gettext(self.source) if self.source else ""
 
     @property
     def minutes(self) -> int:

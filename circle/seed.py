@@ -8,6 +8,8 @@ every other radius comes from secondary sources and the UI says so. Used by migr
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 # (code, name, name_en, parent, tier, radius_m, kind, group, confirmed, order)
 GROUPS = [
     ("tier15", "15分钟生活圈设施", "15-minute circle facilities", None, 15, None, "basic", "all", False, 10),
@@ -54,7 +56,7 @@ CATEGORIES = [
 ]
 FIELDS = ("code", "name", "name_en", "parent", "tier", "radius_m", "kind", "group", "confirmed", "order")
 SOURCE = {"tier15": "GB 50180-2018", "tier10": "GB 50180-2018", "tier5": "GB 50180-2018", "block": "GB 50180-2018",
-          "community-extra": "社区自定"}
+          "community-extra": gettext_noop("社区自定")}
 
 
 def seed_categories(Category) -> int:  # noqa: N803 (a model class, historical in migrations)

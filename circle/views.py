@@ -450,7 +450,7 @@ class CategoryEditView(CircleView):
         return get_object_or_404(Category, pk=pk)
 
     def _page(self, request, form, cat, status=200):
-        title = _("修改类别：%(n)s") % {"n": cat.name} if cat else _("新增设施类别")
+        title = _("修改类别：%(n)s") % {"n": cat.label} if cat else _("新增设施类别")
         resp = render(request, "circle/facility_form.html", {"title": title, "form": form,
                                                               "cancel_url": reverse("circle:categories")})
         resp.status_code = status
@@ -470,7 +470,7 @@ class CategoryEditView(CircleView):
                 saved = form.save()
                 audit.record("update" if cat else "create", saved, user=request.user, fields=list(form.changed_data))
                 services._schedule_recompute()
-            messages.success(request, _("已保存类别“%(n)s”") % {"n": saved.name})
+            messages.success(request, _("已保存类别“%(n)s”") % {"n": saved.label})
             return redirect("circle:categories")
         return self._page(request, form, cat, status=400)
 
