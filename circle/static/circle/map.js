@@ -29,9 +29,9 @@
           onEachFeature: function (f, layer) {
             var p = f.properties;
             layer.bindPopup("<b>" + esc(p.name) + "</b><br>" + (p.minutes == null ? esc(el.dataset.labelNone)
-              : esc(p.minutes) + " " + esc(el.dataset.labelMin)) + "<br>" + esc(el.dataset.labelNearest) + "：" +
+              : esc(p.minutes) + " " + esc(el.dataset.labelMin)) + "<br>" + esc(el.dataset.labelNearest) +
               esc(p.nearest || el.dataset.labelNone) + (p.served ? "" : "<br>" + esc(el.dataset.labelAffected) +
-              "：" + esc(p.affected_label)));
+              esc(p.affected_label)));
           }
         }).addTo(map);
         if (data.compounds.features.length) bounds.extend(compounds.getBounds());
@@ -49,8 +49,8 @@
         if (flag) flag.hidden = data.method !== "straight";
         var gaps = data.compounds.features.filter(function (f) { return !f.properties.served; }).length;
         var summary = document.getElementById("circle-summary");
-        if (summary) summary.textContent = data.category.name + " · " + Math.round(data.category.threshold_m) +
-          " m · " + gaps + " / " + data.compounds.features.length;
+        if (summary) summary.textContent = data.category.name + " · " + Math.round(data.category.threshold_m) + " " +
+          el.dataset.labelMetres + " · " + el.dataset.labelGaps + gaps + " / " + data.compounds.features.length;
         el.dataset.ready = "1";
       })
       .catch(function (e) { el.dataset.error = String(e); el.textContent = String(e); });
