@@ -241,14 +241,20 @@ def reason(request):
     if (r := _login_required(request)) is not None:
         return r
     label = request.GET.get("type") or request.POST.get("type") or ""
+    raw_id = request.GET.get("id") or request.POST.get("id") or ""
     try:
         model = apps.get_model(label)
-        obj_id = int(request.GET.get("id") or request.POST.get("id") or "")
+        obj_id = raw_id if raw_id == "list" else int(raw_id)
     except (LookupError, ValueError) as exc:
         raise Http404 from exc
     if not hasattr(model.objects, "restrict"):
         raise Http404
-    obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=obj_id)
+    if obj_id == "list":  # the list of a model's records (core.audit.require_list_reason)
+        if not model.objects.restrict(request.user, "view").exists():
+            raise Http404
+        obj = audit.ListTarget(model)
+    else:
+        obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=obj_id)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         audit.give_reason(request, obj, form.cleaned_data["purpose"])

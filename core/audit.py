@@ -36,9 +36,9 @@ from core.middleware import current_request
 from core.models import AuditEvent
 from core.scope import needs_reason, scope_for
 
-__all__ = ["API_REASON_HEADER", "MIN_RETENTION_DAYS", "REASON_SESSION_KEY", "api_reason", "client_ip",
-           "give_reason", "object_label", "purge", "reason_for", "record", "record_search", "record_view",
-           "require_reason", "retention_days", "row_digest", "verify_chain"]
+__all__ = ["API_REASON_HEADER", "ListTarget", "MIN_RETENTION_DAYS", "REASON_SESSION_KEY", "api_list_reason",
+           "api_reason", "client_ip", "give_reason", "object_label", "purge", "reason_for", "record", "record_search",
+           "record_view", "require_list_reason", "require_reason", "retention_days", "row_digest", "verify_chain"]
 
 _CHAIN_LOCK_ID = 7_226_011  # arbitrary constant for pg_advisory_xact_lock
 MIN_RETENTION_DAYS = 180  # Cybersecurity Law Art. 21: at least six months
@@ -142,18 +142,46 @@ def api_reason(request, obj) -> str:
     """The API's "break the glass": for an aggregate-only user the detail of ``obj`` needs a reason in the
     ``X-Access-Reason`` header (URL-encoded UTF-8, at least 4 characters), recorded as ``break_glass``.
     Returns the purpose ("" when none is needed); raises PermissionDenied (403) when it is missing."""
+    if not needs_reason(request.user, obj):
+        return ""
+    return _header_reason(request, obj)
+
+
+def _header_reason(request, obj) -> str:
     from urllib.parse import unquote
 
     from django.core.exceptions import PermissionDenied
 
-    if not needs_reason(request.user, obj):
-        return ""
     purpose = unquote(request.headers.get(API_REASON_HEADER, "")).strip()
     if len(purpose) < 4:
         raise PermissionDenied(_("您的角色只能查看汇总数据；查看个人明细请在 X-Access-Reason 头中说明事由"
                                  "（至少4个字）"))
     ev = record("break_glass", obj, request=request, purpose=purpose)
     return f"break_glass:{ev.pk}"
+
+
+class ListTarget:
+    """A model's list of records as the object of a "break the glass" reason: an aggregate-only role (the
+    command centre) sees names only after stating why, once per session per list (issue 3, point 1)."""
+
+    pk = "list"
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self._meta = model._meta
+
+
+def require_list_reason(request, model) -> HttpResponseRedirect | None:
+    """Call first in a list view of personal records; return its result when it is not None."""
+    if not needs_reason(request.user, model) or reason_for(request, ListTarget(model)):
+        return None
+    query = urlencode({"type": model._meta.label_lower, "id": "list", "next": request.get_full_path()})
+    return HttpResponseRedirect(f"{reverse('access:reason')}?{query}")
+
+
+def api_list_reason(request, model) -> str:
+    """The API's list counterpart of ``api_reason``: X-Access-Reason for an aggregate-only role, or 403."""
+    return _header_reason(request, ListTarget(model)) if needs_reason(request.user, model) else ""
 
 
 def record_view(request, obj, fields: list[str] | None = None) -> AuditEvent:

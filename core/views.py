@@ -77,6 +77,15 @@ class ObjectListView(LoginRequiredMixin, View):
     filter_fields: list[str] = ["q"]
     ordering: list[str] | None = None
     action = "view"
+    list_reason = False  # a list of personal records: aggregate-only roles state a reason first (core.audit)
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if self.list_reason and request.user.is_authenticated:
+            from core import audit
+
+            if (redirect := audit.require_list_reason(request, self.model)) is not None:
+                return redirect
+        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         qs = self.model.objects.restrict(request.user, self.action)

@@ -43,6 +43,7 @@ class PersonListView(ObjectListView):
     table = tables.PersonTable
     filter_fields = ["q", "grid_id", "residency_type", "tag", "is_current"]
     title = pgettext_lazy("nav", "人员")
+    list_reason = True
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(current_residences(request.user))

@@ -38,6 +38,7 @@ class PersonViewSet(RegistryViewSet):
     action_perms = {"move_in": "change", "reveal": "view", "search": "view"}
     idempotent_actions = ("create", "move_in")
     audit_reads = True
+    list_reason = True  # list and search: aggregate-only roles send X-Access-Reason (core.audit.api_list_reason)
 
     def person_data(self, data: dict, instance: Person | None) -> services.PersonData:
         base = {name: getattr(instance, name) for name in PERSON_COPY} if instance is not None else {}
@@ -66,12 +67,18 @@ class PersonViewSet(RegistryViewSet):
         if NUMBER_IN_URL.search(request.query_params.get("q", "")):
             raise exceptions.ValidationError(
                 {"q": [_("证件号码和电话号码不能放在网址里，请用 POST /api/people/persons/search/ 查找")]})
+        from core import audit
+
+        audit.api_list_reason(request._request, Person)  # aggregate-only roles: X-Access-Reason, or 403
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=s.SearchSerializer, responses={200: s.PersonSerializer(many=True)},
                    summary="按证件号码或电话查找（号码放在请求体里，不进网址和日志）")
     @action(detail=False, methods=["post"])
     def search(self, request) -> Response:
+        from core import audit
+
+        audit.api_list_reason(request._request, Person)
         ser = s.SearchSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         queryset = self.restricted("view")
