@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -75,9 +76,10 @@ class Category(models.Model):
 
     @property
     def label(self) -> str:
-        """The name in the active language: ``name_en`` when English is active and it is filled in."""
+        """The name in the active language: ``name_en`` (first letter capitalised, as every English label is)
+        when English is active and it is filled in."""
         if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
+            return capfirst(self.name_en)
         return self.name
 
     @property

@@ -87,10 +87,10 @@ def test_every_seeded_category_has_an_english_name():
 def test_a_category_shows_its_english_name_only_when_english_is_active(circle_world, facilities):  # noqa: F811
     w = circle_world
     chinese = client_for(w.users.officer_a).get(reverse("circle:matrix")).content.decode()
-    assert "社区食堂" in chinese and "community canteen" not in chinese
+    assert "社区食堂" in chinese and "Community canteen" not in chinese
     page = english(client_for(w.users.officer_a)).get(reverse("circle:matrix")).content.decode()
     assert '<html lang="en">' in page
-    assert "community canteen" in page and "kindergarten / nursery" in page and "社区食堂" not in page
+    assert "Community canteen" in page and "Kindergarten / nursery" in page and "社区食堂" not in page
 
 
 def test_english_circle_pages_keep_only_names_from_the_data_in_chinese(english_world):
@@ -137,11 +137,11 @@ def test_the_map_data_is_in_english_apart_from_names(english_world):
     w = english_world
     officer = english(client_for(w.users.officer_a))
     data = officer.get(reverse("circle:map_data") + "?category=canteen").json()
-    assert data["category"]["name"] == "community canteen"
+    assert data["category"]["name"] == "Community canteen"
     assert {f["properties"]["status"] for f in data["facilities"]["features"]} == {"Open"}
     token = services.building_token(w.buildings["A1"])
     near = english(client_for(w.users.officer_a)).get(reverse("circle:near_data", args=[token])).json()
-    assert {f["properties"]["category"] for f in near["facilities"]["features"]} == {"community canteen"}
+    assert {f["properties"]["category"] for f in near["facilities"]["features"]} == {"Community canteen"}
     names = data_names()
     for payload in (data, near, officer.get(reverse("circle:facilities_geojson")).json()):
         text = json.dumps(payload, ensure_ascii=False)
@@ -155,3 +155,11 @@ def test_the_language_switch_turns_the_circle_pages_english(circle_world):
     assert response.status_code == 302
     page = client.get(reverse("circle:matrix")).content.decode()
     assert "Access matrix" in page and "可达矩阵" not in page
+
+
+def test_the_category_list_shows_the_english_name_once_in_english_and_beside_the_chinese_one_otherwise(circle_world):
+    admin = client_for(circle_world.users.sysadmin)
+    chinese = admin.get(reverse("circle:categories")).content.decode()
+    assert re.search(r"社区食堂\s*<span class=\"muted\">community canteen</span>", chinese)
+    page = english(admin).get(reverse("circle:categories")).content.decode()
+    assert "Community canteen" in page and "community canteen" not in page
