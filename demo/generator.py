@@ -735,6 +735,10 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress: bool = True, usi
         "floating": gen.stats["floating"], "foreign": gen.stats["foreign"],
         "past_residence_people": gen.stats["past_residence_people"],
     }
+    # Planner statistics after a bulk load: without them both databases read every person through the street
+    # index and a search takes seconds (autovacuum may be off, and SQLite has no statistics until ANALYZE).
+    with connections[using].cursor() as cur:
+        cur.execute("ANALYZE")
     seconds = round(time.monotonic() - started, 2)
     DemoDataset.objects.using(using).filter(pk=dataset.pk).update(complete=True, counts=counts, seconds=seconds)
     return {"status": "created", "scale": scale, "seed": seed, "counts": counts, "seconds": seconds,

@@ -258,6 +258,18 @@ def test_command_centre_demo_account_passes_the_second_factor_with_the_printed_c
     assert client.get("/places/houses/").status_code == 200
 
 
+def test_the_load_leaves_planner_statistics_behind(demo):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'people_person'")
+            assert cur.fetchone()[0] > 0  # -1 (never analysed) before ANALYZE
+        else:
+            cur.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'people_person'")
+            assert cur.fetchone()[0] > 0
+
+
 def test_reset_leaves_no_rows_of_the_old_street(demo):
     people_before = Person.objects.count()
     generate(SCALE, seed=7, progress=False, reset=True)
