@@ -14,8 +14,9 @@
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
       .then(function (data) {
         var bounds = L.latLngBounds([]);
+        var home = null;
         if (data.home.lat != null) {
-          var home = L.circleMarker([data.home.lat, data.home.lng], { radius: 8, color: "#b5322b", weight: 3,
+          home = L.circleMarker([data.home.lat, data.home.lng], { radius: 8, color: "#b5322b", weight: 3,
             fillColor: "#b5322b", fillOpacity: 0.8 }).bindPopup(esc(el.dataset.labelHome)).addTo(map);
           bounds.extend(home.getLatLng());
         }
@@ -30,6 +31,7 @@
         }).addTo(map);
         if (data.facilities.features.length) bounds.extend(layer.getBounds());
         if (bounds.isValid()) map.fitBounds(bounds.pad(0.15), { maxZoom: 17 }); else map.setView([31.3, 120.6], 14);
+        if (home) home.bringToFront();  // drawn once the map has a view: the reader's place above the facilities
         el.dataset.ready = "1";
       })
       .catch(function (e) { el.dataset.error = String(e); });
