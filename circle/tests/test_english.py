@@ -23,6 +23,19 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 LANGUAGE_NAMES = {"简体中文"}  # the language switch names each language in itself
 
 
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """An English request leaves English active in this thread; the next test must start in Chinese again."""
+    from django.utils import translation
+
+    before = translation.get_language()
+    yield
+    if before:
+        translation.activate(before)
+    else:
+        translation.deactivate()
+
+
 def english(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
