@@ -162,6 +162,11 @@ IMPORT_COLUMNS = {
 }
 
 
+def _column(key: str) -> str:
+    """The column's name as the reader knows it (the field's label in the active language), for messages."""
+    return str(Facility._meta.get_field(key).verbose_name)
+
+
 def _read_sheet(path_or_file) -> list[list]:
     from python_calamine import CalamineWorkbook
 
@@ -172,11 +177,17 @@ def _read_sheet(path_or_file) -> list[list]:
     return wb.get_sheet_by_index(0).to_python(skip_empty_area=True)
 
 
+def _lookup(cats: dict, value) -> Category | None:
+    """A category by its code, Chinese name or English name (any case)."""
+    v = str(value or "").strip()
+    return cats.get(v) or cats.get(v.casefold())
+
+
 def import_facilities(user, file) -> list[Facility]:
     """Import an .xlsx sheet (first row: column names in Chinese or English). All rows or none.
 
-    Category by its code or name, grid by its code or name. Raises ValidationError listing every bad row as
-    "第N行 字段：原因".
+    Category by its code, name or English name, grid by its code or name. Raises ValidationError listing every
+    bad row as "第N行 字段：原因" (in the active language).
     """
     from places.models import Grid
 
@@ -191,10 +202,13 @@ def import_facilities(user, file) -> list[Facility]:
     header = [IMPORT_COLUMNS.get(str(h).strip()) for h in rows[0]]
     missing = [c for c in ("name", "category", "grid", "lat", "lng") if c not in header]
     if missing:
-        raise ValidationError({"file": [_("缺少列：%(c)s") % {"c": "、".join(missing)}]})
+        # Translators: the separator between column names in a list
+        raise ValidationError({"file": [_("缺少列：%(c)s") % {"c": _("、").join(_column(c) for c in missing)}]})
     cats = {}
     for c in Category.objects.all():
         cats[c.code] = cats[c.name] = c
+        if c.name_en:
+            cats[c.name_en.casefold()] = c
     grids = {}
     grid_qs = Grid.objects.restrict(user, "view") if user is not None else Grid.objects.all()
     for g in grid_qs:
@@ -215,11 +229,11 @@ def import_facilities(user, file) -> list[Facility]:
             try:
                 return conv(v)
             except (TypeError, ValueError):
-                problems.append(_("第%(n)d行 %(f)s：不是数字") % {"n": n, "f": key})
+                problems.append(_("第%(n)d行 %(f)s：不是数字") % {"n": n, "f": _column(key)})
                 return None
 
         d = FacilityData(
-            name=str(rec.get("name") or ""), category=cats.get(str(rec.get("category") or "").strip()),
+            name=str(rec.get("name") or ""), category=_lookup(cats, rec.get("category")),
             grid=grids.get(str(rec.get("grid") or "").strip()), lat=num("lat"), lng=num("lng"),
             address=str(rec.get("address") or ""), opening_hours=str(rec.get("opening_hours") or ""),
             capacity=num("capacity", lambda v: int(float(v))), operator=str(rec.get("operator") or ""),
@@ -233,7 +247,7 @@ def import_facilities(user, file) -> list[Facility]:
                 clean_facility(d)
             except ValidationError as exc:
                 for f, msgs in exc.message_dict.items():
-                    problems.extend(_("第%(n)d行 %(f)s：%(m)s") % {"n": n, "f": f, "m": m} for m in msgs)
+                    problems.extend(_("第%(n)d行 %(f)s：%(m)s") % {"n": n, "f": _column(f), "m": m} for m in msgs)
         datas.append(d)
     if problems:
         raise ValidationError({"file": problems})

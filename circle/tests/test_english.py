@@ -176,3 +176,24 @@ def test_the_category_list_shows_the_english_name_once_in_english_and_beside_the
     assert re.search(r"社区食堂\s*<span class=\"muted\">community canteen</span>", chinese)
     page = english(admin).get(reverse("circle:categories")).content.decode()
     assert "Community canteen" in page and "community canteen" not in page
+
+
+def test_an_english_sheet_imports_by_english_category_names_and_its_errors_read_in_english(circle_world):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from circle.tests.test_services import xlsx
+
+    w = circle_world
+    head = ["name", "category", "grid", "lat", "lng"]
+    sheet = xlsx([head, ["A1 canteen", "Community Canteen", "A1", 31.3, 120.6]])
+    made = services.import_facilities(w.users.officer_a, sheet)
+    assert [f.category.code for f in made] == ["canteen"]
+    bad = xlsx([head, ["x", "no such thing", "A1", "north", 120.6]])
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        services.import_facilities(w.users.officer_a, bad)
+    msgs = exc.value.message_dict["file"]
+    assert "Row 2 Latitude: not a number" in msgs and "Row 2 category: “no such thing” not found" in msgs
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        services.import_facilities(w.users.officer_a, xlsx([["name", "category", "grid"], ["x", "canteen", "A1"]]))
+    assert exc.value.message_dict["file"] == ["Missing columns: Latitude, Longitude"]

@@ -184,7 +184,7 @@ def test_facilities_import_from_xlsx_all_or_nothing(circle_world):
         services.import_facilities(w.users.officer_a, bad)
     msgs = exc.value.message_dict["file"]
     assert any("第3行 类别" in m for m in msgs) and any("第3行 网格" in m for m in msgs)
-    assert any("第3行 lat" in m for m in msgs)
+    assert any("第3行 纬度：不是数字" in m for m in msgs)
     assert Facility.objects.count() == 2  # nothing of the bad sheet was saved
 
 
