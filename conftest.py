@@ -29,6 +29,10 @@ def _test_keys(settings, tmp_path_factory):
     crypto.reset_keyring()
     yield
     crypto.reset_keyring()
+    # A request in English leaves English active in this thread; the next test starts in the default language.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,5 +1,20 @@
 from django.conf import settings
 
+from core.scope import scope_for
+
 
 def renfang(request):
-    return {"RENFANG_TILE_URL": settings.RENFANG_TILE_URL, "RENFANG_DEBUG": settings.DEBUG}
+    """Settings the templates need, and which menu entries the user's grants open (one scope per request)."""
+    user = getattr(request, "user", None)
+    nav = {}
+    if user is not None and user.is_authenticated:
+        scope = scope_for(user)
+        nav = {
+            "circle": scope.has("circle.view_facility"),
+            "import": scope.has("people.import_person"),
+            "users": scope.has("auth.view_user"),
+            "roles": scope.has("core.view_role"),
+            "grants": scope.has("core.view_grant"),
+            "audit": scope.has("core.view_auditevent"),
+        }
+    return {"RENFANG_TILE_URL": settings.RENFANG_TILE_URL, "RENFANG_DEBUG": settings.DEBUG, "nav": nav}
