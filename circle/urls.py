@@ -16,6 +16,7 @@ urlpatterns = [
     path("facilities/import/", views.FacilityImportView.as_view(), name="facility_import"),
     path("facilities/<int:pk>/edit/", views.FacilityEditView.as_view(), name="facility_edit"),
     path("facilities/<int:pk>/close/", views.FacilityCloseView.as_view(), name="facility_close"),
+    path("facilities/<int:pk>/photo/", views.FacilityPhotoView.as_view(), name="facility_photo"),
     path("categories/", views.CategoryListView.as_view(), name="categories"),
     path("categories/new/", views.CategoryEditView.as_view(), name="category_new"),
     path("categories/<int:pk>/edit/", views.CategoryEditView.as_view(), name="category_edit"),

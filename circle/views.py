@@ -13,7 +13,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -301,6 +301,9 @@ class FacilityForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("服务电话"), max_length=32, required=False)
     status = forms.ChoiceField(label=gettext_lazy("状态"), choices=Facility.Status.choices)
     note = forms.CharField(label=gettext_lazy("备注"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    photo = forms.FileField(label=gettext_lazy("照片"), required=False,
+                            help_text=gettext_lazy("JPEG、PNG或WebP，不超过5MB；不选则保留原照片"),
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -350,10 +353,10 @@ class FacilityEditView(CircleView):
 
     def post(self, request, pk=None):
         fac = self._get(request, pk)
-        form = FacilityForm(request.POST, user=request.user)
+        form = FacilityForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             d = form.cleaned_data
-            data = services.FacilityData(**{f: d.get(f) for f in services.FACILITY_FIELDS})
+            data = services.FacilityData(**{f: d.get(f) for f in services.FACILITY_FIELDS}, photo=d.get("photo"))
             try:
                 saved = services.save_facility(request.user, data, instance=fac, expected_version=d.get("version"))
             except ValidationError as exc:
@@ -373,6 +376,21 @@ class FacilityEditView(CircleView):
             "cancel_url": reverse("circle:facility_list")})
         resp.status_code = status
         return resp
+
+
+class FacilityPhotoView(CircleView):
+    """A facility's photo, through the same scope as the facility (uploads are never served from a public path)."""
+
+    perm = "circle.view_facility"
+
+    def get(self, request, pk):
+        fac = get_object_or_404(Facility.objects.restrict(request.user, "view"), pk=pk)
+        if not fac.photo:
+            raise Http404
+        handle = fac.photo.open("rb")
+        kind = services.photo_type(handle.read(16))
+        handle.seek(0)
+        return FileResponse(handle, content_type=kind[0] if kind else "application/octet-stream")
 
 
 class FacilityCloseView(CircleView):
