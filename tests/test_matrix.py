@@ -502,8 +502,7 @@ def check_model_level(m: Matrix, e: Endpoint, persona: str, client: Client) -> l
 @pytest.mark.parametrize("persona", PERSONA_NAMES)
 def test_every_view_and_endpoint_answers_as_the_matrix_says(matrix, persona):
     endpoints = [e for e in discover() if e.model in MODELS and e.kind]
-    if not endpoints:
-        pytest.skip("no view or endpoint on these models yet")
+    assert len(endpoints) >= 30, "the resolver no longer finds the registry's views and endpoints"
     client = client_for(persona)
     links = detail_links(endpoints)
     wrong = []
@@ -517,8 +516,7 @@ def test_the_matrix_would_notice_a_view_that_forgets_the_scope(matrix, monkeypat
     from core.querysets import RestrictedQuerySet
 
     endpoints = [e for e in discover() if e.model in (House, Person) and e.kind in ("ui_detail", "api_detail")]
-    if not endpoints:
-        pytest.skip("no detail views yet")
+    assert len(endpoints) == 4, "UI and API detail of House and Person"
     monkeypatch.setattr(RestrictedQuerySet, "restrict", lambda self, user, action="view": self.all())
     client = client_for("worker_a1")
     wrong = []
