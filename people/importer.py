@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import threading
 import unicodedata
@@ -358,7 +357,7 @@ class _Planner:
                  precompute: bool = False, workers: int | None = None):
         self.table = table
         self.precompute = precompute
-        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self.workers = workers if workers is not None else DEFAULT_WORKERS
         self.user = user
         self.today = today
         self.progress = progress
@@ -790,6 +789,10 @@ class _Planner:
 
 
 _FORK: dict[str, Any] = {}
+# Parsing in forked workers is off unless asked for: measured on the benchmark's 100,000-row sheet (2 cores),
+# one process plans in 10-13 s and two workers in 15-17 s, because every parsed row is pickled back to the
+# parent (50 MB, ~3.5 s) and the parent has read the whole sheet into a list before forking.
+DEFAULT_WORKERS = 1
 PARALLEL_MIN_ROWS = 10_000
 PARALLEL_CHUNK = 5_000
 
@@ -835,7 +838,8 @@ def plan_import(source: str | Path | bytes | IO[bytes], user, *, file_name: str 
                 progress: Callable[[int, int, str], None] | None = None, precompute: bool = False,
                 workers: int | None = None) -> Plan:
     """Read and check the whole file without writing anything. ``precompute``: also seal the numbers and read
-    the names' pinyin (the commit needs them); ``workers``: processes for a big file (default: the CPUs)."""
+    the names' pinyin (the commit needs them); ``workers``: processes for a big file (default
+    ``DEFAULT_WORKERS``: one, see there)."""
     data = _source_bytes(source)
     try:
         table = read_table(data, COLUMNS)
