@@ -84,6 +84,7 @@ COLUMNS: list[Column] = [
     Column("moved_in", "入住日期", ("入住时间", "居住起始日期", "迁入日期", "迁入时间")),
 ]
 LABELS = {c.key: c.label for c in COLUMNS}
+_BLANK_TEXTS = dict.fromkeys(LABELS, "")
 BATCH = 2000
 LOOKUP_BATCH = 900  # under SQLite's 999 bound parameters of older builds
 
@@ -356,6 +357,7 @@ class _Planner:
     def __init__(self, table: Table, user, *, today: dt.date, progress: Callable[[int, int, str], None] | None,
                  precompute: bool = False, workers: int | None = None):
         self.table = table
+        self.column_items = list(table.columns.items())
         self.precompute = precompute
         self.workers = workers if workers is not None else DEFAULT_WORKERS
         self.user = user
@@ -388,20 +390,23 @@ class _Planner:
 
     # --- one row ------------------------------------------------------------------------------------------------
     def parse_row(self, number: int, cells: list[Any]) -> Row | None:  # noqa: C901 - one check per column
-        t = self.table
         bad = False
 
         width = len(cells)
-        raw = {key: cells[i] if i < width else None for key, i in t.columns.items()}
-        texts = {key: cell_text(v) for key, v in raw.items()}
-
-        def text(key: str) -> str:
-            return texts.get(key, "")
-
-        for key, value in raw.items():
-            if isinstance(value, str) and value[:1] == "=" and looks_like_formula(value.strip()):
-                self.err(number, key, _("单元格内容是公式（%(f)s…），请改为实际的值") % {"f": value.strip()[:12]})
-                bad = True
+        raw: dict[str, Any] = {}
+        texts = dict(_BLANK_TEXTS)  # every column's key, "" when the sheet lacks it
+        text = texts.__getitem__
+        for key, i in self.column_items:
+            value = cells[i] if i < width else None
+            raw[key] = value
+            if isinstance(value, str):
+                stripped = value.strip()
+                texts[key] = stripped
+                if value[:1] == "=" and looks_like_formula(stripped):
+                    self.err(number, key, _("单元格内容是公式（%(f)s…），请改为实际的值") % {"f": stripped[:12]})
+                    bad = True
+            else:
+                texts[key] = cell_text(value)
         if bad:
             return None
         compound = _key_case(text("compound"))
@@ -469,7 +474,7 @@ class _Planner:
                 self.err(number, "residency_type", _("人口类型应为 户籍人口、流动人口、境外人员 或 其他"))
                 bad = True
         data = PersonData(
-            name=texts.get("name", ""), id_type=id_type, id_number=texts.get("id_number", ""),
+            name=text("name"), id_type=id_type, id_number=text("id_number"),
             phone=text("phone"), residency_type=residency or ResidencyType.REGISTERED,
             nationality=text("nationality")[:32], ethnicity=text("ethnicity")[:16],
             hukou_address=text("hukou_address")[:200], work_unit=text("work_unit")[:100], note=text("note"),
