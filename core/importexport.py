@@ -234,7 +234,11 @@ def _csv_sheet(data: bytes) -> _Sheet:
 
 
 def _empty(cells: Iterable[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+    for c in cells:  # a loop, not all(<generator>): called once per row, and a filled row ends at its first cell
+        if c is None or (isinstance(c, str) and not c.strip()):
+            continue
+        return False
+    return True
 
 
 def _match(labels: list[str], columns: Sequence[Column]) -> dict[str, int]:
