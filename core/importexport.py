@@ -169,8 +169,12 @@ class _Sheet:
             self._merge_starts.setdefault(r1, []).append((c1, c2, r2))
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
-        active: list[tuple[int, int, int, Any]] = []  # (c1, c2, last row, value)
         starts = self._merge_starts
+        if not starts:  # no merged cells: the rows as they come
+            for r, cells in self._rows_fn():
+                yield r + 1, cells
+            return
+        active: list[tuple[int, int, int, Any]] = []  # (c1, c2, last row, value)
         for r, cells in self._rows_fn():
             if active:
                 active = [a for a in active if a[2] >= r]
@@ -288,9 +292,8 @@ def read_table(source: str | Path | bytes | IO[bytes], columns: Sequence[Column]
 
     def data_rows() -> Iterator[tuple[int, list[Any]]]:
         for n, cells in sheet.rows():
-            if n <= header_row or _empty(cells):
-                continue
-            yield n, cells
+            if n > header_row and not _empty(cells):
+                yield n, cells
 
     return Table(format=fmt, sheet=sheet.name, header_row=header_row, headers=labels, columns=found,
                  missing=missing, unknown=unknown, rows=data_rows(), total_rows=max(sheet.height - header_row, 0),
