@@ -130,6 +130,7 @@ def _strip_zeros(text: str) -> str:
 _BUILDING_RE = re.compile(r"^第?(.+?)(?:号楼|#楼|号幢|号栋|幢|栋|号|#|座|楼)?$")
 _UNIT_RE = re.compile(r"^第?(.+?)(?:单元|单|#)?$")
 _ROOM_RE = re.compile(r"^(.+?)(?:室|号|房)?$")
+_TAG_SPLIT = re.compile(r"[,，、;；/\s]+")
 _ROOM_WITH_UNIT = re.compile(r"^(?:(\w+?)(?:单元|-))(\w+?)(?:室|号)?$")
 
 
@@ -433,24 +434,27 @@ class _Planner:
             self.err(number, "room", _("房号或单元号太长"))
             bad = True
         floor = None
-        if text("floor"):
+        floor_text = text("floor")
+        if floor_text:
             try:
-                floor = int(_cn_number(_nfkc(text("floor")).removesuffix("层").removesuffix("楼")))
+                floor = int(_cn_number(_nfkc(floor_text).removesuffix("层").removesuffix("楼")))
             except ValueError:
                 self.err(number, "floor", _("楼层应为整数"))
                 bad = True
         if floor is None and room:
             floor = floor_of(room)
         use = ""
-        if text("use"):
-            use = HOUSE_USES.get(_key(text("use")), "")
+        use_text = text("use")
+        if use_text:
+            use = HOUSE_USES.get(_key(use_text), "")
             if not use:
                 self.err(number, "use", _("房屋用途应为 自住、出租、空置、商用 或 其他"))
                 bad = True
         area = None
-        if text("area"):
+        area_text = text("area")
+        if area_text:
             try:
-                area = _area(text("area"))
+                area = _area(area_text)
             except (InvalidOperation, ValueError):
                 self.err(number, "area", _("面积应为1到99999之间的数字（平方米）"))
                 bad = True
@@ -468,8 +472,9 @@ class _Planner:
                 self.err(number, "id_type", _("证件类型应为 居民身份证、护照、港澳通行证、台湾通行证 或 其他"))
                 return None
         residency = ""
-        if text("residency_type"):
-            residency = RESIDENCY.get(_key(text("residency_type")), "")
+        residency_text = text("residency_type")
+        if residency_text:
+            residency = RESIDENCY.get(_key(residency_text), "")
             if not residency:
                 self.err(number, "residency_type", _("人口类型应为 户籍人口、流动人口、境外人员 或 其他"))
                 bad = True
@@ -498,16 +503,18 @@ class _Planner:
         elif sex_text and not data.sex:
             data.sex = SEXES.get(sex_text, "")
         relation = ""
-        if text("relation"):
-            relation = RELATIONS.get(_key(text("relation")), "")
+        relation_text = text("relation")
+        if relation_text:
+            relation = RELATIONS.get(_key(relation_text), "")
             if not relation:
                 self.err(number, "relation", _("与户主关系“%(r)s”无法识别，可填 户主、配偶、子女、父母、孙子女、"
                                                "祖父母、兄弟姐妹、儿媳/女婿、其他亲属、非亲属")
-                         % {"r": text("relation")[:10]})
+                         % {"r": relation_text[:10]})
                 bad = True
         role = ""
-        if text("role"):
-            role = ROLES.get(_key(text("role")), "")
+        role_text = text("role")
+        if role_text:
+            role = ROLES.get(_key(role_text), "")
             if not role:
                 self.err(number, "role", _("居住身份应为 产权人、租户、家庭成员、员工 或 其他"))
                 bad = True
@@ -525,8 +532,9 @@ class _Planner:
                 self.err(number, "moved_in", _("入住日期格式应为 2020-01-31"))
                 bad = True
         tags: list[int] = []
-        if text("tags"):
-            for part in re.split(r"[,，、;；/\s]+", _nfkc_keep_space(text("tags"))):
+        tags_text = text("tags")
+        if tags_text:
+            for part in _TAG_SPLIT.split(_nfkc_keep_space(tags_text)):
                 if not part:
                     continue
                 tid = self.tags.get(part) or self.tags.get(part.lower())
