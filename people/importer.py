@@ -26,6 +26,7 @@ import hashlib
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -976,12 +977,14 @@ def build_tuples(plan: Plan, today: dt.date, now: dt.datetime) -> dict[str, list
                 .values_list("id", "compound_id", "number")}
     existing.update(building_ids)
     house_ids = dict(zip(plan.new_houses, allocate_ids(House, len(plan.new_houses)), strict=True))
+    # A new house's residents are exactly the plan's new residences in it: its count is written with it.
+    residents = Counter(r.house_key for r in plan.new_residences if r.house_key in house_ids)
     out["house"] = []
     for key, h in plan.new_houses.items():
         cid, number, unit, room = key
         g, c, s = compounds[cid]
         out["house"].append((house_ids[key], now, now, 1, existing[(cid, number)], cid, g, c, s, unit, h["floor"], room,
-                             h["area"], h["use"], 0, ""))
+                             h["area"], h["use"], residents[key], ""))
     person_ids = allocate_ids(Person, len(plan.new_people))
     out["person"] = []
     for pid, r in zip(person_ids, plan.new_people, strict=True):
@@ -1114,6 +1117,7 @@ def _write(plan: Plan, user, file_name: str, progress) -> None:
     tag_objs = [PersonTag(person_id=tag_rows[n], tag_id=t) for n, t in plan.new_tags if tag_rows.get(n)]
     PersonTag.objects.bulk_create(tag_objs, batch_size=BATCH, ignore_conflicts=True)
     touched = {r.house_id for r in plan.rows if r.house_id}
+    touched.difference_update(t[0] for t in tuples["house"])  # new houses were written with their counts
     touched.update(_house_ids_of(plan.close_residences))
     moved = [pid for pid, ch in plan.person_updates.items() if ch.get("_moved")]
     _refresh_counts_and_places(plan, touched, moved)
