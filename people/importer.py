@@ -641,14 +641,14 @@ class _Planner:
         by_building = {bid: key for key, (bid, _f) in buildings.items()}
         wanted_buildings = {(r.house_key[0], r.house_key[1]) for r in rows}
         ids = [buildings[k][0] for k in wanted_buildings if k in buildings]
-        for chunk in _chunks(ids, _lookup_batch()):
+        for chunk in _chunks(ids, LOOKUP_BATCH):
             for hid, bid, unit, room, use, area in House.objects.filter(building_id__in=chunk).values_list(
                     "id", "building_id", "unit", "room", "use", "area"):
                 c, n = by_building[bid]
                 houses[(c, n, unit, room)] = (hid, use, area)
         # People by blind index.
         people: dict[str, dict] = {}
-        for chunk in _chunks(sorted({r.bidx for r in rows}), _lookup_batch()):
+        for chunk in _chunks(sorted({r.bidx for r in rows}), LOOKUP_BATCH):
             for p in Person.objects.filter(id_number_bidx__in=chunk).values(
                     "id", "id_type", "id_number_bidx", "name", "phone_bidx", "residency_type", "nationality",
                     "ethnicity", "hukou_address", "work_unit", "note", "grid_id", "community_id", "street_id",
@@ -656,23 +656,23 @@ class _Planner:
                 people[p["id_number_bidx"] + p["id_type"]] = p
         person_ids = [p["id"] for p in people.values()]
         open_res: dict[int, list[tuple[int, int, str, str]]] = {}
-        for chunk in _chunks(person_ids, _lookup_batch()):
+        for chunk in _chunks(person_ids, LOOKUP_BATCH):
             for rid, pid, hid, rel, role in Residence.objects.filter(person_id__in=chunk, moved_out__isnull=True) \
                     .values_list("id", "person_id", "house_id", "relation", "role"):
                 open_res.setdefault(pid, []).append((rid, hid, rel, role))
         existing_house_ids = [v[0] for v in houses.values()]
         householders: dict[int, int] = {}  # house id -> person id of the current householder
-        for chunk in _chunks(existing_house_ids, _lookup_batch()):
+        for chunk in _chunks(existing_house_ids, LOOKUP_BATCH):
             householders.update(Residence.objects.filter(house_id__in=chunk, relation=Relation.HOUSEHOLDER,
                                                          moved_out__isnull=True).values_list("house_id", "person_id"))
         house_places = {}
         lived_in = {x[1] for lst in open_res.values() for x in lst}
-        for chunk in _chunks(sorted(lived_in), _lookup_batch()):
+        for chunk in _chunks(sorted(lived_in), LOOKUP_BATCH):
             for hid, g, c, s in House.objects.filter(id__in=chunk).values_list("id", "grid_id", "community_id",
                                                                                  "street_id"):
                 house_places[hid] = (g, c, s)
         person_tags: set[tuple[int, int]] = set()
-        for chunk in _chunks(person_ids, _lookup_batch()):
+        for chunk in _chunks(person_ids, LOOKUP_BATCH):
             person_tags.update(PersonTag.objects.filter(person_id__in=chunk).values_list("person_id", "tag_id"))
 
         counts = dict.fromkeys(["houses_create", "houses_update", "houses_unchanged", "people_create",
@@ -840,12 +840,6 @@ def _demoted(rows: list[Row], open_res: dict[int, list[tuple[int, int, str, str]
 
 def _nfkc_keep_space(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
-
-
-def _lookup_batch() -> int:
-    """Ids in one ``IN (...)`` lookup: 900 on SQLite (older builds bind at most 999 parameters), 10,000 on
-    PostgreSQL, where a 100,000-row import otherwise spends ~2 s in the round trips of its scope check."""
-    return LOOKUP_BATCH if connection.features.max_query_params is not None else 10_000
 
 
 def _chunks(items, size: int):
@@ -1029,7 +1023,7 @@ def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
             subset = [h for h in objs if f in plan.house_updates[h.id]]
             if subset:
                 House.objects.bulk_update(subset, [f], batch_size=BATCH)
-        for chunk in _chunks(list(plan.house_updates), _lookup_batch()):
+        for chunk in _chunks(list(plan.house_updates), LOOKUP_BATCH):
             House.objects.filter(id__in=chunk).update(version=F("version") + 1, updated_at=now)
     for bid, floors in plan.raise_floors.items():
         Building.objects.filter(id=bid, floors__lt=floors).update(floors=floors, updated_at=now)
@@ -1054,7 +1048,7 @@ def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
                               for k in fields if k != "residence"}, purpose="import")
     for rid, change in plan.residence_updates.items():
         Residence.objects.filter(pk=rid, moved_out__isnull=True).update(updated_at=now, **change)
-    for chunk in _chunks(plan.close_residences, _lookup_batch()):
+    for chunk in _chunks(plan.close_residences, LOOKUP_BATCH):
         Residence.objects.filter(id__in=chunk, moved_out__isnull=True).update(
             moved_out=today, move_out_reason=_("导入：迁至新住址"), updated_at=now)
 
@@ -1062,7 +1056,7 @@ def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
 def _refresh_counts_and_places(plan: Plan, touched_houses: set[int], moved_people: list[int]) -> None:
     open_count = (Residence.objects.filter(house_id=OuterRef("pk"), moved_out__isnull=True)
                   .order_by().values("house_id").annotate(n=Count("id")).values("n"))
-    for chunk in _chunks(sorted(touched_houses), _lookup_batch()):
+    for chunk in _chunks(sorted(touched_houses), LOOKUP_BATCH):
         House.objects.filter(id__in=chunk).update(resident_count=Coalesce(Subquery(open_count), 0))
     for pid in moved_people:
         res = (Residence.objects.filter(person_id=pid).select_related("house")
@@ -1080,10 +1074,10 @@ def _check_scope(plan: Plan, user, new_house_ids: list[int], person_ids: list[in
     places = import_places(user)
     if places is None:
         return
-    for chunk in _chunks(new_house_ids, _lookup_batch()):
+    for chunk in _chunks(new_house_ids, LOOKUP_BATCH):
         if House.objects.filter(id__in=chunk).exclude(scope_q(House, places)).exists():
             raise PermissionDenied(_("导入的房屋不在您的管辖范围内，导入已撤销"))
-    for chunk in _chunks(person_ids, _lookup_batch()):
+    for chunk in _chunks(person_ids, LOOKUP_BATCH):
         if Person.objects.filter(id__in=chunk).exclude(scope_q(Person, places)).exists():
             raise PermissionDenied(_("导入的人员不在您的管辖范围内，导入已撤销"))
 
@@ -1139,7 +1133,7 @@ def _write(plan: Plan, user, file_name: str, progress) -> None:
 
 def _house_ids_of(residence_ids: list[int]) -> set[int]:
     out: set[int] = set()
-    for chunk in _chunks(residence_ids, _lookup_batch()):
+    for chunk in _chunks(residence_ids, LOOKUP_BATCH):
         out.update(Residence.objects.filter(id__in=chunk).values_list("house_id", flat=True))
     return out
 
