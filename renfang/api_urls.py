@@ -5,4 +5,9 @@ urlpatterns = [
     path("places/", include(("places.api.urls", "places-api"))),
     path("people/", include(("people.api.urls", "people-api"))),
     path("circle/", include(("circle.api.urls", "circle-api"))),
+    path("quality/", include(("quality.api.urls", "quality-api"))),
+    path("fieldwork/", include(("fieldwork.api.urls", "fieldwork-api"))),
+    path("cockpit/", include(("cockpit.api.urls", "cockpit-api"))),
+    path("cases/", include(("cases.api.urls", "cases-api"))),
+    path("mediation/", include(("mediation.api.urls", "mediation-api"))),
 ]

@@ -71,6 +71,14 @@ INSTALLED_APPS = [
     "access",
     "demo",
     "circle",
+    "quality",
+    "fieldwork",
+    "notify",
+    "feedback",
+    "cockpit",
+    "cases",
+    "mediation",
+    "open311",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Cases: intake, workflow, deadlines, escalation, boards (issue 6)."""

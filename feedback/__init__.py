@@ -1,0 +1,1 @@
+"""Residents' feedback by QR code: public pages that feed the review queue (issue 4)."""

@@ -1,0 +1,1 @@
+"""Grid workers' visits, the mobile workbench, change requests and their review, workload (issue 4)."""

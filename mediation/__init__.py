@@ -1,0 +1,1 @@
+"""Dispute mediation records, agreements as PDF, follow-up visits (issue 6)."""

@@ -1,0 +1,1 @@
+"""Freshness policy, verification stamps, data-quality rules and scores (issue 4)."""
