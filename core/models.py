@@ -139,3 +139,17 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class ScheduledRun(models.Model):
+    """When a periodic job (core/schedule.py) was last enqueued: the worker claims a run by a conditional update."""
+
+    name = models.CharField(_("任务"), max_length=100, unique=True)
+    last_run_at = models.DateTimeField(_("上次运行"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+
+    def __str__(self) -> str:
+        return self.name
