@@ -36,10 +36,13 @@ demo: migrate
 	@echo ""
 	@echo "  Renfang 演示街道 / demo sub-district:  http://$(HOST):$(PORT)/"
 	@echo ""
-	$(PYTHON) manage.py runserver $(HOST):$(PORT) --noreload
+	@# The background worker (task queue + periodic jobs) runs beside the web server and stops with it.
+	$(PYTHON) manage.py worker & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  $(PYTHON) manage.py runserver $(HOST):$(PORT) --noreload
 
 serve: migrate
-	$(BIN)/gunicorn renfang.wsgi --bind $(HOST):$(PORT) --workers 2
+	$(PYTHON) manage.py worker & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/gunicorn renfang.wsgi --bind $(HOST):$(PORT) --workers 2
 
 # Debian's chromium and CJK fonts for the browser tests (root, as on CI), and PostgreSQL when it is down.
 browser:
