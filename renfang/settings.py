@@ -221,6 +221,9 @@ RENFANG_KEY_FILE = env("RENFANG_KEY_FILE", str(VAR_DIR / "keys.json"))
 RENFANG_EXPORT_APPROVAL_ROWS = 500
 RENFANG_AUDIT_RETENTION_DAYS = 365
 RENFANG_SMALL_CELL = 5
+# Text messages (notify.sms): the sender class, and the file the FileBackend appends to (tests, demo).
+RENFANG_SMS_BACKEND = env("RENFANG_SMS_BACKEND", "notify.sms.ConsoleBackend")
+RENFANG_SMS_FILE = env("RENFANG_SMS_FILE", str(VAR_DIR / "sms.log"))
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
