@@ -32,6 +32,8 @@ class Rollup(models.Model):
         constraints = [models.UniqueConstraint(fields=["level", "place_id", "metric", "key"],
                                                name="cockpit_rollup_unique")]
         indexes = [models.Index(fields=["level", "place_id"], name="cockpit_rollup_place")]
+        default_permissions = ("view",)
+        permissions = [("view_board", _("查看驾驶舱"))]
 
     def __str__(self) -> str:
         return f"{self.level}:{self.place_id} {self.metric}[{self.key}]={self.value:g}"

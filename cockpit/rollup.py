@@ -1,0 +1,154 @@
+"""Keeping ``cockpit.Rollup`` current: a full rebuild and the incremental refresh of dirty places.
+
+Full rebuild (nightly, ``manage.py cockpit_rollup --full``, ``cockpit_demo``): for every registered metric and
+each of its levels, ``compute(level)`` — one GROUP BY over the whole registry — and the level's rows replaced in
+one transaction (readers see the old figures until it commits).
+
+Incremental refresh (every minute, ``cockpit.tasks.refresh_rollups``): the dirty places queued by
+``registry.mark_dirty`` are expanded to their ancestors (a dirty building → its compound, grid, community and
+street) and, when a place above a building was marked, its descendants too (a dirty grid → its compounds and
+buildings; a dirty street → a full rebuild). Then ONE query per metric per level restricted to those place ids
+(``compute(level, place_ids)``), the rows of those places replaced, and the queue rows that were read deleted
+(marks that arrive meanwhile stay queued for the next run).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from cockpit import registry
+from cockpit.models import DirtyPlace, Rollup
+from places.models import Building, Community, Compound, Grid, Street
+
+__all__ = ["RefreshResult", "expand", "full_rebuild", "refresh_dirty", "refresh_places"]
+
+log = logging.getLogger("renfang.cockpit")
+MODELS = {"street": Street, "community": Community, "grid": Grid, "compound": Compound, "building": Building}
+ANCESTORS = {"street": (), "community": ("street",), "grid": ("community", "street"),
+             "compound": ("grid", "community", "street"), "building": ("compound", "grid", "community", "street")}
+BATCH = 5000
+ID_CHUNK = 900  # SQLite's default bound on query parameters is 999
+
+
+@dataclass
+class RefreshResult:
+    places: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+    seconds: float = 0.0
+    full: bool = False
+
+    def as_dict(self) -> dict:
+        return {"places": self.places, "rows": self.rows, "seconds": round(self.seconds, 3), "full": self.full}
+
+
+def _chunks(ids: list[int], size: int = ID_CHUNK) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _rows(metric: str, level: str, data: dict[int, dict[str, float]], now) -> list[Rollup]:
+    return [Rollup(level=level, place_id=pid, metric=metric, key=str(key)[:64], value=float(value), computed_at=now)
+            for pid, values in data.items() for key, value in values.items() if value]
+
+
+def _compute(metric: registry.Metric, level: str, place_ids: list[int] | None) -> dict[int, dict[str, float]]:
+    if place_ids is None:
+        return metric.compute(level)
+    out: dict[int, dict[str, float]] = {}
+    for chunk in _chunks(place_ids):
+        out.update(metric.compute(level, place_ids=chunk))
+    wanted = set(place_ids)
+    return {pid: v for pid, v in out.items() if pid in wanted}
+
+
+def full_rebuild(metrics: Iterable[registry.Metric] | None = None) -> RefreshResult:
+    """Recompute every metric for every place (one GROUP BY per metric per level) and replace the rollups."""
+    started = time.perf_counter()
+    result = RefreshResult(full=True)
+    max_dirty = DirtyPlace.objects.order_by("-id").values_list("id", flat=True).first()
+    for metric in metrics or registry.metrics():
+        for level in metric.levels:
+            data = metric.compute(level)
+            now = timezone.now()
+            rows = _rows(metric.key, level, data, now)
+            with transaction.atomic():
+                Rollup.objects.filter(metric=metric.key, level=level).delete()
+                Rollup.objects.bulk_create(rows, batch_size=BATCH)
+            result.rows += len(rows)
+            result.places[level] = max(result.places.get(level, 0), len(data))
+            log.info("cockpit rollup %s/%s: %d places, %d rows", metric.key, level, len(data), len(rows))
+    if max_dirty is not None:
+        DirtyPlace.objects.filter(id__lte=max_dirty).delete()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def expand(marks: Iterable[tuple[str, int]]) -> dict[str, set[int]] | None:
+    """Dirty marks → the place ids to recompute per level (ancestors, and descendants of a mark above a
+    building). None means "everything" (a street was marked)."""
+    marked: dict[str, set[int]] = {lv: set() for lv in registry.LEVELS}
+    for level, pid in marks:
+        if level in marked:
+            marked[level].add(int(pid))
+    if marked["street"]:
+        return None
+    todo: dict[str, set[int]] = {lv: set(ids) for lv, ids in marked.items()}
+    # descendants of a marked community / grid / compound
+    for level in ("community", "grid", "compound"):
+        ids = sorted(marked[level])
+        below = registry.LEVELS[registry.LEVELS.index(level) + 1:]
+        for chunk in _chunks(ids):
+            for child in below:
+                todo[child].update(MODELS[child].objects.filter(**{f"{level}_id__in": chunk})
+                                   .values_list("id", flat=True))
+    # ancestors of everything
+    for level in ("building", "compound", "grid", "community"):
+        ids = sorted(todo[level])
+        fields = [f"{a}_id" for a in ANCESTORS[level]]
+        for chunk in _chunks(ids):
+            for row in MODELS[level].objects.filter(id__in=chunk).values_list(*fields):
+                for a, value in zip(ANCESTORS[level], row, strict=True):
+                    if value is not None:
+                        todo[a].add(value)
+    return todo
+
+
+def refresh_places(todo: dict[str, set[int]], metrics: Iterable[registry.Metric] | None = None) -> RefreshResult:
+    """Recompute the given places: one query per metric per level restricted to those ids."""
+    started = time.perf_counter()
+    result = RefreshResult(places={lv: len(ids) for lv, ids in todo.items() if ids})
+    for metric in metrics or registry.metrics():
+        for level in metric.levels:
+            ids = sorted(todo.get(level) or ())
+            if not ids:
+                continue
+            data = _compute(metric, level, ids)
+            rows = _rows(metric.key, level, data, timezone.now())
+            with transaction.atomic():
+                for chunk in _chunks(ids):
+                    Rollup.objects.filter(metric=metric.key, level=level, place_id__in=chunk).delete()
+                Rollup.objects.bulk_create(rows, batch_size=BATCH)
+            result.rows += len(rows)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def refresh_dirty() -> RefreshResult:
+    """Refresh the places queued in DirtyPlace (and their ancestors); delete the queue rows that were read."""
+    started = time.perf_counter()
+    marks = list(DirtyPlace.objects.order_by("id").values_list("id", "level", "place_id"))
+    if not marks:
+        return RefreshResult()
+    max_id = marks[-1][0]
+    todo = expand((level, pid) for _id, level, pid in marks)
+    result = full_rebuild() if todo is None else refresh_places(todo)
+    DirtyPlace.objects.filter(id__lte=max_id).delete()
+    result.seconds = time.perf_counter() - started
+    log.info("cockpit refresh: %s", result.as_dict())
+    return result
