@@ -128,7 +128,8 @@ def send_code(phone: str, purpose: str, *, request=None) -> str:
             phone_masked=mask_phone(clear), code_hash=_code_hash(public_id, code), ip=ip, created_at=now,
             expires_at=now + CODE_TTL)
     minutes = int(CODE_TTL.total_seconds() // 60)
-    get_backend().send(clear, _("【人房】验证码 %(code)s，%(m)d分钟内有效。请勿告诉他人。") % {"code": code, "m": minutes})
+    text = _("【人房】验证码 %(code)s，%(m)d分钟内有效。请勿告诉他人。") % {"code": code, "m": minutes}
+    get_backend().send(clear, text)
     return public_id
 
 
