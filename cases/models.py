@@ -383,3 +383,8 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}:{self.last}"
+
+
+from cases.dedup_models import CaseTokens  # noqa: E402  (the duplicate finder's index, cases/dedup.py)
+
+__all__ += ["CaseTokens"]
