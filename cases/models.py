@@ -246,6 +246,9 @@ class Case(ScopedModel):
             models.Index(fields=["street", "status", "id"], name="cases_street_status_id"),
             models.Index(fields=["building", "category", "status"], name="cases_building_category"),
             models.Index(fields=["created_at"], name="cases_created"),
+            models.Index(fields=["deadline_at", "id"], name="cases_open_deadline",
+                         condition=Q(status__in=["reported", "accepted", "dispatched", "in_progress", "handled",
+                                                 "verified", "reopened"])),
             models.Index(fields=["closed_at"], name="cases_closed"),
         ]
         permissions = [
@@ -369,6 +372,14 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"
+
+    def get_action_label(self) -> str:
+        from cases.services import ACTION_LABELS
+
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    def get_to_status_display(self) -> str:
+        return str(Status(self.to_status).label) if self.to_status in Status.values else self.to_status
 
 
 class NumberCounter(models.Model):

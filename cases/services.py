@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases import deadlines
 from cases.models import (
@@ -268,23 +269,24 @@ class Action:
     perm: str
     sources: tuple[str, ...]
     target: str | None  # None: the status does not change
-    label: str
+    label: object  # a lazy translation
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in [
-    Action("accept", "accept", (Status.REPORTED,), Status.ACCEPTED, "受理"),
-    Action("reject", "reject", (Status.REPORTED, Status.ACCEPTED), Status.REJECTED, "不予受理"),
-    Action("dispatch", "dispatch", (Status.ACCEPTED, Status.REOPENED), Status.DISPATCHED, "派遣"),
-    Action("start", "start", (Status.DISPATCHED,), Status.IN_PROGRESS, "开始处置"),
-    Action("pause", "pause", (Status.DISPATCHED, Status.IN_PROGRESS), None, "暂停计时"),
-    Action("resume", "pause", (Status.DISPATCHED, Status.IN_PROGRESS), None, "恢复计时"),
-    Action("handle", "handle", (Status.DISPATCHED, Status.IN_PROGRESS), Status.HANDLED, "处置完毕"),
-    Action("verify", "verify", (Status.HANDLED,), Status.VERIFIED, "核查通过"),
-    Action("close", "close", (Status.VERIFIED,), Status.CLOSED, "结案"),
-    Action("satisfaction", "survey", (Status.VERIFIED, Status.CLOSED), None, "满意度回访"),
-    Action("escalate", "escalate", tuple(CLOCK_STATUSES), None, "督办"),
+    Action("accept", "accept", (Status.REPORTED,), Status.ACCEPTED, gettext_lazy("受理")),
+    Action("reject", "reject", (Status.REPORTED, Status.ACCEPTED), Status.REJECTED, gettext_lazy("不予受理")),
+    Action("dispatch", "dispatch", (Status.ACCEPTED, Status.REOPENED), Status.DISPATCHED, gettext_lazy("派遣")),
+    Action("start", "start", (Status.DISPATCHED,), Status.IN_PROGRESS, gettext_lazy("开始处置")),
+    Action("pause", "pause", (Status.DISPATCHED, Status.IN_PROGRESS), None, gettext_lazy("暂停计时")),
+    Action("resume", "pause", (Status.DISPATCHED, Status.IN_PROGRESS), None, gettext_lazy("恢复计时")),
+    Action("handle", "handle", (Status.DISPATCHED, Status.IN_PROGRESS), Status.HANDLED, gettext_lazy("处置完毕")),
+    Action("verify", "verify", (Status.HANDLED,), Status.VERIFIED, gettext_lazy("核查通过")),
+    Action("close", "close", (Status.VERIFIED,), Status.CLOSED, gettext_lazy("结案")),
+    Action("satisfaction", "survey", (Status.VERIFIED, Status.CLOSED), None, gettext_lazy("满意度回访")),
+    Action("escalate", "escalate", tuple(CLOCK_STATUSES), None, gettext_lazy("督办")),
 ]}
-ACTION_LABELS = {"report": "上报", "reopen": "重启", **{k: a.label for k, a in ACTIONS.items()}}
+ACTION_LABELS = {"report": gettext_lazy("上报"), "reopen": gettext_lazy("重启"),
+                 **{k: a.label for k, a in ACTIONS.items()}}
 
 
 def _may(user, case: Case, perm: str) -> bool:
@@ -324,11 +326,11 @@ def transition(user, case: Case, action: str, *, expected_version: int | None = 
     if act is None:
         raise ValidationError({"action": [_("未知的操作“%(a)s”") % {"a": action}]})
     if user is not None and not _may(user, case, act.perm):
-        raise PermissionDenied(_("您没有“%(a)s”这项操作的权限") % {"a": _(act.label)})
+        raise PermissionDenied(_("您没有“%(a)s”这项操作的权限") % {"a": str(act.label)})
     seen_status, seen_version = case.status, expected_version if expected_version is not None else case.version
     if seen_status not in act.sources:
         raise ValidationError({"action": [_("案件现在的状态是“%(s)s”，不能“%(a)s”")
-                                          % {"s": Status(seen_status).label, "a": _(act.label)}]})
+                                          % {"s": Status(seen_status).label, "a": str(act.label)}]})
     now = timezone.now()
     note = (data.get("note") or "").strip()
     fields: dict = {}

@@ -1,4 +1,27 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cases import views
 
 app_name = "cases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("queue/", views.QueueView.as_view(), name="queue"),
+    path("inbox/", views.InboxView.as_view(), name="inbox"),
+    path("report/", views.ReportView.as_view(), name="report"),
+    path("report/places/", views.PlaceOptionsView.as_view(), name="place_options"),
+    path("<int:pk>/", views.DetailView.as_view(), name="detail"),
+    path("<int:pk>/act/<slug:action>/", views.ActView.as_view(), name="act"),
+    path("attachment/<int:pk>/", views.AttachmentView.as_view(), name="attachment"),
+    path("map/", views.MapView.as_view(), name="map"),
+    path("map/data/", views.GeoJSONView.as_view(), name="geojson"),
+    path("figures/", views.FiguresView.as_view(), name="figures"),
+]
+
+# Duplicate suggestions, the 12345 hotline import and the residents' public pages (cases/dedup_views.py,
+# cases/hotline_views.py, cases/public_views.py).
+from cases import dedup_views  # noqa: E402
+
+urlpatterns += [
+    path("dedup/suggest/", dedup_views.DedupSuggestView.as_view(), name="dedup_suggest"),
+    path("dedup/link/", dedup_views.DedupLinkView.as_view(), name="dedup_link"),
+]
