@@ -164,7 +164,7 @@ def suggest(*, category_id: int, text: str, building_id: int | None = None, comp
         return []
     since = timezone.now() - timedelta(days=WINDOW_DAYS)
     rows = (CaseTokens.objects.filter(near, category_id__in=category_family(category_id), created_at__gte=since,
-                                      case__status__in=OPEN_STATUSES)
+                                      case__status__in=OPEN_STATUSES, case__created_at__gte=since)
             .order_by("-created_at")
             .values_list("case_id", "category_id", "compound_id", "building_id", "lat", "lng", "tokens")
             [:MAX_CANDIDATES])
