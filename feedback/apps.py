@@ -1,3 +1,4 @@
+"""Residents' feedback by QR code: public pages that feed the review queue (issue 4)."""
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +7,9 @@ class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = _("居民反馈")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core.roles import register_role_permissions
+
+        # The community office prints and posts the QR sheets of its compounds.
+        register_role_permissions("community_officer", ["feedback.print_sheet"])

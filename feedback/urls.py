@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from feedback import views
 
 app_name = "feedback"
-urlpatterns: list = []
+urlpatterns = [
+    path("sheet/<int:pk>/", views.sheet, name="sheet"),
+    path("r/<str:token>/", views.report, name="report"),
+]

@@ -1,0 +1,85 @@
+"""Turn a verified resident report into change requests in fieldwork's review queue; never touch the registry.
+
+The answer to the resident is the same whatever the registry holds: when fieldwork refuses a move-in or a
+move-out because of what is registered (the named person does not live there, the person already lives there),
+the report is filed as a correction with the facts as the resident gave them, for the reviewer to resolve.
+So the page cannot be used to learn whether someone lives in a home.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import crypto
+from core.audit import client_ip, record
+from core.validators import mask_id
+from feedback.models import Submission
+
+IP_PER_HOUR = 10
+PHONE_PER_DAY = 5
+
+
+class TooMany(Exception):
+    """A limit on reports was reached; ``str(exc)`` is the reason in Chinese."""
+
+
+def check_limits(phone: str, request) -> None:
+    now = timezone.now()
+    ip = client_ip(request) if request is not None else None
+    if ip and Submission.objects.filter(ip=ip, created_at__gt=now - timedelta(hours=1)).count() >= IP_PER_HOUR:
+        raise TooMany(_("本网络提交的反馈太多（每小时最多%(n)d次），请稍后再试") % {"n": IP_PER_HOUR})
+    bidx = crypto.blind_index(phone, "phone")
+    if Submission.objects.filter(phone_bidx=bidx, created_at__gt=now - timedelta(days=1)).count() >= PHONE_PER_DAY:
+        raise TooMany(_("同一手机号每天最多提交%(n)d次反馈，请明天再试") % {"n": PHONE_PER_DAY})
+
+
+def _correction_text(kind: str, data: dict) -> str:
+    if kind == "move_in":
+        who = "、".join(f"{p['name']}（{mask_id(p['id_number'])}）" for p in data["people"])
+        return _("居民反馈：有人搬入：%(who)s") % {"who": who}
+    when = data.get("moved_out").isoformat() if data.get("moved_out") else ""
+    return _("居民反馈：%(name)s 已搬走 %(when)s") % {"name": data["out_name"].strip(), "when": when}
+
+
+def _create(create_change_request, house, kind, payload, phone):
+    return create_change_request(house=house, kind=kind, payload=payload, source="feedback", contact=phone)
+
+
+@transaction.atomic
+def submit(*, house, kind: str, data: dict, phone: str, request=None) -> Submission:
+    """Create the change requests of one verified report (all or nothing) and count it for the limits."""
+    from fieldwork.services import create_change_request
+
+    note = (data.get("text") or "").strip()
+    created = []
+    if kind == "move_in":
+        for p in data["people"]:
+            payload = {"name": p["name"], "id_type": p["id_type"], "id_number": p["id_number"],
+                       "moved_in": data["moved_in"].isoformat() if data.get("moved_in") else "", "note": note}
+            try:
+                with transaction.atomic():
+                    created.append(_create(create_change_request, house, "move_in", payload, phone))
+            except ValidationError:
+                one = {"people": [p]}
+                created.append(_create(create_change_request, house, "correction",
+                                       {"text": _correction_text(kind, one)}, phone))
+    elif kind == "move_out":
+        payload = {"name": data["out_name"].strip(),
+                   "moved_out": data["moved_out"].isoformat() if data.get("moved_out") else "", "reason": note}
+        try:
+            with transaction.atomic():
+                created.append(_create(create_change_request, house, "move_out", payload, phone))
+        except ValidationError:
+            text = _correction_text(kind, data) + (f"；{note}" if note else "")
+            created.append(_create(create_change_request, house, "correction", {"text": text[:500]}, phone))
+    else:
+        created.append(_create(create_change_request, house, "correction", {"text": note}, phone))
+    sub = Submission.objects.create(building_id=house.building_id, kind=kind, requests=len(created),
+                                    phone_bidx=crypto.blind_index(phone, "phone"),
+                                    ip=client_ip(request) if request is not None else None)
+    record("feedback", house, changes={"kind": kind, "requests": len(created)}, request=request)
+    return sub
