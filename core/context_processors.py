@@ -11,6 +11,7 @@ def renfang(request):
         scope = scope_for(user)
         nav = {
             "circle": scope.has("circle.view_facility"),
+            "cases": scope.has("cases.view_case"),
             "import": scope.has("people.import_person"),
             "users": scope.has("auth.view_user"),
             "roles": scope.has("core.view_role"),
