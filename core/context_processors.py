@@ -12,6 +12,7 @@ def renfang(request):
         nav = {
             "circle": scope.has("circle.view_facility"),
             "cases": scope.has("cases.view_case"),
+            "fieldwork": scope.has("fieldwork.submit_visit") or scope.has("fieldwork.review_changerequest"),
             "import": scope.has("people.import_person"),
             "users": scope.has("auth.view_user"),
             "roles": scope.has("core.view_role"),
