@@ -153,6 +153,7 @@ class PersonStatus(models.Model):
     class Meta:
         verbose_name = _("人员新鲜度")
         verbose_name_plural = _("人员新鲜度")
+        indexes = [models.Index(fields=["id_problem"], name="qps_id_problem", condition=~Q(id_problem=""))]
 
     def __str__(self) -> str:
         return f"person {self.person_id}"
