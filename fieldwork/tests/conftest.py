@@ -20,3 +20,12 @@ def new_id() -> str:
 def fresh(user):
     """The same user without a cached scope (as a new request would load them)."""
     return type(user).objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def fw(world):
+    """The world with quality's freshness computed (every home has its HouseStatus, all due: never verified)."""
+    from quality.services import recompute
+
+    recompute()
+    return world
