@@ -328,6 +328,8 @@ def transition(user, case: Case, action: str, *, expected_version: int | None = 
     if user is not None and not _may(user, case, act.perm):
         raise PermissionDenied(_("您没有“%(a)s”这项操作的权限") % {"a": str(act.label)})
     seen_status, seen_version = case.status, expected_version if expected_version is not None else case.version
+    if seen_version != case.version:  # the form was read at another version: someone acted in between
+        raise CaseConflict(case, seen_version, case.version, case.status)
     if seen_status not in act.sources:
         raise ValidationError({"action": [_("案件现在的状态是“%(s)s”，不能“%(a)s”")
                                           % {"s": Status(seen_status).label, "a": str(act.label)}]})
