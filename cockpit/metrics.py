@@ -163,7 +163,8 @@ def register_core() -> None:
     from cockpit.registry import register_metric, register_panel
 
     register_metric("cockpit.houses", label=_("房屋用途"), compute=houses_by_use,
-                    subkey_labels=lambda: dict(HouseUse.choices), map_value=vacancy, map_label=_("空置率"))
+                    subkey_labels=lambda: dict(HouseUse.choices), map_value=vacancy, map_label=_("空置率"),
+                    map_percent=True)
     register_metric("cockpit.population", label=_("人口类型"), compute=population,
                     subkey_labels=RESIDENCY_LABELS, map_value=total, map_label=_("现住人口"))
     register_metric("cockpit.age", label=_("年龄结构"), compute=age_pyramid, subkey_labels=pyramid_labels)

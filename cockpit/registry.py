@@ -34,6 +34,11 @@ Layers
     (``reverse(url_name)``) is fetched with ``?level=<level>&place=<id>&bbox=<w,s,e,n>`` and must answer a
     GeoJSON FeatureCollection in WGS-84, scoped to the requesting user like any other view.
 
+House states (the building board's 楼栋图)
+    ``register_house_state(key, title=..., compute=fn(house_ids) -> {house_id: state}, states={state: (label,
+    colour)}, order=100)`` colours the houses of a building board (e.g. freshness: fresh / due / stale). The
+    first registered by ``order`` is the default colouring; the others are offered in a switch.
+
 Dirty places
     :func:`mark_dirty` / :func:`mark_dirty_house` record that a place changed; ``cockpit.tasks.refresh_rollups``
     (every minute) recomputes it and its ancestors. Call them after a write that changes a figure (the cockpit's
@@ -47,8 +52,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "CHARTS", "LEVELS", "Layer", "Metric", "Panel", "get_metric", "layers", "mark_dirty", "mark_dirty_house",
-    "metrics", "panels", "register_layer", "register_metric", "register_panel", "unregister",
+    "CHARTS", "LEVELS", "HouseState", "Layer", "Metric", "Panel", "get_metric", "house_states", "layers",
+    "mark_dirty", "mark_dirty_house", "metrics", "panels", "register_house_state", "register_layer",
+    "register_metric", "register_panel", "unregister",
 ]
 
 LEVELS: tuple[str, ...] = ("street", "community", "grid", "compound", "building")
@@ -72,6 +78,7 @@ class Metric:
     subkey_labels: Callable[[], dict[str, Any]] | dict[str, Any] | None = None
     map_value: Callable[[dict[str, float]], float | None] | None = None
     map_label: Any = None
+    map_percent: bool = False
 
     def labels(self) -> dict[str, Any]:
         """Display names of the subkeys (translated lazily); a subkey without one shows as itself."""
@@ -104,11 +111,23 @@ class Layer:
     color: str = "#d9822b"
 
 
+@dataclass(frozen=True)
+class HouseState:
+    """A colouring of the houses of the building board: ``compute(house_ids) -> {house_id: state}``."""
+
+    key: str
+    title: Any
+    compute: Callable[[list[int]], dict[int, str]]
+    states: dict[str, tuple[Any, str]]
+    order: int = 100
+
+
 @dataclass
 class _Registry:
     metrics: dict[str, Metric] = field(default_factory=dict)
     panels: dict[str, Panel] = field(default_factory=dict)
     layers: dict[str, Layer] = field(default_factory=dict)
+    house_states: dict[str, HouseState] = field(default_factory=dict)
 
 
 _REG = _Registry()
@@ -128,20 +147,22 @@ def _check_levels(levels: Iterable[str]) -> tuple[str, ...]:
 
 
 def register_metric(key: str, *, label: Any, compute: Compute, small_cells: bool = False,
-                    levels: Iterable[str] = LEVELS, subkey_labels=None, map_value=None, map_label=None) -> Metric:
+                    levels: Iterable[str] = LEVELS, subkey_labels=None, map_value=None, map_label=None,
+                    map_percent: bool = False) -> Metric:
     """Register (or re-register, idempotently) a metric.
 
     ``key`` "app.name"; ``label`` its display name; ``compute(level, place_ids=None)`` →
     ``{place_id: {subkey: number}}`` with one GROUP BY per level; ``small_cells`` → counts below 5 show as "<5"
     to aggregate-only viewers; ``levels`` the levels it is computed for.
     Optional: ``subkey_labels`` (a dict or a callable returning one) names the subkeys;
-    ``map_value(values) -> number | None`` offers the metric as a colouring of the map (``map_label`` names it).
+    ``map_value(values) -> number | None`` offers the metric as a colouring of the map (``map_label`` names it,
+    ``map_percent`` shows the number as a percentage).
     """
     _check_key(key)
     if not callable(compute):
         raise TypeError(f"cockpit registry: compute of {key} is not callable")
     metric = Metric(key, label, compute, bool(small_cells), _check_levels(levels), subkey_labels, map_value,
-                    map_label)
+                    map_label, bool(map_percent))
     _REG.metrics[key] = metric
     return metric
 
@@ -173,9 +194,24 @@ def register_layer(key: str, *, title: Any, url_name: str, color: str = "#d9822b
     return layer
 
 
+def register_house_state(key: str, *, title: Any, compute: Callable[[list[int]], dict[int, str]],
+                         states: dict[str, tuple[Any, str]], order: int = 100) -> HouseState:
+    """Register a colouring of the building board's houses: ``compute(house_ids)`` → ``{house_id: state}``
+    (one query for the building's houses), ``states`` → ``{state: (label, "#colour")}``."""
+    _check_key(key)
+    state = HouseState(key, title, compute, dict(states), int(order))
+    _REG.house_states[key] = state
+    return state
+
+
+def house_states() -> list[HouseState]:
+    """The registered house colourings, in order."""
+    return sorted(_REG.house_states.values(), key=lambda h: (h.order, h.key))
+
+
 def unregister(key: str) -> None:
-    """Remove a metric, panel or layer registered under ``key`` (tests use this to clean up)."""
-    for table in (_REG.metrics, _REG.panels, _REG.layers):
+    """Remove a metric, panel, layer or house state registered under ``key`` (tests use this to clean up)."""
+    for table in (_REG.metrics, _REG.panels, _REG.layers, _REG.house_states):
         table.pop(key, None)
 
 
