@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from cases.api import views
+
+router = DefaultRouter()
+router.register("cases", views.CaseViewSet)
+urlpatterns = [*router.urls]
