@@ -82,4 +82,31 @@ def submit(*, house, kind: str, data: dict, phone: str, request=None) -> Submiss
                                     phone_bidx=crypto.blind_index(phone, "phone"),
                                     ip=client_ip(request) if request is not None else None)
     record("feedback", house, changes={"kind": kind, "requests": len(created)}, request=request)
+    transaction.on_commit(lambda: _tell_the_office(house, kind, sub.pk))
     return sub
+
+
+def _tell_the_office(house, kind: str, submission_id: int) -> None:
+    """An inbox entry for the community officers of the house's community (no personal data in it)."""
+    from django.db.models import Q
+    from django.urls import NoReverseMatch, reverse
+
+    from core.models import Grant
+    from notify.services import notify
+
+    now = timezone.now()
+    user_ids = set(Grant.objects.filter(role__code="community_officer", community_id=house.community_id)
+                   .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+                   .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).values_list("user_id", flat=True))
+    if not user_ids:
+        return
+    from django.contrib.auth import get_user_model
+
+    try:
+        url = reverse("fieldwork:review")
+    except NoReverseMatch:
+        url = ""
+    labels = {"move_in": _("有人搬入"), "move_out": _("有人搬走"), "correction": _("信息更正")}
+    notify(list(get_user_model().objects.filter(pk__in=user_ids, is_active=True)),
+           title=_("居民扫码反馈：%(place)s %(what)s") % {"place": house.address, "what": labels.get(kind, kind)},
+           body=_("请在变更审核中核实。"), url=url, kind="review", dedupe_key=f"feedback:{submission_id}")

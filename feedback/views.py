@@ -104,7 +104,7 @@ def report(request, token: str):
         ctx["masked"] = ""
         return _public(request, "feedback/confirm.html", ctx)
     if not form.is_valid():
-        return _public(request, "feedback/report.html", ctx, status=400)
+        return _public(request, "feedback/report.html", ctx)
     data = form.cleaned_data
     phone = data["phone"]
     house = by_key[data["room"]]
@@ -121,7 +121,7 @@ def report(request, token: str):
             return _public(request, "feedback/report.html", ctx, status=429)
         except ValidationError as exc:
             form.add_error("phone", exc.messages[0])
-            return _public(request, "feedback/report.html", ctx, status=400)
+            return _public(request, "feedback/report.html", ctx)
         ctx.update(masked=phone[:3] + "****" + phone[-4:], house_label=room_label(house))
         return _public(request, "feedback/confirm.html", ctx)
     # step == "confirm"
@@ -130,9 +130,9 @@ def report(request, token: str):
     code = (request.POST.get("code") or "").strip()
     if not code:
         ctx["code_error"] = _("验证码：请填写短信中的6位数字")
-        return _public(request, "feedback/confirm.html", ctx, status=400)
+        return _public(request, "feedback/confirm.html", ctx)
     if not sms.verify_code(challenge, code, phone=phone, purpose=PURPOSE):
         ctx["code_error"] = _("验证码：不正确或已过期（每个验证码最多试5次，10分钟内有效），可重新获取")
-        return _public(request, "feedback/confirm.html", ctx, status=400)
+        return _public(request, "feedback/confirm.html", ctx)
     services.submit(house=house, kind=data["kind"], data=data, phone=phone, request=request)
     return _public(request, "feedback/done.html", ctx)
