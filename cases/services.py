@@ -250,9 +250,23 @@ def report(user, *, channel: str, category, title: str, description: str = "", p
         assert_in_scope(user, case, "add")
         _event(case, "report", "", Status.REPORTED, user, note=case.title,
                data={"channel": channel, "attachments": len(attachments)})
+        _dirty(case)
         audit.record("create", case, user=user, fields=["title", "category", "place", "reporter"],
                      purpose=f"case:{channel}", username="" if user else channel)
     return case
+
+
+def _dirty(case: Case) -> None:
+    """Ask the cockpit to refresh the case's place (its lowest known level; the job refreshes the ancestors)."""
+    try:
+        from cockpit.registry import mark_dirty
+    except ImportError:
+        return
+    for level in ("building", "compound", "grid", "community", "street"):
+        place_id = getattr(case, f"{level}_id", None)
+        if place_id:
+            mark_dirty(level, place_id)
+            return
 
 
 def _event(case: Case, action: str, from_status: str, to_status: str, user, note: str = "",
@@ -419,6 +433,7 @@ def transition(user, case: Case, action: str, *, expected_version: int | None = 
             case.co_units.set(co_units)
         _store_attachments(user, case, data.get("attachments") or (), action)
         label = "satisfaction" if action == "satisfaction" else action
+        _dirty(case)
         _event(case, label, seen_status, target, user, note=note, data=event_data)
         changes = {"status": [seen_status, target]} if target != seen_status else {}
         changes.update({k: [None, str(v.pk if hasattr(v, "pk") else v)] for k, v in event_data.items()
