@@ -19,9 +19,14 @@ urlpatterns = [
 
 # Duplicate suggestions, the 12345 hotline import and the residents' public pages (cases/dedup_views.py,
 # cases/hotline_views.py, cases/public_views.py).
-from cases import dedup_views  # noqa: E402
+from cases import dedup_views, hotline_views  # noqa: E402
 
 urlpatterns += [
     path("dedup/suggest/", dedup_views.DedupSuggestView.as_view(), name="dedup_suggest"),
     path("dedup/link/", dedup_views.DedupLinkView.as_view(), name="dedup_link"),
+    path("hotline/", hotline_views.HotlineImportView.as_view(), name="hotline_import"),
+    path("hotline/template.xlsx", hotline_views.HotlineTemplateView.as_view(), name="hotline_template"),
+    path("hotline/<str:job_id>/", hotline_views.HotlineJobView.as_view(), name="hotline_job"),
+    path("hotline/<str:job_id>/import/", hotline_views.HotlineCommitView.as_view(), name="hotline_commit"),
+    path("hotline/<str:job_id>/progress/", hotline_views.HotlineProgressView.as_view(), name="hotline_progress"),
 ]
