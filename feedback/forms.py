@@ -18,7 +18,9 @@ ID_TYPES = [(IdType.RESIDENT_ID, _("居民身份证")), (IdType.PASSPORT, _("护
 
 
 def room_label(house) -> str:
-    return f"{house.unit}单元 {house.room}" if house.unit else house.room
+    from django.utils.translation import gettext
+
+    return gettext("%(unit)s单元 %(room)s") % {"unit": house.unit, "room": house.room} if house.unit else house.room
 
 
 def room_key(house) -> str:

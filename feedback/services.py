@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import crypto
@@ -49,9 +50,16 @@ def _create(create_change_request, house, kind, payload, phone):
     return create_change_request(house=house, kind=kind, payload=payload, source="feedback", contact=phone)
 
 
-@transaction.atomic
 def submit(*, house, kind: str, data: dict, phone: str, request=None) -> Submission:
-    """Create the change requests of one verified report (all or nothing) and count it for the limits."""
+    """Create the change requests of one verified report (all or nothing) and count it for the limits. Texts
+    that are stored (a correction's wording, the officers' notification) are in the site's language, whatever
+    language the resident reads the page in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _submit(house=house, kind=kind, data=data, phone=phone, request=request)
+
+
+@transaction.atomic
+def _submit(*, house, kind: str, data: dict, phone: str, request=None) -> Submission:
     from fieldwork.services import create_change_request
 
     note = (data.get("text") or "").strip()
@@ -82,8 +90,13 @@ def submit(*, house, kind: str, data: dict, phone: str, request=None) -> Submiss
                                     phone_bidx=crypto.blind_index(phone, "phone"),
                                     ip=client_ip(request) if request is not None else None)
     record("feedback", house, changes={"kind": kind, "requests": len(created)}, request=request)
-    transaction.on_commit(lambda: _tell_the_office(house, kind, sub.pk))
+    transaction.on_commit(lambda: _tell_the_office_in(settings.LANGUAGE_CODE, house, kind, sub.pk))
     return sub
+
+
+def _tell_the_office_in(language: str, house, kind: str, submission_id: int) -> None:
+    with translation.override(language):
+        _tell_the_office(house, kind, submission_id)
 
 
 def _tell_the_office(house, kind: str, submission_id: int) -> None:

@@ -28,6 +28,23 @@ def _qr_svg(url: str) -> str:
 
 
 @require_GET
+def index(request):
+    """The compounds whose QR sheets this user may print (their community's), with the number of buildings."""
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    places = scope_for(request.user).places_for("feedback.print_sheet")
+    if places is None:
+        raise PermissionDenied(_("只有社区工作人员可以打印反馈二维码"))
+    from django.db.models import Count
+
+    compounds = (Compound.objects.restrict(request.user, "view").filter(scope_q(Compound, places, request.user.pk))
+                 .annotate(n_buildings=Count("buildings")).order_by("name_pinyin", "id"))
+    return render(request, "feedback/index.html", {"title": _("居民反馈二维码"), "compounds": compounds})
+
+
+@require_GET
 def sheet(request, pk: int):
     """One QR code per building of the compound (``?per=house``: one per home), on A4, for printing."""
     if not request.user.is_authenticated:
@@ -49,12 +66,12 @@ def sheet(request, pk: int):
             "building__number", "unit", "floor", "room")
         for h in houses:
             url = base + reverse("feedback:report", args=[house_token(h)])
-            cards.append({"title": f"{h.building.number}幢 {room_label(h)}", "url": url,
+            cards.append({"title": _("%(b)s幢 %(r)s") % {"b": h.building.number, "r": room_label(h)}, "url": url,
                           "svg": mark_safe(_qr_svg(url))})
     else:
         for b in buildings:
             url = base + reverse("feedback:report", args=[building_token(b)])
-            cards.append({"title": f"{b.number}幢", "url": url, "svg": mark_safe(_qr_svg(url))})
+            cards.append({"title": _("%(b)s幢") % {"b": b.number}, "url": url, "svg": mark_safe(_qr_svg(url))})
     return render(request, "feedback/sheet.html", {
         "title": _("%(c)s 居民反馈二维码") % {"c": compound.name}, "compound": compound, "cards": cards,
         "per_house": per_house})

@@ -309,3 +309,19 @@ def test_a_verified_report_tells_the_community_officers_in_their_inbox(client, w
     entries = list(Notification.objects.all())
     assert [n.user for n in entries] == [world.users.officer_a]
     assert "A1花园1幢1单元101室" in entries[0].title and PHONE not in entries[0].title + entries[0].body
+
+
+def test_the_index_lists_the_compounds_of_the_officers_community_only(client, world):
+    client.force_login(world.users.officer_a)
+    body = client.get(reverse("feedback:index")).content.decode()
+    assert "A1花园" in body and "A2花园" in body and "B1花园" not in body
+    client.force_login(world.users.worker_a1)
+    assert client.get(reverse("feedback:index")).status_code == 403
+
+
+def test_the_public_page_reads_in_english(client, world, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(url_for(world.buildings["A1"])).content.decode()
+    assert "Report a change in your home" in body and "Unit 1, room 101" in body and "Send me a code" in body
+    r = client.post(url_for(world.buildings["A1"]), move_in(phone="123"))
+    assert "Your mobile number" in r.content.decode()
