@@ -540,7 +540,8 @@ def _reviewable(user, cr: ChangeRequest) -> ChangeRequest:
         raise ChangeRequest.DoesNotExist
     if not ChangeRequest.objects.restrict(user, "review").filter(pk=cr.pk).exists():
         raise PermissionDenied(_("您没有审核变更申请的权限"))
-    fresh = ChangeRequest._base_manager.select_for_update().select_related("house", "person").get(pk=cr.pk)
+    fresh = ChangeRequest._base_manager.select_for_update(of=("self",)).select_related("house", "person").get(
+        pk=cr.pk)
     if fresh.status != ChangeStatus.PENDING:
         raise ValidationError({"status": [_("该申请已经%(s)s，不能再次审核") % {"s": fresh.get_status_display()}]})
     return fresh
