@@ -52,14 +52,14 @@ def figures(level: str, place_ids=None, statuses=None, issues=None) -> dict[int,
     out: dict[int, dict[str, float]] = {}
     for row in (hs.order_by().values(key).annotate(
             houses=Count("house_id"), stale=Count("house_id", filter=Q(is_stale=True)),
-            residents=Sum("residents"), occupied=Count("house_id", filter=Q(residents__gt=0)))):
+            people=Sum("residents"), occupied=Count("house_id", filter=Q(residents__gt=0)))):
         pid = row[key]
         if pid is None:
             continue
         houses, stale = row["houses"], row["stale"]
         out[pid] = {"houses": houses, "stale": stale, "fresh": houses - stale,
                     "rate": round((houses - stale) / houses, 4) if houses else 0.0,
-                    "residents": row["residents"] or 0, "occupied": row["occupied"], "open_issues": 0}
+                    "residents": row["people"] or 0, "occupied": row["occupied"], "open_issues": 0}
     open_q = Q(status="open")
     for row in (qi.filter(open_q).order_by().values(ikey).annotate(
             n=Count("id"),
