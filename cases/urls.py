@@ -19,7 +19,7 @@ urlpatterns = [
 
 # Duplicate suggestions, the 12345 hotline import and the residents' public pages (cases/dedup_views.py,
 # cases/hotline_views.py, cases/public_views.py).
-from cases import dedup_views, hotline_views  # noqa: E402
+from cases import dedup_views, hotline_views, public_views  # noqa: E402
 
 urlpatterns += [
     path("dedup/suggest/", dedup_views.DedupSuggestView.as_view(), name="dedup_suggest"),
@@ -29,4 +29,12 @@ urlpatterns += [
     path("hotline/<str:job_id>/", hotline_views.HotlineJobView.as_view(), name="hotline_job"),
     path("hotline/<str:job_id>/import/", hotline_views.HotlineCommitView.as_view(), name="hotline_commit"),
     path("hotline/<str:job_id>/progress/", hotline_views.HotlineProgressView.as_view(), name="hotline_progress"),
+    path("r/", public_views.PublicReportView.as_view(), name="public_pick"),
+    path("r/<str:token>/", public_views.PublicReportView.as_view(), name="public_report"),
+    path("e/<str:token>/", public_views.PublicEnterpriseView.as_view(), name="public_enterprise"),
+    path("code/", public_views.PublicCodeView.as_view(), name="public_code"),
+    path("track/", public_views.PublicTrackView.as_view(), name="public_track"),
+    path("track/<str:number>/", public_views.PublicCaseView.as_view(), name="public_case"),
+    path("qr/<int:pk>.svg", public_views.PublicQrView.as_view(), name="public_qr"),
+    path("qr/<int:pk>/<str:kind>.svg", public_views.PublicQrView.as_view(), name="public_qr_kind"),
 ]
