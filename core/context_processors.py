@@ -13,6 +13,7 @@ def renfang(request):
             "circle": scope.has("circle.view_facility"),
             "cases": scope.has("cases.view_case"),
             "fieldwork": scope.has("fieldwork.submit_visit") or scope.has("fieldwork.review_changerequest"),
+            "quality": scope.has("quality.view_housestatus"),
             "import": scope.has("people.import_person"),
             "users": scope.has("auth.view_user"),
             "roles": scope.has("core.view_role"),
