@@ -58,9 +58,12 @@ def _collect(rows, field: str, key_of) -> dict[int, dict[str, float]]:
     return out
 
 
-def _current_residents():
-    """Houses joined to their open residences (one row per resident): the base of the people metrics."""
-    return House.objects.filter(residences__moved_out__isnull=True)
+def _current_residents(**more):
+    """Houses joined to their open residences (one row per resident): the base of the people metrics.
+
+    Every condition on the residence (or on its person) goes into this ONE ``filter()`` call: a second call
+    on a multi-valued relation would join the residences a second time (and count moved-out people)."""
+    return House.objects.filter(residences__moved_out__isnull=True, **more)
 
 
 def houses_by_use(level: str, place_ids=None) -> dict[int, dict[str, float]]:
@@ -113,8 +116,7 @@ def age_pyramid(level: str, place_ids=None) -> dict[int, dict[str, float]]:
 
 
 def special_groups(level: str, place_ids=None) -> dict[int, dict[str, float]]:
-    qs, field = _filtered(_current_residents().filter(residences__person__person_tags__isnull=False), level,
-                          place_ids)
+    qs, field = _filtered(_current_residents(residences__person__person_tags__isnull=False), level, place_ids)
     code = "residences__person__person_tags__tag__code"
     rows = qs.order_by().values(field, code).annotate(n=Count("residences__person_id", distinct=True))
     return _collect(rows, field, lambda r: r[code])

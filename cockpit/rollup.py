@@ -42,9 +42,25 @@ class RefreshResult:
     rows: int = 0
     seconds: float = 0.0
     full: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"places": self.places, "rows": self.rows, "seconds": round(self.seconds, 3), "full": self.full}
+        out = {"places": self.places, "rows": self.rows, "seconds": round(self.seconds, 3), "full": self.full}
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+def _safe_compute(metric: registry.Metric, level: str, place_ids, result: RefreshResult):
+    """A metric of another app that fails is logged and skipped (its old rollups stay); the others go on.
+    The savepoint keeps the caller's transaction usable on PostgreSQL."""
+    try:
+        with transaction.atomic():
+            return _compute(metric, level, place_ids)
+    except Exception as exc:  # noqa: BLE001  (any app's metric: isolate it)
+        log.exception("cockpit rollup: metric %s failed at level %s", metric.key, level)
+        result.errors[f"{metric.key}/{level}"] = f"{type(exc).__name__}: {exc}"[:300]
+        return None
 
 
 def _chunks(ids: list[int], size: int = ID_CHUNK) -> Iterable[list[int]]:
@@ -74,7 +90,9 @@ def full_rebuild(metrics: Iterable[registry.Metric] | None = None) -> RefreshRes
     max_dirty = DirtyPlace.objects.order_by("-id").values_list("id", flat=True).first()
     for metric in metrics or registry.metrics():
         for level in metric.levels:
-            data = metric.compute(level)
+            data = _safe_compute(metric, level, None, result)
+            if data is None:
+                continue
             now = timezone.now()
             rows = _rows(metric.key, level, data, now)
             with transaction.atomic():
@@ -128,7 +146,9 @@ def refresh_places(todo: dict[str, set[int]], metrics: Iterable[registry.Metric]
             ids = sorted(todo.get(level) or ())
             if not ids:
                 continue
-            data = _compute(metric, level, ids)
+            data = _safe_compute(metric, level, ids, result)
+            if data is None:
+                continue
             rows = _rows(metric.key, level, data, timezone.now())
             with transaction.atomic():
                 for chunk in _chunks(ids):
@@ -148,6 +168,8 @@ def refresh_dirty() -> RefreshResult:
     max_id = marks[-1][0]
     todo = expand((level, pid) for _id, level, pid in marks)
     result = full_rebuild() if todo is None else refresh_places(todo)
+    if result.errors:
+        log.warning("cockpit refresh: %d metric(s) failed: %s", len(result.errors), result.errors)
     DirtyPlace.objects.filter(id__lte=max_id).delete()
     result.seconds = time.perf_counter() - started
     log.info("cockpit refresh: %s", result.as_dict())

@@ -4,7 +4,8 @@ and its ancestors. The cockpit imports neither people nor any app above places: 
 * places.House saved → its building (and the previous building when the house moved);
 * people.Residence saved or deleted → the house's building;
 * people.Person / people.PersonTag saved or deleted → the buildings the person currently lives in;
-* core.AuditEvent of a write on a residence (``move_out`` updates the row without saving the model) → its house.
+* core.AuditEvent of a write on a residence (``move_out`` updates the row without saving the model) → its house;
+  on a person (``save_person`` writes the tags with bulk_create) → where the person lives.
 """
 
 from __future__ import annotations
@@ -57,3 +58,5 @@ def audit_write(sender, instance, created, **kwargs):
                        .values_list("building_id", flat=True).first())
         if building_id is not None:
             mark_dirty("building", building_id)
+    elif instance.object_type == "people.person" and instance.object_id.isdigit():
+        _mark_person(int(instance.object_id))  # tags written with bulk_create, before the person's audit

@@ -204,7 +204,7 @@
           fillColor: scale.colour(f.properties.values[key]) });
       },
       onEachFeature: function (f, layer) {
-        var few = mapData.features.length <= 40;
+        var few = mapData.features.length <= 40 && map.getSize().x >= 600;
         layer.bindTooltip(esc(f.properties.name) + "<br>" + esc(fig ? fig.label : "") + " " +
           esc(fmt(fig, f.properties.values[key])), few ? { permanent: true, direction: "center",
           className: "ck-maplabel" } : { sticky: true });
