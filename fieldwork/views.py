@@ -83,8 +83,10 @@ class TodayView(FieldworkView):
         buildings = []
         for building_id, group in itertools.groupby(items, key=lambda i: i.building_id):
             rows = list(group)
-            buildings.append({"id": building_id, "name": rows[0].address.rsplit("幢", 1)[0] + "幢"
-                              if "幢" in rows[0].address else rows[0].address, "items": rows})
+            name = rows[0].address.rsplit("幢", 1)[0] + "幢" if "幢" in rows[0].address else ""
+            for row in rows:
+                row.short = row.address[len(name):] if name and row.address.startswith(name) else row.address
+            buildings.append({"id": building_id, "name": name or rows[0].address, "items": rows})
         week = Visit.objects.restrict(request.user, "view").filter(worker=request.user, visited_at__gte=start).count()
         return render(request, "fieldwork/today.html", {
             "title": _("今日走访"), "buildings": buildings, "total": len(items), "done_today": done_today,

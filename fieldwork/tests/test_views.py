@@ -86,7 +86,7 @@ def test_the_second_worker_gets_a_409_page_with_both_versions_and_the_first_chan
     assert 'data-testid="conflict"' in html and "用途改为" in html and residents[0].person.name in html
     house.refresh_from_db()
     assert house.use == "owner"
-    assert not Residence.objects.get(pk=residents[1].pk).moved_out is None
+    assert Residence.objects.get(pk=residents[1].pk).moved_out is not None
     assert f'name="house_version" value="{house.version}"' in html
 
 
