@@ -64,3 +64,16 @@ def house_saved(sender, instance, raw=False, **kwargs):
     from quality import engine
 
     engine.mark_houses([instance.pk])
+
+
+@receiver(post_save, sender="core.AuditEvent", dispatch_uid="quality.audit_recorded")
+def audit_recorded(sender, instance, created, raw=False, **kwargs):
+    """A move-out is a conditional UPDATE (no post_save of the residence): its audit line names the residence."""
+    if raw or not created or instance.action != "move_out" or instance.object_type != "people.residence":
+        return
+    from people.models import Residence
+    from quality import engine
+
+    row = Residence.objects.filter(pk=instance.object_id).values_list("house_id", "person_id").first()
+    if row is not None:
+        engine.mark_houses([row[0]], [row[1]])
