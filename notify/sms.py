@@ -24,7 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -112,6 +112,14 @@ def _check_limits(bidx: str, ip: str | None, now) -> None:
         raise RateLimited(_("本网络获取验证码次数过多（每小时最多%(n)d次），请稍后再试") % {"n": IP_PER_HOUR}, 3600)
 
 
+def _serialise_per_phone(bidx: str) -> None:
+    """Two requests for the same phone at once: on PostgreSQL the second waits for the first's row (a
+    transaction-level advisory lock), so the per-phone limit cannot be passed twice. SQLite writes one at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [int(bidx[:15], 16)])
+
+
 def send_code(phone: str, purpose: str, *, request=None) -> str:
     """Send a 6-digit code to ``phone`` and return the challenge id. Raises ``ValidationError`` for a number that
     is not a mainland mobile and ``RateLimited`` when the phone or the address asked too often."""
@@ -122,6 +130,7 @@ def send_code(phone: str, purpose: str, *, request=None) -> str:
     code = f"{secrets.randbelow(10**6):06d}"
     public_id = secrets.token_urlsafe(24)
     with transaction.atomic():
+        _serialise_per_phone(bidx)
         _check_limits(bidx, ip, now)
         PhoneChallenge.objects.create(
             public_id=public_id, purpose=str(purpose)[:64], phone_enc=crypto.encrypt(clear), phone_bidx=bidx,
