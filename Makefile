@@ -32,6 +32,10 @@ migrate: venv assets
 demo: migrate
 	$(PYTHON) manage.py demo --scale $(SCALE)
 	$(PYTHON) manage.py circle_demo --network
+	$(PYTHON) manage.py quality_demo
+	$(PYTHON) manage.py fieldwork_demo
+	$(PYTHON) manage.py cases_demo
+	$(PYTHON) manage.py cockpit_demo
 	$(PYTHON) manage.py demo_accounts --url http://$(HOST):$(PORT)/
 	@echo ""
 	@echo "  Renfang 演示街道 / demo sub-district:  http://$(HOST):$(PORT)/"
