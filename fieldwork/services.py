@@ -87,7 +87,7 @@ def _date(value, name: str) -> dt.date | None:
 # --- snapshots for the reviewer's diff -------------------------------------------------------------------------
 def _resident_label(name: str, code: str) -> str:
     label = dict(Relation.choices).get(code) or dict(ResidenceRole.choices).get(code) or code
-    return f"{name}（{label}）"
+    return _("%(name)s（%(relation)s）") % {"name": name, "relation": label}
 
 
 def house_state(house: House) -> dict:
@@ -137,7 +137,7 @@ def _after(kind: str, house: House, person: Person | None, payload: dict, before
 
 def _shown(key: str, value) -> str:
     if key == "residents":
-        return "、".join(_resident_label(*r) for r in value or [])
+        return _("、").join(_resident_label(*r) for r in value or [])
     if key == "use":
         return str(dict(HouseUse.choices).get(value, value or ""))
     if key == "residency_type":

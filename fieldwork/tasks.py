@@ -16,6 +16,7 @@ from collections import defaultdict
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from core.models import Grant
@@ -58,8 +59,9 @@ def daily_task_lists() -> dict:
         if not row or not row["due"]:
             continue
         for user in users:
-            notify([user], title=f"今日走访：{row['due']} 户到期，其中 {row['overdue']} 户已逾期",
-                   body="请按楼栋顺序走访，确认住户信息", url=url, kind="task",
+            notify([user], title=_("今日走访：%(due)d 户到期，其中 %(overdue)d 户已逾期")
+                   % {"due": row["due"], "overdue": row["overdue"]},
+                   body=_("请按楼栋顺序走访，确认住户信息"), url=url, kind="reminder",
                    dedupe_key=f"fieldwork.today:{user.pk}:{today.isoformat()}:{grid_id}")
             sent += 1
     return {"workers": sent}
@@ -78,8 +80,9 @@ def overdue_reviews() -> dict:
     sent = 0
     for row in rows:
         for user in officers.get(row["community_id"], ()):
-            notify([user], title=f"{row['n']} 条变更申请超过{OVERDUE_REVIEW_DAYS}天未审核",
-                   body="请尽快审核网格员和居民提交的变更", url=url, kind="warning",
+            title = _("%(n)d 条变更申请超过%(days)d天未审核") % {"n": row["n"], "days": OVERDUE_REVIEW_DAYS}
+            notify([user], title=title,
+                   body=_("请尽快审核网格员和居民提交的变更"), url=url, kind="reminder",
                    dedupe_key=f"fieldwork.reviews:{user.pk}:{today}:{row['community_id']}")
             sent += 1
     return {"officers": sent}

@@ -212,7 +212,7 @@ class HouseVisitView(FieldworkView):
         gone = [p.name for p in Person.objects.filter(pk__in=d.get("move_out") or [])]
         mine = []
         if d.get("move_out"):
-            mine.append(_("迁出：%(n)s") % {"n": "、".join(gone)})
+            mine.append(_("迁出：%(n)s") % {"n": _("、").join(gone)})
         if d.get("add_person") and person_form.is_bound and person_form.is_valid():
             mine.append(_("登记新住户：%(n)s") % {"n": person_form.cleaned_data.get("name")
                                                   or person_form.cleaned_data.get("existing_id_number", "")[:0]})
@@ -223,7 +223,7 @@ class HouseVisitView(FieldworkView):
         if d.get("phone_person"):
             mine.append(_("更正电话：%(n)s") % {"n": names.get(d["phone_person"], "")})
         theirs = {"use": fresh.get_use_display(),
-                  "residents": [f"{r.person.name}" for r in _residents(fresh)]}
+                  "residents": _("、").join(r.person.name for r in _residents(fresh))}
         last = Visit.objects.filter(house_id=house.pk).select_related("worker").first()
         data = request.POST.copy()
         data["house_version"] = fresh.version
