@@ -560,15 +560,13 @@ def mark_houses(house_ids: list[int], person_ids: list[int] = ()) -> None:
     ids = [h for h in house_ids if h]
     if ids:
         HouseStatus.objects.filter(pk__in=ids, needs_recompute=False).update(needs_recompute=True)
-    conn = transaction.get_connection()
     state = getattr(_pending, "state", None)
-    registered = state is not None and any(item[1] is _flush_pending for item in conn.run_on_commit)
-    if not registered:
+    if state is None:
         state = _pending.state = {"houses": set(), "persons": set()}
     state["houses"].update(ids)
     state["persons"].update(p for p in person_ids if p)
-    if not registered:
-        transaction.on_commit(_flush_pending)
+    # One callback per mark; the first to run refreshes everything pending, the others find nothing left.
+    transaction.on_commit(_flush_pending)
 
 
 def _flush_pending() -> None:
