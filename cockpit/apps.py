@@ -13,11 +13,13 @@ class CockpitConfig(AppConfig):
 
     def ready(self) -> None:
         from cockpit import signals  # noqa: F401  (mark the buildings of changed houses and residents dirty)
+        from cockpit.houses import register_default_states
         from cockpit.metrics import register_core
         from core.roles import register_role_permissions
         from core.schedule import register_periodic
 
         register_core()
+        register_default_states()
         register_role_permissions("grid_worker", BOARD)
         register_role_permissions("community_officer", BOARD)
         register_role_permissions("command_centre", BOARD)

@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cockpit import drill, registry
 from cockpit.models import Rollup
@@ -30,7 +31,8 @@ BOARD_PERM = "cockpit.view_board"
 SMALL_CELL = 5
 MODELS = {"street": Street, "community": Community, "grid": Grid, "compound": Compound, "building": Building}
 CHILD = {"street": "community", "community": "grid", "grid": "compound", "compound": "building", "building": None}
-LEVEL_LABELS = {"street": "街道", "community": "社区", "grid": "网格", "compound": "小区", "building": "楼栋"}
+LEVEL_LABELS = {"street": gettext_lazy("街道"), "community": gettext_lazy("社区"), "grid": gettext_lazy("网格"),
+                "compound": gettext_lazy("小区"), "building": gettext_lazy("楼栋")}
 CHILD_LIMIT = 300
 
 
@@ -260,7 +262,7 @@ def _children(place: Place) -> dict:
                      "houses": _display(sum(houses.values()), False, False)[1],
                      "population": _display(sum(pop.values()), False, False)[1],
                      "vacancy": _percent(houses.get("vacant", 0), sum(houses.values())), "groups": groups})
-    return {"level": child, "level_label": _(LEVEL_LABELS[child]), "rows": rows}
+    return {"level": child, "level_label": str(LEVEL_LABELS[child]), "rows": rows}
 
 
 def board_payload(place: Place) -> dict:
@@ -270,7 +272,7 @@ def board_payload(place: Place) -> dict:
     computed = Rollup.objects.filter(level=place.level, place_id=place.pk).order_by("-computed_at") \
         .values_list("computed_at", flat=True).first()
     return {
-        "level": place.level, "level_label": _(LEVEL_LABELS[place.level]), "id": place.pk, "name": place.name,
+        "level": place.level, "level_label": str(LEVEL_LABELS[place.level]), "id": place.pk, "name": place.name,
         "aggregate_only": place.aggregate_only, "figures": _figures(place, values), "panels": panels,
         "children": _children(place),
         "computed_at": timezone.localtime(computed).strftime("%Y-%m-%d %H:%M:%S") if computed else "",

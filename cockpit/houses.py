@@ -5,6 +5,8 @@ The default freshness colouring reads the verification state that the quality ap
 House's reverse relation ``quality_status`` (no import of quality; registered only when that relation exists):
 "fresh" (verified and not yet due), "stale" (due or overdue), "never" (never verified). Without it, and as a
 second choice always, the houses are coloured by occupancy (lived in / empty / registered vacant but lived in).
+When another app registers its own house states (quality registers "quality.freshness"), the default freshness
+colouring steps aside.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def building_grid(building, state_key: str | None = None) -> dict:
     houses, one for their states)."""
     houses = list(House.objects.filter(building_id=building.pk).only(*HOUSE_VIEW_FIELDS).order_by())
     states = registry.house_states()
+    if any(not s.key.startswith("cockpit.") for s in states):  # an app's own freshness replaces the default
+        states = [s for s in states if s.key != "cockpit.freshness"]
     chosen = next((s for s in states if s.key == state_key), states[0] if states else None)
     values = chosen.compute([h.pk for h in houses]) if chosen and houses else {}
     units = building_layout(building, houses)
