@@ -11,6 +11,7 @@ def renfang(request):
         scope = scope_for(user)
         nav = {
             "circle": scope.has("circle.view_facility"),
+            "cockpit": scope.has("cockpit.view_board"),
             "cases": scope.has("cases.view_case"),
             "fieldwork": scope.has("fieldwork.submit_visit") or scope.has("fieldwork.review_changerequest"),
             "quality": scope.has("quality.view_housestatus"),

@@ -188,6 +188,9 @@
     return fig && fig.rate ? (100 * v).toFixed(1) + "%" : Math.round(v).toLocaleString();
   }
 
+  var canvas = null;
+  function canvasRenderer() { if (!canvas) canvas = L.canvas({ padding: 0.2 }); return canvas; }
+
   function drawChildren() {
     var sel = document.getElementById("ck-colour");
     var key = sel.value;
@@ -195,12 +198,14 @@
     var scale = colourScale(key);
     if (childLayer) childLayer.remove();
     childLayer = L.geoJSON(mapData, {
+      renderer: mapData.features.length > 300 ? canvasRenderer() : undefined, // SVG for a few, canvas for many
       style: function (f) {
         return { color: dark ? "#94a3b8" : "#475569", weight: 1, fillOpacity: 0.75,
           fillColor: scale.colour(f.properties.values[key]) };
       },
       pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, { radius: 9, color: dark ? "#e2e8f0" : "#1e293b", weight: 1, fillOpacity: 0.9,
+        return L.circleMarker(latlng, { renderer: mapData.features.length > 300 ? canvasRenderer() : undefined,
+          radius: 9, color: dark ? "#e2e8f0" : "#1e293b", weight: 1, fillOpacity: 0.9,
           fillColor: scale.colour(f.properties.values[key]) });
       },
       onEachFeature: function (f, layer) {
@@ -252,7 +257,7 @@
   function startMap() {
     var el = document.getElementById("ck-map");
     if (!el || typeof L === "undefined") return;
-    map = L.map(el, { preferCanvas: true, attributionControl: false, zoomSnap: 0.25 });
+    map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
     if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
     fetch(root.dataset.mapUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })

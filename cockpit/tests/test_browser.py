@@ -1,0 +1,153 @@
+"""End to end in Chromium: the street board draws its map and charts without console errors; a click on a
+community of the map opens its board, then a grid, a compound, a building and a house; the table view and the
+PNG download work; screenshots of the wall screen (1920×1080) and of a grid worker's phone (390×844) are saved
+in test-artifacts/ for a person to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from cockpit.rollup import full_rebuild
+from cockpit.tests.conftest import enrich
+from conftest import PASSWORD, login, make_user, verified_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+M_LAT, M_LNG = 1 / 110_574, 1 / 95_000  # degrees per metre near 31° N
+
+
+def at(x: float, y: float) -> tuple[float, float]:
+    return 31.38 + y * M_LAT, 120.63 + x * M_LNG
+
+
+def watch(page) -> list[str]:
+    errors: list[str] = []
+
+    def on_console(msg):
+        url = (msg.location or {}).get("url", "")
+        if msg.type == "error" and not url.endswith("/favicon.ico"):
+            errors.append(f"{msg.text} @ {url}")
+
+    page.on("console", on_console)
+    return errors
+
+
+@pytest.fixture
+def board_world(world):
+    """The world with its compounds spread over the street (A1, A2 west, B1 east), enriched, rolled up; and an
+    officer holding the whole street (no second factor needed, so the real login form works)."""
+    for key, x in (("A1", 0), ("A2", 500), ("B1", 1400)):
+        c = world.compounds[key]
+        c.lat, c.lng = at(x, 0)
+        c.save()
+        b = world.buildings[key]
+        b.lat, b.lng = at(x + 20, 10)
+        b.save()
+    enrich(world)
+    full_rebuild()
+    world.users.street_officer = make_user("street_officer", "community_officer", "street", street=world.street,
+                                           roles=world.roles)
+    return world
+
+
+def shot(page, name: str, *, full_page: bool = True) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def wait_board(page) -> None:
+    page.wait_for_selector("#ck-map[data-ready='1']")
+    page.wait_for_function("document.getElementById('cockpit').dataset.charts > 0")
+
+
+def test_the_street_board_renders_and_drills_down_to_a_house(page, board_world, live_server):
+    w = board_world
+    errors = watch(page)
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+    login(page, "street_officer", PASSWORD)
+    page.goto(f"{page.base_url}/cockpit/street/{w.street.pk}/")
+    wait_board(page)
+    assert page.locator(".ck-chart canvas").count() >= 4  # ECharts drew the registry's panels
+    assert page.locator("#ck-map path.leaflet-interactive").count() == 2  # the two communities
+    assert page.locator("#ck-colour option").count() >= 2
+    page.select_option("#ck-colour", "cockpit.population")
+    assert "–" in page.inner_text("#ck-legend")
+    # the table view of a chart, and its PNG
+    panel = page.locator("#panel-cockpit-houses")
+    panel.locator("button[data-act=table]").click()
+    assert panel.locator(".ck-table").is_visible() and panel.locator(".ck-table td").count() >= 4
+    with page.expect_download() as dl:
+        page.locator("#panel-cockpit-population button[data-act=png]").click()
+    assert dl.value.suggested_filename.endswith(".png")
+    shot(page, "cockpit-street")
+
+    # click a community on the map
+    page.locator("#ck-map path.leaflet-interactive").first.click()
+    page.wait_for_url("**/cockpit/community/*/")
+    wait_board(page)
+    assert page.locator(".ck-level").inner_text() == "社区"
+    page.locator("a[data-child=grid]").first.click()
+    page.wait_for_url("**/cockpit/grid/*/")
+    page.locator("a[data-child=compound]").first.click()
+    page.wait_for_url("**/cockpit/compound/*/")
+    wait_board(page)
+    page.locator("a[data-child=building]").first.click()
+    page.wait_for_url("**/cockpit/building/*/")
+    wait_board(page)
+    assert page.locator("a.ck-house").count() == 24
+    shot(page, "cockpit-building")
+    page.locator("a.ck-house").first.click()
+    page.wait_for_url("**/places/houses/*/")
+    assert page.locator("h1").count() >= 1
+    assert errors == []
+    assert failed == []
+
+
+def test_the_wall_screen_fills_1920_by_1080_without_scrolling(page, board_world, live_server):
+    errors = watch(page)
+    client = Client()
+    verified_login(client, board_world.users.command)  # the command centre: second factor passed
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "url": page.base_url,
+                               "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value}])
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{page.base_url}/cockpit/wall/")
+    wait_board(page)
+    page.wait_for_timeout(400)
+    size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size[0] <= 1920 and size[1] <= 1080
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(7, 18, 31)"
+    assert page.locator(".topbar").is_hidden()
+    assert page.locator(".ck-chart canvas").count() >= 4
+    shot(page, "cockpit-wall-1920x1080", full_page=False)
+    # it refreshes itself from the board's JSON
+    page.evaluate("document.getElementById('cockpit').dataset.refresh")
+    assert page.get_attribute("#cockpit", "data-refresh") == "30"
+    assert errors == []
+
+
+def test_a_grid_worker_reads_their_board_on_a_phone(browser, board_world, live_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
+                                  device_scale_factor=2, timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.base_url = live_server.url
+    page.set_default_timeout(15000)
+    errors = watch(page)
+    try:
+        login(page, "worker_a1", PASSWORD)
+        page.goto(f"{page.base_url}/cockpit/")
+        page.wait_for_url("**/cockpit/grid/*/")
+        wait_board(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        figures = page.locator(".ck-figure").first.bounding_box()
+        assert figures["width"] < 200  # two figures a row
+        assert page.locator(".ck-chart canvas").count() >= 4
+        shot(page, "cockpit-phone-390x844", full_page=False)
+        shot(page, "cockpit-phone-390x844-full")
+        assert errors == []
+    finally:
+        context.close()
