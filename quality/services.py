@@ -103,13 +103,13 @@ def stamp_verified(user, method: str, *, house_ids: Iterable[int] = (), person_i
     return n
 
 
-def worklist(user, *, worker=None, on: dt.date | None = None) -> list[WorkItem]:
+def worklist(user, *, worker=None, on: dt.date | None = None, limit: int | None = None) -> list[WorkItem]:
     """Today's (or ``on``'s) homes to visit, building by building (compound, building number, unit, floor, room).
 
     A home is on the list when it was never verified, its due date has passed by the end of that day, it has open
     quality issues, or a key-group resident (a tag with a freshness policy) makes it fall due within
     ``KEY_GROUP_LOOKAHEAD_DAYS``. Scope: the homes the user may view (a grid worker: their grid); with ``worker``,
-    only the homes assigned to that worker (still within the user's scope).
+    only the homes assigned to that worker (still within the user's scope). ``limit``: the first n items only.
     """
     from django.db.models import Q
 
@@ -121,25 +121,26 @@ def worklist(user, *, worker=None, on: dt.date | None = None) -> list[WorkItem]:
         qs = qs.filter(assignee=worker)
     qs = qs.filter(Q(last_verified_at__isnull=True) | Q(due_at__lt=end_of_day) | Q(open_issues__gt=0)
                    | Q(key_group=True, due_at__lt=ahead))
-    rows = (qs.select_related("house__building__compound")
-            .order_by("house__building__compound__name", "house__building__number", "house__building_id",
-                      "house__unit", "house__floor", "house__room")
-            .only("house_id", "building_id", "last_verified_at", "due_at", "open_issues", "key_group", "assignee_id",
-                  "house__unit", "house__room", "house__floor", "house__building__number",
-                  "house__building__compound__name"))
+    rows = (qs.order_by("house__building__compound__name", "house__building__number", "house__building_id",
+                        "house__unit", "house__floor", "house__room")
+            .values_list("house_id", "building_id", "last_verified_at", "due_at", "open_issues", "key_group",
+                         "assignee_id", "house__unit", "house__room", "house__building__number",
+                         "house__building__compound__name"))
+    if limit is not None:
+        rows = rows[:limit]
     items = []
-    for s in rows:
+    for hid, bid, last, due, issues, key, assignee, unit, room, number, compound in rows:
         reasons = []
-        if s.last_verified_at is None:
+        if last is None:
             reasons.append("never")
-        elif s.due_at is not None and s.due_at < end_of_day:
+        elif due is not None and due < end_of_day:
             reasons.append("stale")
-        if s.open_issues:
+        if issues:
             reasons.append("issues")
-        if s.key_group and s.last_verified_at is not None and s.due_at is not None and end_of_day <= s.due_at < ahead:
+        if key and last is not None and due is not None and end_of_day <= due < ahead:
             reasons.append("key_group")
-        items.append(WorkItem(s.house_id, s.building_id, reasons, s.due_at, s.house.address, s.open_issues,
-                              s.assignee_id, s.last_verified_at))
+        address = f"{compound}{number}幢{unit}单元{room}室" if unit else f"{compound}{number}幢{room}室"
+        items.append(WorkItem(hid, bid, reasons, due, address, issues, assignee, last))
     return items
 
 
