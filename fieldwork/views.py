@@ -41,6 +41,7 @@ __all__ = ["ChangeDetailView", "HouseHistoryView", "HouseVisitView", "PersonHist
            "ReviewView", "TodayView", "VisitDetailView", "VisitPhotoView", "WorkloadView"]
 
 HOUSE_RELATED = ["building__compound", "grid", "community", "street", "compound"]
+TODAY_PAGE = 40  # homes a page of today's list shows (a day's round is a few dozen homes)
 
 
 def _require(user, perm: str) -> None:
@@ -75,13 +76,19 @@ class TodayView(FieldworkView):
         from quality.services import worklist
 
         items = [i for i in worklist(request.user) if i.assignee_id in (None, request.user.pk)]
+        pages = max(1, -(-len(items) // TODAY_PAGE))
+        try:
+            page = min(max(1, int(request.GET.get("page", 1))), pages)
+        except ValueError:
+            page = 1
+        shown = items[(page - 1) * TODAY_PAGE:page * TODAY_PAGE]
         start, _end = week_bounds()
         done_today = set(Visit.objects.restrict(request.user, "view")
                          .filter(worker=request.user, visited_at__gte=timezone.make_aware(
                              dt.datetime.combine(timezone.localdate(), dt.time.min)))
                          .values_list("house_id", flat=True))
         buildings = []
-        for building_id, group in itertools.groupby(items, key=lambda i: i.building_id):
+        for building_id, group in itertools.groupby(shown, key=lambda i: i.building_id):
             rows = list(group)
             name = rows[0].address.rsplit("幢", 1)[0] + "幢" if "幢" in rows[0].address else ""
             for row in rows:
@@ -90,7 +97,8 @@ class TodayView(FieldworkView):
         week = Visit.objects.restrict(request.user, "view").filter(worker=request.user, visited_at__gte=start).count()
         return render(request, "fieldwork/today.html", {
             "title": _("今日走访"), "buildings": buildings, "total": len(items), "done_today": done_today,
-            "week_visits": week, "today": timezone.localdate()})
+            "week_visits": week, "today": timezone.localdate(), "page": page, "pages": pages,
+            "prev": page - 1 if page > 1 else None, "next": page + 1 if page < pages else None})
 
 
 def _residents(house: House) -> list[Residence]:
