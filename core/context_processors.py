@@ -13,6 +13,7 @@ def renfang(request):
             "circle": scope.has("circle.view_facility"),
             "cockpit": scope.has("cockpit.view_board"),
             "cases": scope.has("cases.view_case"),
+            "mediation": scope.has("mediation.view_mediation"),
             "fieldwork": scope.has("fieldwork.submit_visit") or scope.has("fieldwork.review_changerequest"),
             "quality": scope.has("quality.view_housestatus"),
             "import": scope.has("people.import_person"),
