@@ -23,5 +23,5 @@ class CockpitConfig(AppConfig):
         register_role_permissions("grid_worker", BOARD)
         register_role_permissions("community_officer", BOARD)
         register_role_permissions("command_centre", BOARD)
-        register_periodic("cockpit.refresh_rollups", "cockpit.tasks.refresh_rollups", every=dt.timedelta(minutes=1))
+        register_periodic("cockpit.refresh_rollups", "cockpit.tasks.refresh_rollups", every=dt.timedelta(seconds=30))
         register_periodic("cockpit.rebuild_rollups", "cockpit.tasks.rebuild_rollups", daily_at="03:10")

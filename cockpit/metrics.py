@@ -7,12 +7,17 @@ people tables are reached through House's relations, and the tag names through t
 Definitions (the tests count the same things directly, place by place):
 
 * houses by use: every house of the place, by ``House.use``;
-* population: distinct people with an open residence (``moved_out`` empty) in a house of the place, by
-  ``Person.residency_type``;
-* age pyramid: the same people by sex ("m" / "f", "?" when unknown) and 5-year band of their age today
+* population: the open residences (``moved_out`` empty) of the houses of the place — the people living there,
+  as ``House.resident_count`` counts them — by ``Person.residency_type`` (someone registered as living in two
+  homes counts in each; the demo has nobody like that);
+* age pyramid: the same residents by sex ("m" / "f", "?" when unknown) and 5-year band of their age today
   ("0-4" … "80-84", "85+", "?" without a birth date); subkey "m:20-24";
-* special groups: the same people by tag code (a person with two tags counts in both); small cells;
+* special groups: the same residents by tag code (a person with two tags counts in both); small cells;
 * households by size: occupied houses by ``resident_count`` ("1" … "5", "6+").
+
+Every one of them is additive (a place's value is the sum of its buildings'), so they are registered with
+``additive=True``: the incremental refresh recomputes the dirty buildings and moves their ancestors by the
+difference, without scanning a street.
 """
 
 from __future__ import annotations
@@ -75,7 +80,7 @@ def houses_by_use(level: str, place_ids=None) -> dict[int, dict[str, float]]:
 def population(level: str, place_ids=None) -> dict[int, dict[str, float]]:
     qs, field = _filtered(_current_residents(), level, place_ids)
     rows = (qs.order_by().values(field, "residences__person__residency_type")
-            .annotate(n=Count("residences__person_id", distinct=True)))
+            .annotate(n=Count("residences__id")))
     return _collect(rows, field, lambda r: r["residences__person__residency_type"] or "other")
 
 
@@ -110,7 +115,7 @@ def age_pyramid(level: str, place_ids=None) -> dict[int, dict[str, float]]:
     qs, field = _filtered(_current_residents(), level, place_ids)
     rows = (qs.order_by().annotate(band=_band_expression("residences__person__birth_date", today))
             .values(field, "residences__person__sex", "band")
-            .annotate(n=Count("residences__person_id", distinct=True)))
+            .annotate(n=Count("residences__id")))
     return _collect(rows, field,
                     lambda r: f"{SEX_KEYS.get(r['residences__person__sex'], '?')}:{r['band']}")
 
@@ -118,7 +123,7 @@ def age_pyramid(level: str, place_ids=None) -> dict[int, dict[str, float]]:
 def special_groups(level: str, place_ids=None) -> dict[int, dict[str, float]]:
     qs, field = _filtered(_current_residents(residences__person__person_tags__isnull=False), level, place_ids)
     code = "residences__person__person_tags__tag__code"
-    rows = qs.order_by().values(field, code).annotate(n=Count("residences__person_id", distinct=True))
+    rows = qs.order_by().values(field, code).annotate(n=Count("residences__id"))
     return _collect(rows, field, lambda r: r[code])
 
 
@@ -164,15 +169,16 @@ def register_core() -> None:
     from cockpit import drill
     from cockpit.registry import register_metric, register_panel
 
-    register_metric("cockpit.houses", label=_("房屋用途"), compute=houses_by_use,
+    register_metric("cockpit.houses", additive=True, label=_("房屋用途"), compute=houses_by_use,
                     subkey_labels=lambda: dict(HouseUse.choices), map_value=vacancy, map_label=_("空置率"),
                     map_percent=True)
-    register_metric("cockpit.population", label=_("人口类型"), compute=population,
+    register_metric("cockpit.population", additive=True, label=_("人口类型"), compute=population,
                     subkey_labels=RESIDENCY_LABELS, map_value=total, map_label=_("现住人口"))
-    register_metric("cockpit.age", label=_("年龄结构"), compute=age_pyramid, subkey_labels=pyramid_labels)
-    register_metric("cockpit.groups", label=_("特殊人群"), compute=special_groups, small_cells=True,
+    register_metric("cockpit.age", additive=True, label=_("年龄结构"), compute=age_pyramid,
+                    subkey_labels=pyramid_labels)
+    register_metric("cockpit.groups", additive=True, label=_("特殊人群"), compute=special_groups, small_cells=True,
                     subkey_labels=tag_labels)
-    register_metric("cockpit.households", label=_("户规模"), compute=households_by_size,
+    register_metric("cockpit.households", additive=True, label=_("户规模"), compute=households_by_size,
                     subkey_labels=household_labels)
 
     register_panel("cockpit.houses", title=_("房屋用途"), metrics=["cockpit.houses"], chart="pie", order=10,

@@ -41,7 +41,7 @@ House states (the building board's 楼栋图)
 
 Dirty places
     :func:`mark_dirty` / :func:`mark_dirty_house` record that a place changed; ``cockpit.tasks.refresh_rollups``
-    (every minute) recomputes it and its ancestors. Call them after a write that changes a figure (the cockpit's
+    (every 30 seconds) recomputes it and its ancestors. Call them after a write that changes a figure (the cockpit's
     own signals already cover places.House and people.Residence / Person / PersonTag).
 """
 
@@ -79,6 +79,7 @@ class Metric:
     map_value: Callable[[dict[str, float]], float | None] | None = None
     map_label: Any = None
     map_percent: bool = False
+    additive: bool = False
 
     def labels(self) -> dict[str, Any]:
         """Display names of the subkeys (translated lazily); a subkey without one shows as itself."""
@@ -148,7 +149,7 @@ def _check_levels(levels: Iterable[str]) -> tuple[str, ...]:
 
 def register_metric(key: str, *, label: Any, compute: Compute, small_cells: bool = False,
                     levels: Iterable[str] = LEVELS, subkey_labels=None, map_value=None, map_label=None,
-                    map_percent: bool = False) -> Metric:
+                    map_percent: bool = False, additive: bool = False) -> Metric:
     """Register (or re-register, idempotently) a metric.
 
     ``key`` "app.name"; ``label`` its display name; ``compute(level, place_ids=None)`` →
@@ -156,13 +157,15 @@ def register_metric(key: str, *, label: Any, compute: Compute, small_cells: bool
     to aggregate-only viewers; ``levels`` the levels it is computed for.
     Optional: ``subkey_labels`` (a dict or a callable returning one) names the subkeys;
     ``map_value(values) -> number | None`` offers the metric as a colouring of the map (``map_label`` names it,
-    ``map_percent`` shows the number as a percentage).
+    ``map_percent`` shows the number as a percentage); ``additive=True`` declares that a place's values are the
+    sums of its buildings' (counts of houses or residents): the incremental refresh then recomputes only the
+    dirty buildings and moves their ancestors by the difference (rates and scores must leave it False).
     """
     _check_key(key)
     if not callable(compute):
         raise TypeError(f"cockpit registry: compute of {key} is not callable")
     metric = Metric(key, label, compute, bool(small_cells), _check_levels(levels), subkey_labels, map_value,
-                    map_label, bool(map_percent))
+                    map_label, bool(map_percent), bool(additive))
     _REG.metrics[key] = metric
     return metric
 
@@ -237,7 +240,7 @@ def layers() -> list[Layer]:
 
 
 def mark_dirty(level: str, place_id: int) -> None:
-    """Ask the rollup job to recompute ``level``/``place_id`` and its ancestors (within a minute).
+    """Ask the rollup job to recompute ``level``/``place_id`` and its ancestors (within 30 seconds).
 
     One INSERT, cheap enough for a save signal; it joins the caller's transaction (a rolled-back write
     leaves nothing to refresh). Duplicates are fine: the job reads them all and deletes what it has read.

@@ -4,12 +4,15 @@ Full rebuild (nightly, ``manage.py cockpit_rollup --full``, ``cockpit_demo``): f
 each of its levels, ``compute(level)`` — one GROUP BY over the whole registry — and the level's rows replaced in
 one transaction (readers see the old figures until it commits).
 
-Incremental refresh (every minute, ``cockpit.tasks.refresh_rollups``): the dirty places queued by
+Incremental refresh (every 30 seconds, ``cockpit.tasks.refresh_rollups``): the dirty places queued by
 ``registry.mark_dirty`` are expanded to their ancestors (a dirty building → its compound, grid, community and
 street) and, when a place above a building was marked, its descendants too (a dirty grid → its compounds and
 buildings; a dirty street → a full rebuild). Then ONE query per metric per level restricted to those place ids
 (``compute(level, place_ids)``), the rows of those places replaced, and the queue rows that were read deleted
-(marks that arrive meanwhile stay queued for the next run).
+(marks that arrive meanwhile stay queued for the next run). When only buildings were marked (the usual case: a
+house or a resident changed), an ``additive`` metric (a count: the value of a place is the sum of its buildings')
+is recomputed for the dirty buildings only and each ancestor moves by the buildings' difference — no scan of a
+street for a move-in. Rates and scores (not additive) are recomputed at every level for the places concerned.
 """
 
 from __future__ import annotations
@@ -137,11 +140,78 @@ def expand(marks: Iterable[tuple[str, int]]) -> dict[str, set[int]] | None:
     return todo
 
 
-def refresh_places(todo: dict[str, set[int]], metrics: Iterable[registry.Metric] | None = None) -> RefreshResult:
-    """Recompute the given places: one query per metric per level restricted to those ids."""
+def _replace(metric: str, level: str, ids: list[int], data: dict[int, dict[str, float]]) -> int:
+    """Replace the rows of ``metric`` at ``level`` for ``ids`` by ``data`` (one transaction)."""
+    rows = _rows(metric, level, data, timezone.now())
+    with transaction.atomic():
+        for chunk in _chunks(ids):
+            Rollup.objects.filter(metric=metric, level=level, place_id__in=chunk).delete()
+        Rollup.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
+
+
+def _stored(metric: str, level: str, ids: list[int]) -> dict[int, dict[str, float]]:
+    out: dict[int, dict[str, float]] = {}
+    for chunk in _chunks(ids):
+        for pid, key, value in Rollup.objects.filter(metric=metric, level=level, place_id__in=chunk) \
+                .values_list("place_id", "key", "value"):
+            out.setdefault(pid, {})[key] = value
+    return out
+
+
+def _building_ancestors(ids: list[int]) -> dict[int, dict[str, int]]:
+    fields = ["compound_id", "grid_id", "community_id", "street_id"]
+    out = {}
+    for chunk in _chunks(ids):
+        for row in Building.objects.filter(id__in=chunk).values("id", *fields):
+            out[row["id"]] = {f[:-3]: row[f] for f in fields}
+    return out
+
+
+def _refresh_by_difference(metric: registry.Metric, todo: dict[str, set[int]], ancestors, result) -> bool:
+    """An additive metric after changes inside buildings only: recompute the buildings, then add each building's
+    difference (new − stored) to its ancestors' stored values. No scan above the buildings."""
+    buildings = sorted(todo["building"])
+    new = _safe_compute(metric, "building", buildings, result)
+    if new is None:
+        return True
+    old = _stored(metric.key, "building", buildings)
+    result.rows += _replace(metric.key, "building", buildings, new)
+    for level in metric.levels:
+        if level == "building":
+            continue
+        deltas: dict[int, dict[str, float]] = {}
+        for b in buildings:
+            place = ancestors.get(b, {}).get(level)
+            if place is None:
+                continue
+            target = deltas.setdefault(place, {})
+            for key in set(new.get(b, {})) | set(old.get(b, {})):
+                target[key] = target.get(key, 0) + new.get(b, {}).get(key, 0) - old.get(b, {}).get(key, 0)
+        ids = sorted(p for p, d in deltas.items() if any(d.values()))
+        if not ids:
+            continue
+        values = _stored(metric.key, level, ids)
+        for pid in ids:
+            merged = values.setdefault(pid, {})
+            for key, d in deltas[pid].items():
+                merged[key] = merged.get(key, 0) + d
+        result.rows += _replace(metric.key, level, ids, values)
+    return True
+
+
+def refresh_places(todo: dict[str, set[int]], metrics: Iterable[registry.Metric] | None = None, *,
+                   buildings_only: bool = False) -> RefreshResult:
+    """Recompute the given places: one query per metric per level restricted to those ids — or, for an additive
+    metric when only buildings changed (``buildings_only``), the buildings and the differences upwards."""
     started = time.perf_counter()
     result = RefreshResult(places={lv: len(ids) for lv, ids in todo.items() if ids})
+    ancestors = _building_ancestors(sorted(todo.get("building") or ())) if buildings_only else {}
     for metric in metrics or registry.metrics():
+        if (buildings_only and metric.additive and "building" in metric.levels and todo.get("building")
+                and Rollup.objects.filter(metric=metric.key).exists()):  # built once: differences apply
+            _refresh_by_difference(metric, todo, ancestors, result)
+            continue
         for level in metric.levels:
             ids = sorted(todo.get(level) or ())
             if not ids:
@@ -149,12 +219,7 @@ def refresh_places(todo: dict[str, set[int]], metrics: Iterable[registry.Metric]
             data = _safe_compute(metric, level, ids, result)
             if data is None:
                 continue
-            rows = _rows(metric.key, level, data, timezone.now())
-            with transaction.atomic():
-                for chunk in _chunks(ids):
-                    Rollup.objects.filter(metric=metric.key, level=level, place_id__in=chunk).delete()
-                Rollup.objects.bulk_create(rows, batch_size=BATCH)
-            result.rows += len(rows)
+            result.rows += _replace(metric.key, level, ids, data)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -167,7 +232,8 @@ def refresh_dirty() -> RefreshResult:
         return RefreshResult()
     max_id = marks[-1][0]
     todo = expand((level, pid) for _id, level, pid in marks)
-    result = full_rebuild() if todo is None else refresh_places(todo)
+    buildings_only = all(level == "building" for _id, level, _pid in marks)
+    result = full_rebuild() if todo is None else refresh_places(todo, buildings_only=buildings_only)
     if result.errors:
         log.warning("cockpit refresh: %d metric(s) failed: %s", len(result.errors), result.errors)
     DirtyPlace.objects.filter(id__lte=max_id).delete()

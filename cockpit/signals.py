@@ -1,4 +1,4 @@
-"""Mark the building of a changed house dirty, so that the next rollup refresh (within a minute) recomputes it
+"""Mark the building of a changed house dirty, so that the next rollup refresh (every 30 seconds) recomputes it
 and its ancestors. The cockpit imports neither people nor any app above places: it listens by model label.
 
 * places.House saved → its building (and the previous building when the house moved);

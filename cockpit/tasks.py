@@ -1,5 +1,5 @@
 """Background jobs of the cockpit (django-tasks), registered with core.schedule in CockpitConfig.ready():
-``refresh_rollups`` every minute (the dirty places), ``rebuild_rollups`` nightly (everything)."""
+``refresh_rollups`` every 30 seconds (the dirty places), ``rebuild_rollups`` nightly (everything)."""
 
 from __future__ import annotations
 

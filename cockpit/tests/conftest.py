@@ -71,14 +71,14 @@ def direct_counts(level: str, place_id: int) -> dict[str, dict[str, int]]:
     today = timezone.localdate()
     houses = list(House.objects.filter(**{f"{level}_id": place_id}))
     open_res = list(Residence.objects.filter(house__in=houses, moved_out__isnull=True).select_related("person"))
-    persons = {r.person_id: r.person for r in open_res}
+    residents = [r.person for r in open_res]  # one per open residence
     per_house = Counter(r.house_id for r in open_res)
     out = {
         "cockpit.houses": Counter(h.use for h in houses),
-        "cockpit.population": Counter(p.residency_type for p in persons.values()),
+        "cockpit.population": Counter(p.residency_type for p in residents),
         "cockpit.age": Counter(f"{ {'M': 'm', 'F': 'f'}.get(p.sex, '?')}:{age_label(p.birth_date, today)}"
-                               for p in persons.values()),
-        "cockpit.groups": Counter(t.code for p in persons.values() for t in p.tags.all()),
+                               for p in residents),
+        "cockpit.groups": Counter(t.code for p in residents for t in p.tags.all()),
         "cockpit.households": Counter(str(n) if n < 6 else "6+" for n in per_house.values() if n),
     }
     return {k: {key: n for key, n in v.items() if n} for k, v in out.items()}
