@@ -9,7 +9,11 @@ class FeedbackConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from datetime import timedelta
+
         from core.roles import register_role_permissions
+        from core.schedule import register_periodic
 
         # The community office prints and posts the QR sheets of its compounds.
         register_role_permissions("community_officer", ["feedback.print_sheet"])
+        register_periodic("feedback.purge_submissions", "feedback.tasks.purge_submissions", every=timedelta(days=1))

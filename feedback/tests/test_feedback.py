@@ -325,3 +325,20 @@ def test_the_public_page_reads_in_english(client, world, settings):
     assert "Report a change in your home" in body and "Unit 1, room 101" in body and "Send me a code" in body
     r = client.post(url_for(world.buildings["A1"]), move_in(phone="123"))
     assert "Your mobile number" in r.content.decode()
+
+
+def test_submissions_older_than_30_days_are_purged_and_the_job_is_scheduled(world, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.schedule import registered
+    from feedback.tasks import purge_submissions
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    old = Submission.objects.create(building=world.buildings["A1"], kind="correction", phone_bidx="a")
+    Submission.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=31))
+    Submission.objects.create(building=world.buildings["A1"], kind="correction", phone_bidx="b")
+    assert purge_submissions.enqueue().return_value == 1
+    assert list(Submission.objects.values_list("phone_bidx", flat=True)) == ["b"]
+    assert "feedback.purge_submissions" in {job.name for job in registered()}

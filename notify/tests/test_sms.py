@@ -150,3 +150,21 @@ def test_the_console_backend_writes_the_masked_phone_to_the_log(settings, caplog
     with caplog.at_level("WARNING", logger="renfang.sms"):
         sms.send_message(PHONE, "你好")
     assert "139****5678" in caplog.text and "你好" in caplog.text and PHONE not in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_purge_job_deletes_challenges_older_than_two_days_only(sms_file, settings):
+    from notify.tasks import purge_codes
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    old = sms.send_code(PHONE, "test")
+    PhoneChallenge.objects.filter(public_id=old).update(created_at=timezone.now() - dt.timedelta(days=2, minutes=1))
+    fresh = sms.send_code("13912345679", "test")
+    assert purge_codes.enqueue().return_value == 1
+    assert list(PhoneChallenge.objects.values_list("public_id", flat=True)) == [fresh]
+
+
+def test_the_purge_job_is_scheduled():
+    from core.schedule import registered
+
+    assert "notify.purge_codes" in {job.name for job in registered()}
