@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from fieldwork.api import views
+
+router = DefaultRouter()
+router.register("visits", views.VisitViewSet)
+router.register("changes", views.ChangeRequestViewSet)
+urlpatterns = router.urls
