@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from mediation.api import views
+
+router = DefaultRouter()
+router.register("mediations", views.MediationViewSet)
+urlpatterns = router.urls
