@@ -2,7 +2,8 @@
 
 * ``recompute_cold_s``: the first full recompute on a database without statuses (1 status row per house inserted,
   every rule run, the first bounded batch of ID-number checks);
-* then verification dates are spread over the houses as ``manage.py quality_demo`` does (about 20 % stale);
+* then verification dates are spread over the houses as ``manage.py quality_demo`` does (about 20 % stale; due
+  dates set with them, as ``stamp_verified`` does);
 * ``recompute_s``: the full recompute (quality.services.recompute(): freshness of every house from the policies
   and its last verification, every rule as one set-based statement, issues opened / resolved, open-issue counts,
   and the next bounded batch of ID checks while a backlog remains — ``recompute_id_checked`` says how many);

@@ -31,7 +31,7 @@ __all__ = ["ID_CHECK_BATCH", "count_open_issues", "ensure_statuses", "mark_house
 
 log = logging.getLogger("renfang.quality")
 
-ID_CHECK_BATCH = 200_000
+ID_CHECK_BATCH = 50_000
 DEFAULT_INTERVAL = 180
 AUTO_RESOLVE_REASON = "复核时已不再出现（自动）"
 CHUNK = 900
@@ -320,6 +320,13 @@ def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, li
          f"JOIN quality_hc hc ON hc.house_id = h.id WHERE hc.hh = 0 AND h.use IN ('owner', 'rented', 'vacant', 'other')"
          f" {hh}", []),
     ]
+    # Same name and birth date in one building: candidates first, the (name, birth date) pairs held by two current
+    # residents anywhere (one pass over the person table, no join), then their buildings.
+    cand = (f"(SELECT p.id AS id, ch.house_id AS house_id, h.building_id AS building_id, p.name AS name, "
+            f"p.birth_date AS birth_date FROM (SELECT q.name AS name, q.birth_date AS birth_date FROM {per} q "
+            f"WHERE q.is_current AND q.birth_date IS NOT NULL GROUP BY q.name, q.birth_date HAVING COUNT(*) > 1) c "
+            f"JOIN {per} p ON p.name = c.name AND p.birth_date = c.birth_date "
+            f"JOIN {cur_home} ch ON ch.person_id = p.id JOIN {house} h ON h.id = ch.house_id)")
     if pfilt:
         rules += [
             ("duplicate_id",
@@ -341,13 +348,10 @@ def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, li
              f"JOIN (SELECT id_number_bidx FROM {per} WHERE id_number_bidx <> '' GROUP BY id_number_bidx "
              f"HAVING COUNT(*) > 1) d ON d.id_number_bidx = p.id_number_bidx", []),
             ("duplicate_name_birth",
-             f"SELECT {pers}, ch.house_id, p.id, '' FROM {per} p JOIN {cur_home} ch ON ch.person_id = p.id "
-             f"JOIN {house} h ON h.id = ch.house_id "
-             f"JOIN (SELECT h3.building_id AS building_id, q.name AS name, q.birth_date AS birth_date FROM {per} q "
-             f"  JOIN {cur_home} c3 ON c3.person_id = q.id JOIN {house} h3 ON h3.id = c3.house_id "
-             f"  WHERE q.birth_date IS NOT NULL GROUP BY h3.building_id, q.name, q.birth_date "
-             f"  HAVING COUNT(*) > 1) d ON d.building_id = h.building_id AND d.name = p.name "
-             f"  AND d.birth_date = p.birth_date", []),
+             f"SELECT '0:' || {T('x.id')}, x.house_id, x.id, '' FROM {cand} x "
+             f"JOIN (SELECT y.building_id, y.name, y.birth_date FROM {cand} y "
+             f"GROUP BY y.building_id, y.name, y.birth_date HAVING COUNT(*) > 1) d "
+             f"ON d.building_id = x.building_id AND d.name = x.name AND d.birth_date = x.birth_date", []),
         ]
     return rules
 
@@ -374,9 +378,9 @@ def _find(cur, hfilt: str, pfilt: str, today: dt.date) -> dict[str, int]:
                 "person_id bigint, detail varchar(300))")
     counts = {}
     for code, select, params in _rule_sql(hfilt, pfilt, today):
-        n = _exec(cur, f"INSERT INTO quality_found (subject, house_id, person_id, detail) {select}", params)
-        cur.execute("UPDATE quality_found SET rule = %s WHERE rule IS NULL", [code])
-        counts[code] = n
+        select = select.replace("SELECT ", "SELECT %s, ", 1)
+        counts[code] = _exec(cur, f"INSERT INTO quality_found (rule, subject, house_id, person_id, detail) {select}",
+                             [code, *params])
     cur.execute("CREATE INDEX quality_found_key ON quality_found (rule, subject)")
     if _pg():
         cur.execute("ANALYZE quality_found")
@@ -441,6 +445,8 @@ def _run(house_ids: list[int] | None, person_ids: list[int] | None = None, *, no
     t0 = time.perf_counter()
     stats: dict = {}
     with transaction.atomic(), connection.cursor() as cur:
+        if _pg() and house_ids is None:
+            cur.execute("SET LOCAL work_mem = '64MB'")  # the GROUP BYs of a full run hash in memory
         hfilt, pfilt = _scope_tables(cur, house_ids, person_ids)
         if hfilt:
             cur.execute("SELECT person_id FROM quality_scope_p")

@@ -86,20 +86,22 @@ class HouseStatus(ScopedModel):
 
     house = models.OneToOneField("places.House", on_delete=models.CASCADE, primary_key=True,
                                  related_name="quality_status", verbose_name=_("房屋"))
-    street = models.ForeignKey("places.Street", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-                               verbose_name=_("街道"))
+    # Place keys: no single-column indexes (the composite ones below serve the filters; fewer indexes keep the
+    # set-based updates of a million rows cheap).
+    street = models.ForeignKey("places.Street", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                               related_name="+", verbose_name=_("街道"))
     community = models.ForeignKey("places.Community", on_delete=models.DO_NOTHING, db_constraint=False,
-                                  related_name="+", verbose_name=_("社区"))
-    grid = models.ForeignKey("places.Grid", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-                             verbose_name=_("网格"))
+                                  db_index=False, related_name="+", verbose_name=_("社区"))
+    grid = models.ForeignKey("places.Grid", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                             related_name="+", verbose_name=_("网格"))
     compound = models.ForeignKey("places.Compound", on_delete=models.DO_NOTHING, db_constraint=False,
-                                 related_name="+", verbose_name=_("小区"))
+                                 db_index=False, related_name="+", verbose_name=_("小区"))
     building = models.ForeignKey("places.Building", on_delete=models.DO_NOTHING, db_constraint=False,
-                                 related_name="+", verbose_name=_("楼栋"))
+                                 db_index=False, related_name="+", verbose_name=_("楼栋"))
     last_verified_at = models.DateTimeField(_("最近核实时间"), null=True, blank=True)
     last_verified_method = models.CharField(_("核实方式"), max_length=16, choices=Method.choices, blank=True)
     last_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                         related_name="+", verbose_name=_("核实人"))
+                                         db_index=False, related_name="+", verbose_name=_("核实人"))
     interval_days = models.PositiveSmallIntegerField(_("复核周期(天)"), default=180)
     due_at = models.DateTimeField(_("应复核时间"), null=True, blank=True)
     is_stale = models.BooleanField(_("已过期"), default=True)
@@ -107,7 +109,7 @@ class HouseStatus(ScopedModel):
     residents = models.PositiveSmallIntegerField(_("现住人数"), default=0)
     open_issues = models.PositiveSmallIntegerField(_("待处理问题"), default=0)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="quality_houses", verbose_name=_("负责网格员"))
+                                 db_index=False, related_name="quality_houses", verbose_name=_("负责网格员"))
     needs_recompute = models.BooleanField(_("待重算"), default=False)
     computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
 
@@ -118,6 +120,7 @@ class HouseStatus(ScopedModel):
         indexes = [models.Index(fields=["grid", "is_stale"], name="qhs_grid_stale"),
                    models.Index(fields=["assignee", "is_stale"], name="qhs_assignee_stale"),
                    models.Index(fields=["community", "is_stale"], name="qhs_community_stale"),
+                   models.Index(fields=["building", "is_stale"], name="qhs_building_stale"),
                    models.Index(fields=["needs_recompute"], name="qhs_dirty",
                                 condition=Q(needs_recompute=True))]
         permissions = [("assign_housestatus", _("分派房屋给网格员"))]

@@ -60,6 +60,8 @@ class Command(BaseCommand):
         with connection.cursor() as cur:
             cur.execute(f"UPDATE {hs} SET last_verified_at = {at}, last_verified_method = {method}",
                         [engine._dt(now)])
+            due = engine._add_days("last_verified_at", "interval_days")
+            cur.execute(f"UPDATE {hs} SET due_at = {due}, is_stale = ({due} < %s)", [engine._dt(now)])
 
     def _assign(self) -> None:
         from core.models import Grant
