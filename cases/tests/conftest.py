@@ -21,8 +21,13 @@ def _cases_settings(settings, tmp_path):
 
 
 def build_cases(world) -> SimpleNamespace:
-    from cases.models import CaseCategory, Unit, UnitKind
+    from cases import deadlines
+    from cases.models import CaseCategory, Holiday, Unit, UnitKind
+    from cases.seed import seed
     from cases.services import add_unit_member
+
+    seed(CaseCategory, Holiday)  # transactional tests flush what the data migration seeded
+    deadlines.invalidate()
 
     prop = Unit.objects.create(name="A1物业公司", kind=UnitKind.PROPERTY, street_id=world.street.pk,
                                community_id=world.communities["A"].pk)
