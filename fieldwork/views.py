@@ -134,7 +134,7 @@ class HouseVisitView(FieldworkView):
     perm = "fieldwork.submit_visit"
 
     def context(self, request, house, form, person_form, **extra) -> dict:
-        residents = _residents(house)
+        residents = form.residents
         last = Visit.objects.filter(house_id=house.pk).select_related("worker").first()
         return {"title": house.address, "house": house, "residents": residents, "form": form,
                 "person_form": person_form, "last_visit": last, "report_url": _report_url(house),
@@ -146,6 +146,7 @@ class HouseVisitView(FieldworkView):
         residents = _residents(house)
         form = VisitForm(data, files, residents=residents, house=house,
                          initial={"client_id": uuid.uuid4(), "house_version": house.version})
+        form.residents = residents
         person_form = NewPersonForm(data if data is not None and data.get("add_person") else None, prefix="new")
         return form, person_form, residents
 
