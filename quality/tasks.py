@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 log = logging.getLogger("renfang.quality")
@@ -57,8 +58,8 @@ def overdue_reminders() -> int:
         user = users.get(c["assignee_id"])
         if user is None or not user.is_active:
             continue
-        notify([user], title=f"您有{c['stale']}户逾期未走访", body="请在今日走访清单中按楼栋依次核实。",
-               url=reverse("quality:stale"), kind="reminder",
+        notify([user], title=_("您有%(n)d户逾期未走访") % {"n": c["stale"]},
+               body=_("请在今日走访清单中按楼栋依次核实。"), url=reverse("quality:stale"), kind="reminder",
                dedupe_key=f"quality.overdue:{user.pk}:{today.isoformat()}")
         sent += 1
     return sent
