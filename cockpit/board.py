@@ -112,8 +112,7 @@ def _display(value, small: bool, aggregate_only: bool) -> tuple[float | int | No
     if small and aggregate_only and 0 < value < SMALL_CELL:
         return None, "<5"
     n = _num(value)
-    return n, number_format(n, decimal_pos=None, use_l10n=True, force_grouping=True) if isinstance(n, int) \
-        else number_format(n, decimal_pos=2)
+    return n, str(n) if isinstance(n, int) else number_format(n, decimal_pos=2)
 
 
 def _percent(part: float, whole: float) -> str:

@@ -2,7 +2,8 @@
 
 Full rebuild (nightly, ``manage.py cockpit_rollup --full``, ``cockpit_demo``): for every registered metric and
 each of its levels, ``compute(level)`` — one GROUP BY over the whole registry — and the level's rows replaced in
-one transaction (readers see the old figures until it commits).
+one transaction (readers see the old figures until it commits). An ``additive`` metric is computed once, at the
+building level, and its upper levels are the sums of their buildings (the same numbers, a fifth of the work).
 
 Incremental refresh (every 30 seconds, ``cockpit.tasks.refresh_rollups``): the dirty places queued by
 ``registry.mark_dirty`` are expanded to their ancestors (a dirty building → its compound, grid, community and
@@ -36,6 +37,7 @@ MODELS = {"street": Street, "community": Community, "grid": Grid, "compound": Co
 ANCESTORS = {"street": (), "community": ("street",), "grid": ("community", "street"),
              "compound": ("grid", "community", "street"), "building": ("compound", "grid", "community", "street")}
 BATCH = 5000
+ANCESTOR_FIELDS = ["compound_id", "grid_id", "community_id", "street_id"]
 ID_CHUNK = 900  # SQLite's default bound on query parameters is 999
 
 
@@ -86,24 +88,51 @@ def _compute(metric: registry.Metric, level: str, place_ids: list[int] | None) -
     return {pid: v for pid, v in out.items() if pid in wanted}
 
 
+def _sum_up(data: dict[int, dict[str, float]], ancestors: dict[int, dict[str, int]], level: str):
+    out: dict[int, dict[str, float]] = {}
+    for building, values in data.items():
+        place = ancestors.get(building, {}).get(level)
+        if place is None:
+            continue
+        target = out.setdefault(place, {})
+        for key, value in values.items():
+            target[key] = target.get(key, 0) + value
+    return out
+
+
+def _write_level(metric: str, level: str, data: dict[int, dict[str, float]], result: RefreshResult) -> None:
+    rows = _rows(metric, level, data, timezone.now())
+    with transaction.atomic():
+        Rollup.objects.filter(metric=metric, level=level).delete()
+        Rollup.objects.bulk_create(rows, batch_size=BATCH)
+    result.rows += len(rows)
+    result.places[level] = max(result.places.get(level, 0), len(data))
+    log.info("cockpit rollup %s/%s: %d places, %d rows", metric, level, len(data), len(rows))
+
+
 def full_rebuild(metrics: Iterable[registry.Metric] | None = None) -> RefreshResult:
-    """Recompute every metric for every place (one GROUP BY per metric per level) and replace the rollups."""
+    """Recompute every metric for every place and replace the rollups: one GROUP BY per metric per level — for an
+    additive metric one GROUP BY at the building level, the levels above being the sums of their buildings."""
     started = time.perf_counter()
     result = RefreshResult(full=True)
     max_dirty = DirtyPlace.objects.order_by("-id").values_list("id", flat=True).first()
+    ancestors = None
     for metric in metrics or registry.metrics():
-        for level in metric.levels:
-            data = _safe_compute(metric, level, None, result)
+        if metric.additive and "building" in metric.levels:
+            data = _safe_compute(metric, "building", None, result)
             if data is None:
                 continue
-            now = timezone.now()
-            rows = _rows(metric.key, level, data, now)
-            with transaction.atomic():
-                Rollup.objects.filter(metric=metric.key, level=level).delete()
-                Rollup.objects.bulk_create(rows, batch_size=BATCH)
-            result.rows += len(rows)
-            result.places[level] = max(result.places.get(level, 0), len(data))
-            log.info("cockpit rollup %s/%s: %d places, %d rows", metric.key, level, len(data), len(rows))
+            if ancestors is None:
+                ancestors = {row["id"]: {f[:-3]: row[f] for f in ANCESTOR_FIELDS}
+                             for row in Building.objects.values("id", *ANCESTOR_FIELDS).iterator(chunk_size=10000)}
+            for level in metric.levels:
+                _write_level(metric.key, level, data if level == "building" else _sum_up(data, ancestors, level),
+                             result)
+            continue
+        for level in metric.levels:
+            data = _safe_compute(metric, level, None, result)
+            if data is not None:
+                _write_level(metric.key, level, data, result)
     if max_dirty is not None:
         DirtyPlace.objects.filter(id__lte=max_dirty).delete()
     result.seconds = time.perf_counter() - started
@@ -160,7 +189,7 @@ def _stored(metric: str, level: str, ids: list[int]) -> dict[int, dict[str, floa
 
 
 def _building_ancestors(ids: list[int]) -> dict[int, dict[str, int]]:
-    fields = ["compound_id", "grid_id", "community_id", "street_id"]
+    fields = ANCESTOR_FIELDS
     out = {}
     for chunk in _chunks(ids):
         for row in Building.objects.filter(id__in=chunk).values("id", *fields):
