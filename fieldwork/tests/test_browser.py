@@ -141,3 +141,24 @@ def test_another_grids_house_is_not_found_in_the_browser(phone, fw):
     login(page, "worker_b1")
     response = page.goto(page.base_url + f"/fieldwork/houses/{fw.houses['A1'][0].pk}/")
     assert response.status == 404
+
+
+def test_the_workload_page_draws_visits_per_worker_and_reassigns(page, fw):
+    from fieldwork import services
+    from fieldwork.tests.conftest import fresh, new_id
+    from quality.models import HouseStatus
+
+    world = fw
+    services.submit_visit(fresh(world.users.worker_a1), world.houses["A1"][0], client_id=new_id(),
+                          items=[{"kind": "unchanged"}])
+    login(page, "officer_a")
+    page.goto(page.base_url + "/fieldwork/workload/")
+    page.wait_for_selector("#fw-chart[data-ready='1'] canvas")
+    target = world.houses["A1"][7]
+    page.check(f"input[name=houses][value='{target.pk}']")
+    page.select_option("select[name=worker]", str(world.users.worker_a1.pk))
+    shot(page, "workload")
+    page.click("[data-testid=assign]")
+    page.wait_for_selector(".msg-success")
+    assert HouseStatus.objects.get(pk=target.pk).assignee_id == world.users.worker_a1.pk
+    assert not [e for e in page.console_errors if "favicon" not in e]
