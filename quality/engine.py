@@ -135,31 +135,43 @@ def _house_counts(cur, hfilt: str, today: dt.date) -> None:
         f"  ON tp.person_id = r.person_id "
         f"WHERE r.moved_out IS NULL {scope} GROUP BY r.house_id", [minor_cut])
     if _pg():
-        cur.execute("ALTER TABLE quality_hc ADD PRIMARY KEY (house_id)")
-        cur.execute("ANALYZE quality_hc")
+        if hfilt:
+            cur.execute("ALTER TABLE quality_hc ADD PRIMARY KEY (house_id)")
+        cur.execute("ANALYZE quality_hc")  # a full run hash-joins it: no index to build
     else:
         cur.execute("CREATE UNIQUE INDEX quality_hc_pk ON quality_hc (house_id)")
     del house
 
 
+def _computed(hfilt: str) -> str:
+    """Per house: place keys, interval (the shortest of the use's policy and the residents' tags' policies),
+    key-group flag and resident count."""
+    house, pol = _t("places.House"), _t("quality.FreshnessPolicy")
+    interval = (f"(CASE WHEN hc.tag_days IS NOT NULL AND (up.interval_days IS NULL OR hc.tag_days < up.interval_days) "
+                f"THEN hc.tag_days ELSE COALESCE(up.interval_days, {DEFAULT_INTERVAL}) END)")
+    return (f"(SELECT h.id AS house_id, h.street_id, h.community_id, h.grid_id, h.compound_id, h.building_id, "
+            f"  {interval} AS interval_days, (hc.tag_days IS NOT NULL) AS key_group, COALESCE(hc.n, 0) AS residents "
+            f"  FROM {house} h LEFT JOIN {pol} up ON up.house_use = h.use AND up.house_use <> '' "
+            f"  LEFT JOIN quality_hc hc ON hc.house_id = h.id WHERE 1 = 1 {_hf(hfilt, 'h')})")
+
+
 def _insert_missing_statuses(cur, hfilt: str, now: dt.datetime) -> int:
-    house, hs = _t("places.House"), _t("quality.HouseStatus")
+    """New houses get their row with everything computed (never verified: stale, no due date)."""
+    hs = _t("quality.HouseStatus")
     return _exec(cur,
                  f"INSERT INTO {hs} (house_id, street_id, community_id, grid_id, compound_id, building_id, version, "
                  f"created_at, updated_at, last_verified_method, interval_days, is_stale, key_group, residents, "
-                 f"open_issues, needs_recompute) "
-                 f"SELECT h.id, h.street_id, h.community_id, h.grid_id, h.compound_id, h.building_id, 1, %s, %s, '', "
-                 f"{DEFAULT_INTERVAL}, TRUE, FALSE, 0, 0, FALSE FROM {house} h "
-                 f"WHERE NOT EXISTS (SELECT 1 FROM {hs} s WHERE s.house_id = h.id) {_hf(hfilt, 'h')}",
-                 [_dt(now), _dt(now)])
+                 f"open_issues, needs_recompute, computed_at) "
+                 f"SELECT c.house_id, c.street_id, c.community_id, c.grid_id, c.compound_id, c.building_id, 1, %s, %s, "
+                 f"'', c.interval_days, TRUE, c.key_group, c.residents, 0, FALSE, %s FROM {_computed(hfilt)} c "
+                 f"WHERE NOT EXISTS (SELECT 1 FROM {hs} s WHERE s.house_id = c.house_id)",
+                 [_dt(now), _dt(now), _dt(now)])
 
 
 def _update_freshness(cur, hfilt: str, now: dt.datetime) -> int:
-    """Interval = the shortest of the use's policy and the residents' tags' policies; due = last + interval."""
-    house, hs, pol = _t("places.House"), _t("quality.HouseStatus"), _t("quality.FreshnessPolicy")
+    """Due = last verification + interval; stale when never verified or past due. Only changed rows are written."""
+    hs = _t("quality.HouseStatus")
     ne = _ne()
-    interval = (f"(CASE WHEN hc.tag_days IS NOT NULL AND (up.interval_days IS NULL OR hc.tag_days < up.interval_days) "
-                f"THEN hc.tag_days ELSE COALESCE(up.interval_days, {DEFAULT_INTERVAL}) END)")
     due = _add_days("s.last_verified_at", "c.interval_days")
     now_p = _dt(now)
     sql = (
@@ -167,10 +179,7 @@ def _update_freshness(cur, hfilt: str, now: dt.datetime) -> int:
         f"compound_id = c.compound_id, building_id = c.building_id, interval_days = c.interval_days, "
         f"key_group = c.key_group, residents = c.residents, due_at = {due}, "
         f"is_stale = (s.last_verified_at IS NULL OR {due} < %s), computed_at = %s, needs_recompute = FALSE "
-        f"FROM (SELECT h.id AS house_id, h.street_id, h.community_id, h.grid_id, h.compound_id, h.building_id, "
-        f"  {interval} AS interval_days, (hc.tag_days IS NOT NULL) AS key_group, COALESCE(hc.n, 0) AS residents "
-        f"  FROM {house} h LEFT JOIN {pol} up ON up.house_use = h.use AND up.house_use <> '' "
-        f"  LEFT JOIN quality_hc hc ON hc.house_id = h.id WHERE 1 = 1 {_hf(hfilt, 'h')}) c "
+        f"FROM {_computed(hfilt)} c "
         f"WHERE s.house_id = c.house_id AND (s.interval_days {ne} c.interval_days OR s.key_group {ne} c.key_group "
         f"  OR s.residents {ne} c.residents OR s.grid_id {ne} c.grid_id OR s.building_id {ne} c.building_id "
         f"  OR s.community_id {ne} c.community_id OR s.street_id {ne} c.street_id "
@@ -365,7 +374,8 @@ def _current_homes(cur, pfilt: str) -> None:
                 f"COUNT(*) AS homes, SUM(CASE WHEN r.relation = 'householder' THEN 1 ELSE 0 END) AS hh "
                 f"FROM {res} r WHERE r.moved_out IS NULL {scoped} GROUP BY r.person_id")
     if _pg():
-        cur.execute("ALTER TABLE quality_ch ADD PRIMARY KEY (person_id)")
+        if pfilt:
+            cur.execute("ALTER TABLE quality_ch ADD PRIMARY KEY (person_id)")
         cur.execute("ANALYZE quality_ch")
     else:
         cur.execute("CREATE UNIQUE INDEX quality_ch_pk ON quality_ch (person_id)")
@@ -446,7 +456,7 @@ def _run(house_ids: list[int] | None, person_ids: list[int] | None = None, *, no
     stats: dict = {}
     with transaction.atomic(), connection.cursor() as cur:
         if _pg() and house_ids is None:
-            cur.execute("SET LOCAL work_mem = '64MB'")  # the GROUP BYs of a full run hash in memory
+            cur.execute("SET LOCAL work_mem = '256MB'")  # the GROUP BYs of a full run hash in memory
         hfilt, pfilt = _scope_tables(cur, house_ids, person_ids)
         if hfilt:
             cur.execute("SELECT person_id FROM quality_scope_p")
