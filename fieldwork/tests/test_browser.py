@@ -162,3 +162,37 @@ def test_the_workload_page_draws_visits_per_worker_and_reassigns(page, fw):
     page.wait_for_selector(".msg-success")
     assert HouseStatus.objects.get(pk=target.pk).assignee_id == world.users.worker_a1.pk
     assert not [e for e in page.console_errors if "favicon" not in e]
+
+
+def test_two_workers_on_one_house_the_second_sees_both_versions_and_the_first_change_survives(phone, fw):
+    world, first = fw, phone
+    house = world.houses["A1"][0]
+    spouse = Residence.objects.get(house=house, moved_out__isnull=True, relation="spouse").person
+    context = first.context.browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+    second = context.new_page()
+    second.base_url = first.base_url
+    try:
+        login(first, "worker_a1")
+        login(second, "officer_a")
+        for p in (first, second):
+            p.goto(p.base_url + f"/fieldwork/houses/{house.pk}/")
+        first.click("summary:has-text('迁出')")
+        first.check(f"input[name=move_out][value='{spouse.pk}']")
+        first.click("[data-testid=submit-visit]")
+        first.wait_for_url("**/fieldwork/visits/*/")
+
+        second.click("summary:has-text('用途')")
+        second.select_option("select[name=new_use]", "rented")
+        second.click("[data-testid=submit-visit]")
+        second.wait_for_selector("[data-testid=conflict]")
+        shot(second, "conflict")
+        text = second.inner_text("[data-testid=conflict]")
+        assert "出租" in text and spouse.name not in text.split("当前保存的")[-1]
+        house.refresh_from_db()
+        assert house.use == "owner"
+        assert not Residence.objects.filter(house=house, person=spouse, moved_out__isnull=True).exists()
+        second.click("[data-testid=submit-visit]")  # resubmitted on the current version, it goes through
+        second.wait_for_url("**/fieldwork/visits/*/")
+        assert ChangeRequest.objects.filter(house=house, kind="change_use", status="pending").count() == 1
+    finally:
+        context.close()
