@@ -57,6 +57,7 @@ class HotlineRow:
     contact: str = ""
     phone: str = ""
     due: str = ""  # ISO 8601 or ""
+    called_label: str = ""  # local time as shown in the preview
     compound_id: int | None = None
     building_id: int | None = None
     skip: bool = False  # already imported
@@ -284,6 +285,7 @@ def preview(user, path: Path, file_name: str) -> Job:
         if len(job.errors) == before:
             job.rows.append(asdict(HotlineRow(
                 row=n, external_id=ext, called_at=called.isoformat(), category_id=cat_id, content=content,
+                called_label=timezone.localtime(called).strftime("%Y-%m-%d %H:%M"),
                 address=address, contact=_text(cell.get("contact"))[:64], phone=phone, due=due,
                 compound_id=comp_id, building_id=bld_id, skip=ext in existing)))
     job.skipped = sum(1 for r in job.rows if r["skip"])
