@@ -264,12 +264,21 @@ def _children(place: Place) -> dict:
     return {"level": child, "level_label": str(LEVEL_LABELS[child]), "rows": rows}
 
 
+def _place_values(place: Place):
+    """The place's rollups and the time of the latest one (one query)."""
+    values: dict[str, dict[str, float]] = defaultdict(dict)
+    computed = None
+    for metric, key, value, at in Rollup.objects.filter(level=place.level, place_id=place.pk) \
+            .values_list("metric", "key", "value", "computed_at"):
+        values[metric][key] = value
+        computed = at if computed is None or at > computed else computed
+    return values, computed
+
+
 def board_payload(place: Place) -> dict:
     """Everything a board draws, as JSON-ready data (the page embeds it; the wall screen re-fetches it)."""
-    values = rollup_values(place.level, [place.pk]).get(place.pk, {})
+    values, computed = _place_values(place)
     panels = [p for p in (_panel(panel, place, values) for panel in registry.panels(place.level)) if p]
-    computed = Rollup.objects.filter(level=place.level, place_id=place.pk).order_by("-computed_at") \
-        .values_list("computed_at", flat=True).first()
     return {
         "level": place.level, "level_label": str(LEVEL_LABELS[place.level]), "id": place.pk, "name": place.name,
         "aggregate_only": place.aggregate_only, "figures": _figures(place, values), "panels": panels,

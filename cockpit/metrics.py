@@ -23,6 +23,7 @@ difference, without scanning a street.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.apps import apps
 from django.db.models import Case, CharField, Count, Value, When
@@ -139,12 +140,19 @@ def households_by_size(level: str, place_ids=None) -> dict[int, dict[str, float]
 
 
 # --- labels and map values ---------------------------------------------------------------------------------------
+_TAGS: dict = {"at": 0.0, "rows": []}
+TAG_CACHE_S = 60
+
+
 def tag_labels() -> dict[str, str]:
-    """Tag names in the active language (people.Tag through the app registry; no import of people)."""
-    Tag = apps.get_model("people", "Tag")
+    """Tag names in the active language (people.Tag through the app registry; no import of people), read at
+    most once a minute per process (a board should not pay a query for reference data)."""
+    if time.monotonic() - _TAGS["at"] > TAG_CACHE_S:
+        Tag = apps.get_model("people", "Tag")
+        _TAGS["rows"] = list(Tag.objects.values_list("code", "name", "name_en"))
+        _TAGS["at"] = time.monotonic()
     english = (translation.get_language() or "").startswith("en")
-    return {code: (name_en if english and name_en else name)
-            for code, name, name_en in Tag.objects.values_list("code", "name", "name_en")}
+    return {code: (name_en if english and name_en else name) for code, name, name_en in _TAGS["rows"]}
 
 
 def pyramid_labels() -> dict[str, str]:
