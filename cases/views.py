@@ -31,6 +31,7 @@ from cases.models import (
     CaseAttachment,
     CaseCategory,
     Channel,
+    Escalation,
     Priority,
     Satisfaction,
     Status,
@@ -230,7 +231,10 @@ def _page(request, qs, order: tuple[str, ...]):
     """One page without COUNT(*): PER_PAGE + 1 rows tell whether there is a next page."""
     page = max(_int(request.GET.get("page")) or 1, 1)
     start = (page - 1) * PER_PAGE
-    rows = list(qs.order_by(*order)[start:start + PER_PAGE + 1])
+    # Ids first, without joins (an index scan, at most PER_PAGE + 1 rows), then those rows with their joins.
+    ids = list(qs.order_by(*order).values_list("pk", flat=True)[start:start + PER_PAGE + 1])
+    by_id = qs.model._base_manager.select_related("category", "grid", "lead_unit").in_bulk(ids)
+    rows = [by_id[pk] for pk in ids if pk in by_id]
     has_next = len(rows) > PER_PAGE
     query = request.GET.copy()
     query.pop("page", None)
@@ -260,6 +264,33 @@ def decorate(rows: list[Case]) -> list[Case]:
     return rows
 
 
+def rows_html(rows: list[Case]):
+    """The table's rows in one pass (format_html per row): 50 rows through the template language cost ~5 ms each
+    on a busy machine."""
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+
+    detail = reverse("cases:detail", args=[0]).replace("/0/", "/{}/")
+    statuses = {k: str(v) for k, v in Status.choices}
+    levels = {0: ""} | {k: str(v) for k, v in Escalation.choices if k}
+    urgent = format_html(' <span class="tag case-urgent">{}</span>', _("紧急"))
+    paused = format_html(' <span class="tag">{}</span>', _("暂停计时"))
+    late, soon = format_html(' <strong class="case-flag">{}</strong>', _("超期")), \
+        format_html(' <strong class="case-flag">{}</strong>', _("将到期"))
+    out = []
+    for c in rows:
+        css = "case-overdue" if c.overdue else "case-near" if c.near else ""
+        deadline = timezone.localtime(c.deadline_at).strftime("%Y-%m-%d %H:%M") if c.deadline_at else ""
+        out.append(format_html(
+            '<tr class="{}"><td><a href="{}">{}</a></td><td>{}{}</td><td>{}</td><td>{} {}</td>'
+            '<td><span class="case-status st-{}">{}</span>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>',
+            css, detail.format(c.pk), c.number, c.title, urgent if c.priority == Priority.URGENT else "",
+            c.category.label, c.grid.name if c.grid_id else "", c.address, c.status, statuses.get(c.status, c.status),
+            paused if c.paused_at else "", c.lead_unit.name if c.lead_unit_id else "", deadline,
+            late if c.overdue else soon if c.near else "", levels.get(c.escalation_level, "")))
+    return mark_safe("".join(out))
+
+
 class QueueView(CasesView):
     template = "cases/queue.html"
 
@@ -271,9 +302,9 @@ class QueueView(CasesView):
         if not params:
             params["state"] = "open"
         fs = CaseFilterSet(params, queryset=self.base_queryset(request))
-        qs = fs.qs.select_related("category", "grid", "lead_unit")
-        rows, pager = _page(request, qs, _order(params))
-        ctx = {"title": self.title(), "filter": fs, "rows": decorate(rows), "pager": pager,
+        rows, pager = _page(request, fs.qs, _order(params))
+        ctx = {"title": self.title(), "selects": self.selects(params), "rows": rows_html(decorate(rows)),
+               "pager": pager,
                "can_report": scope_for(request.user).has("cases.add_case"), "params": params,
                "inbox": self.inbox}
         if is_htmx(request):
@@ -284,6 +315,25 @@ class QueueView(CasesView):
 
     def title(self) -> str:
         return _("案件队列")
+
+    def selects(self, params) -> list[dict]:
+        """The filters' <select>s, drawn by the template itself (Django's widget templates cost ~100 ms here)."""
+        base = CaseFilterSet.base_filters
+        cats = [(c.code, c.label if c.parent_id is None else f"· {c.label}")
+                for c in CaseCategory.objects.filter(is_active=True).order_by("order", "code")]
+        out = [{"name": "state", "label": base["state"].label, "empty": _("全部"),
+                "choices": base["state"].extra["choices"]},
+               {"name": "category", "label": base["category"].label, "empty": _("全部"), "choices": cats}]
+        if not self.inbox:
+            units = [(str(pk), name) for pk, name in Unit.objects.filter(is_active=True).values_list("pk", "name")]
+            out.append({"name": "lead_unit", "label": base["lead_unit"].label, "empty": _("全部"), "choices": units})
+        out += [{"name": "priority", "label": base["priority"].label, "empty": _("全部"), "choices": Priority.choices},
+                {"name": "channel", "label": base["channel"].label, "empty": _("全部"), "choices": Channel.choices},
+                {"name": "order", "label": base["order"].label, "empty": _("按期限"),
+                 "choices": base["order"].extra["choices"]}]
+        for f in out:
+            f["value"] = params.get(f["name"], "")
+        return out
 
 
 class InboxView(QueueView):
