@@ -77,11 +77,15 @@ class NewView(MediationView):
     def case(self, request):
         from cases.models import Case
 
+        visible = Case.objects.restrict(request.user, "view")
+        number = (request.GET.get("number") or "").strip().upper()
+        if number:
+            return get_object_or_404(visible, number=number)
         try:
             pk = int(request.GET.get("case") or request.POST.get("case") or 0)
         except ValueError:
             pk = 0
-        return get_object_or_404(Case.objects.restrict(request.user, "view"), pk=pk)
+        return get_object_or_404(visible, pk=pk)
 
     def get(self, request):
         case = self.case(request)

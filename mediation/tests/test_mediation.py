@@ -202,3 +202,13 @@ def test_party_phone_is_sealed_and_masked(world):
     assert p.phone_masked == "139****5678" and "13912345678" not in p.phone_enc
     html = client_for(world.users.officer_a).get(f"/mediation/{m.pk}/").content.decode()
     assert "139****5678" in html and "13912345678" not in html
+
+
+def test_a_mediation_is_started_from_the_case_number(world):
+    case = dispute(world)
+    c = client_for(world.users.officer_a)
+    r = c.get("/mediation/new/", {"number": case.number.lower()})
+    assert r.status_code == 200 and case.number in r.content.decode()
+    r = c.post("/mediation/new/", {"case": case.pk, "title": "漏水纠纷", "facts": "楼上漏水"})
+    assert r.status_code == 302 and Mediation.objects.get(case=case).title == "漏水纠纷"
+    assert client_for(world.users.worker_b1).get("/mediation/new/", {"number": case.number}).status_code == 404
