@@ -207,6 +207,9 @@ SPECTACULAR_SETTINGS = {
     # /api/docs/ serves Swagger UI from our own static files (frontend/ copies swagger-ui-dist), never a CDN.
     "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui/favicon-32x32.png",
+    # Choice sets whose field names ("kind", "status") other apps use for other choices: named explicitly.
+    "ENUM_NAME_OVERRIDES": {"ChangeKindEnum": "fieldwork.models.ChangeKind",
+                            "ChangeStatusEnum": "fieldwork.models.ChangeStatus"},
 }
 
 # --- Background tasks: django-tasks with its database backend (no extra server) -------------
