@@ -54,8 +54,8 @@ class HotlineRow:
     category_id: int
     content: str
     address: str = ""
-    contact: str = ""
-    phone: str = ""
+    contact: str = ""  # sealed (core.crypto): the job file never holds a name or a phone in clear
+    phone: str = ""  # sealed
     due: str = ""  # ISO 8601 or ""
     called_label: str = ""  # local time as shown in the preview
     compound_id: int | None = None
@@ -71,6 +71,7 @@ class Job:
     state: str = "previewed"  # previewed → running → done | failed
     rows: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)  # {"row": 3, "column": "来电时间", "message": "..."}
+    row_count: int = 0
     done: int = 0
     created: int = 0
     skipped: int = 0
@@ -78,7 +79,7 @@ class Job:
 
     @property
     def total(self) -> int:
-        return len(self.rows)
+        return self.row_count or len(self.rows)
 
     @property
     def percent(self) -> int:
@@ -108,6 +109,18 @@ def load_job(job_id: str) -> Job | None:
 
 
 # --- reading ----------------------------------------------------------------------------------------------------
+def _seal(value: str) -> str:
+    from core import crypto
+
+    return crypto.encrypt(value) if value else ""
+
+
+def _unseal(value: str) -> str:
+    from core import crypto
+
+    return crypto.decrypt(value) if value else ""
+
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -286,9 +299,10 @@ def preview(user, path: Path, file_name: str) -> Job:
             job.rows.append(asdict(HotlineRow(
                 row=n, external_id=ext, called_at=called.isoformat(), category_id=cat_id, content=content,
                 called_label=timezone.localtime(called).strftime("%Y-%m-%d %H:%M"),
-                address=address, contact=_text(cell.get("contact"))[:64], phone=phone, due=due,
+                address=address, contact=_seal(_text(cell.get("contact"))[:64]), phone=_seal(phone), due=due,
                 compound_id=comp_id, building_id=bld_id, skip=ext in existing)))
     job.skipped = sum(1 for r in job.rows if r["skip"])
+    job.row_count = len(job.rows)
     _save(job)
     return job
 
@@ -336,8 +350,8 @@ def commit(user, job: Job) -> Job:
                     try:
                         case = report(user, channel="hotline", category=cats[r["category_id"]],
                                       title=r["content"].splitlines()[0][:40], description=r["content"],
-                                      place=place, address=r["address"], reporter_name=r["contact"],
-                                      reporter_phone=r["phone"], external_id=r["external_id"],
+                                      place=place, address=r["address"], reporter_name=_unseal(r["contact"]),
+                                      reporter_phone=_unseal(r["phone"]), external_id=r["external_id"],
                                       at=dt.datetime.fromisoformat(r["called_at"]))
                     except ValidationError as exc:
                         raise ValidationError(_("第%(r)d行（工单编号 %(e)s）：%(m)s")
@@ -355,6 +369,7 @@ def commit(user, job: Job) -> Job:
         _save(job)
         raise
     job.state = "done"
+    job.rows = []  # the cases hold the data now; the job keeps its counts only
     job.message = _("已导入%(c)d件，跳过已导入过的%(s)d件") % {"c": job.created, "s": job.skipped}
     _save(job)
     return job

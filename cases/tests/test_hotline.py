@@ -174,3 +174,14 @@ def test_the_template_download_is_a_workbook_with_the_headers(desk):
     r = desk.get("/cases/hotline/template.xlsx")
     wb = CalamineWorkbook.from_filelike(io.BytesIO(r.content))
     assert wb.get_sheet_by_index(0).to_python()[0][:4] == HEADER[:4]
+
+
+def test_the_job_file_never_holds_a_phone_or_a_name_in_clear(desk, settings):
+    from pathlib import Path
+
+    jid = job_id(upload(desk, xlsx(good_rows(2))))
+    state = (Path(settings.VAR_DIR) / "hotline" / f"{jid}.json").read_text(encoding="utf-8")
+    assert "13800138000" not in state and "王先生" not in state
+    desk.post(f"/cases/hotline/{jid}/import/")
+    assert Case._base_manager.filter(reporter_phone_masked="138****8000").count() == 2
+    assert hotline.load_job(jid).rows == []
