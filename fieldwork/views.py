@@ -330,10 +330,10 @@ class ApproveView(ChangeActionView):
 class RejectView(ChangeActionView):
     def post(self, request, pk: int):
         cr = self.get_change(request, pk)
-        form = RejectForm(request.POST)
-        reason = request.POST.get("reason", "")
+        version = request.POST.get("version") or ""
+        expected = int(version) if version.isdigit() else None
         try:
-            services.reject(request.user, cr, reason, form.data.get("version") and int(form.data["version"]) or None)
+            services.reject(request.user, cr, request.POST.get("reason", ""), expected)
         except ConflictError as exc:
             return self.respond(request, cr, str(exc))
         except ValidationError as exc:
