@@ -5,8 +5,8 @@ distinct from"). A run works either on every house (``recompute_all``) or on a s
 temporary table ``quality_scope_h`` (``refresh_houses``: the cheap per-house path used after registry writes).
 
 Steps of a run:
-1. ``quality_hc``: per house with current residents, the counts the rules need (residents, tenants, householders,
-   minors) and the shortest interval of its residents' tags.
+1. ``quality_hc``: per house with current residents, the counts the rules need (residents, tenants,
+   householders) and the shortest interval of its residents' tags.
 2. HouseStatus: insert the missing rows, then update the rows whose place keys, interval, due date, staleness,
    key-group flag or resident count changed (``UPDATE ... FROM``).
 3. ID numbers: a bounded batch of persons whose sealed number changed since it was last checked is decrypted and
@@ -117,9 +117,8 @@ def _pf(filt: str, alias: str) -> str:
 # --- step 1 and 2: house aggregates and freshness --------------------------------------------------------------------
 
 def _house_counts(cur, hfilt: str, today: dt.date) -> None:
-    res, per, house = _t("people.Residence"), _t("people.Person"), _t("places.House")
+    res = _t("people.Residence")
     tag, ptag, pol = _t("people.Tag"), _t("people.PersonTag"), _t("quality.FreshnessPolicy")
-    minor_cut = _d(_years_before(today, 18))
     cur.execute("DROP TABLE IF EXISTS quality_hc")
     scope = "AND r.house_id IN (SELECT house_id FROM quality_scope_h)" if hfilt else ""
     cur.execute(
@@ -127,20 +126,18 @@ def _house_counts(cur, hfilt: str, today: dt.date) -> None:
         f"SELECT r.house_id AS house_id, COUNT(*) AS n, "
         f"SUM(CASE WHEN r.role = 'tenant' THEN 1 ELSE 0 END) AS tenants, "
         f"SUM(CASE WHEN r.relation = 'householder' THEN 1 ELSE 0 END) AS hh, "
-        f"SUM(CASE WHEN p.birth_date > %s THEN 1 ELSE 0 END) AS minors, "
         f"MIN(tp.days) AS tag_days "
-        f"FROM {res} r JOIN {per} p ON p.id = r.person_id "
+        f"FROM {res} r "
         f"LEFT JOIN (SELECT pt.person_id AS person_id, MIN(fp.interval_days) AS days FROM {ptag} pt "
         f"  JOIN {tag} t ON t.id = pt.tag_id JOIN {pol} fp ON fp.tag_code = t.code GROUP BY pt.person_id) tp "
         f"  ON tp.person_id = r.person_id "
-        f"WHERE r.moved_out IS NULL {scope} GROUP BY r.house_id", [minor_cut])
+        f"WHERE r.moved_out IS NULL {scope} GROUP BY r.house_id")
     if _pg():
         if hfilt:
             cur.execute("ALTER TABLE quality_hc ADD PRIMARY KEY (house_id)")
         cur.execute("ANALYZE quality_hc")  # a full run hash-joins it: no index to build
     else:
         cur.execute("CREATE UNIQUE INDEX quality_hc_pk ON quality_hc (house_id)")
-    del house
 
 
 def _computed(hfilt: str) -> str:
@@ -157,7 +154,13 @@ def _computed(hfilt: str) -> str:
 
 def _insert_missing_statuses(cur, hfilt: str, now: dt.datetime) -> int:
     """New houses get their row with everything computed (never verified: stale, no due date)."""
-    hs = _t("quality.HouseStatus")
+    hs, house = _t("quality.HouseStatus"), _t("places.House")
+    if not hfilt:
+        # A status row goes when its house goes (CASCADE): equal counts mean every house has its row.
+        cur.execute(f"SELECT (SELECT COUNT(*) FROM {house}), (SELECT COUNT(*) FROM {hs})")
+        houses, statuses = cur.fetchone()
+        if houses == statuses:
+            return 0
     return _exec(cur,
                  f"INSERT INTO {hs} (house_id, street_id, community_id, grid_id, compound_id, building_id, version, "
                  f"created_at, updated_at, last_verified_method, interval_days, is_stale, key_group, residents, "
@@ -270,43 +273,46 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, list]]:
-    """(rule code, SELECT of (subject, house_id, person_id, detail), params) for every rule."""
+    """(rule code, SELECT of (subject, house_id, person_id, detail), params) for every rule.
+
+    Person rules start from the person table (current residents only) and look the home up for the few flagged
+    rows only (index on residence(person, moved_out)); house rules start from the houses and ``quality_hc``.
+    """
     house, res, per, ps = _t("places.House"), _t("people.Residence"), _t("people.Person"), _t("quality.PersonStatus")
     T = _text
     hh = _hf(hfilt, "h")
     pp = _pf(pfilt, "p")
-    cur_home = "quality_ch"
-    xj = "JOIN" if _pg() else "CROSS JOIN"  # SQLite: keep this join order (the few flagged statuses first)
+    home = f"(SELECT MIN(r.house_id) FROM {res} r WHERE r.person_id = p.id AND r.moved_out IS NULL)"
     pers = f"'0:' || {T('p.id')}"
     hsub = f"{T('h.id')} || ':0'"
     cut110 = _d(_years_before(today, 110))
+    minor_cut = _d(_years_before(today, 18))
+    is_head = (f"EXISTS (SELECT 1 FROM {res} rh WHERE rh.person_id = p.id AND rh.moved_out IS NULL "
+               f"AND rh.relation = 'householder')")
+    xj = "JOIN" if _pg() else "CROSS JOIN"  # SQLite: keep this join order (the few flagged statuses first)
+    scoped_res = "AND person_id IN (SELECT person_id FROM quality_scope_p)" if pfilt else ""
     rules: list[tuple[str, str, list]] = [
         ("missing_fields",
-         f"SELECT {pers}, ch.house_id, p.id, "
+         f"SELECT {pers}, {home}, p.id, "
          f"(CASE WHEN p.id_number_bidx = '' THEN '证件号码 ' ELSE '' END"
          f" || CASE WHEN p.sex = '' THEN '性别 ' ELSE '' END"
          f" || CASE WHEN p.birth_date IS NULL THEN '出生日期 ' ELSE '' END"
-         f" || CASE WHEN p.phone_bidx = '' AND ch.hh > 0 THEN '户主联系电话' ELSE '' END) "
-         f"FROM {per} p JOIN {cur_home} ch ON ch.person_id = p.id "
-         f"WHERE (p.id_number_bidx = '' OR p.sex = '' OR p.birth_date IS NULL OR (p.phone_bidx = '' AND ch.hh > 0))"
-         f" {pp}", []),
+         f" || CASE WHEN p.phone_bidx = '' AND {is_head} THEN '户主联系电话' ELSE '' END) "
+         f"FROM {per} p WHERE p.is_current AND (p.id_number_bidx = '' OR p.sex = '' OR p.birth_date IS NULL "
+         f"OR (p.phone_bidx = '' AND {is_head})) {pp}", []),
         ("house_area_missing",
          f"SELECT {hsub}, h.id, NULL, '' FROM {house} h WHERE h.area IS NULL AND h.use <> 'commercial' {hh}", []),
-        ("id_invalid",
-         f"SELECT {pers}, ch.house_id, p.id, '' FROM {ps} s {xj} {per} p ON p.id = s.person_id "
-         f"JOIN {cur_home} ch ON ch.person_id = p.id WHERE s.id_problem = 'invalid' AND s.id_problem <> '' "
-         f"AND s.id_checked_bidx = p.id_number_bidx || '' {pp}", []),
-        ("id_birth_mismatch",
-         f"SELECT {pers}, ch.house_id, p.id, '' FROM {ps} s {xj} {per} p ON p.id = s.person_id "
-         f"JOIN {cur_home} ch ON ch.person_id = p.id WHERE s.id_problem = 'birth' AND s.id_problem <> '' "
-         f"AND s.id_checked_bidx = p.id_number_bidx || '' {pp}", []),
-        ("id_sex_mismatch",
-         f"SELECT {pers}, ch.house_id, p.id, '' FROM {ps} s {xj} {per} p ON p.id = s.person_id "
-         f"JOIN {cur_home} ch ON ch.person_id = p.id WHERE s.id_problem = 'sex' AND s.id_problem <> '' "
-         f"AND s.id_checked_bidx = p.id_number_bidx || '' {pp}", []),
+    ]
+    for code, problem in (("id_invalid", "invalid"), ("id_birth_mismatch", "birth"), ("id_sex_mismatch", "sex")):
+        rules.append((code,
+                      f"SELECT {pers}, {home}, p.id, '' FROM {ps} s {xj} {per} p ON p.id = s.person_id "
+                      f"WHERE s.id_problem = '{problem}' AND s.id_problem <> '' AND p.is_current "
+                      f"AND s.id_checked_bidx = p.id_number_bidx || '' {pp}", []))
+    rules += [
         ("two_homes",
-         f"SELECT {pers}, ch.house_id, p.id, '同时现住' || {T('ch.homes')} || '处' FROM {per} p "
-         f"JOIN {cur_home} ch ON ch.person_id = p.id WHERE ch.homes > 1 {pp}", []),
+         f"SELECT '0:' || {T('t.person_id')}, t.house_id, t.person_id, '同时现住' || {T('t.homes')} || '处' FROM "
+         f"(SELECT person_id, MIN(house_id) AS house_id, COUNT(*) AS homes FROM {res} WHERE moved_out IS NULL "
+         f"{scoped_res} GROUP BY person_id HAVING COUNT(*) > 1) t", []),
         ("vacant_with_residents",
          f"SELECT {hsub}, h.id, NULL, '现住' || {T('hc.n')} || '人' FROM {house} h "
          f"JOIN quality_hc hc ON hc.house_id = h.id WHERE h.use = 'vacant' {hh}", []),
@@ -316,73 +322,59 @@ def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, li
          []),
         ("overcrowded",
          f"SELECT {hsub}, h.id, NULL, '现住' || {T('hc.n')} || '人，面积' || {T('CAST(h.area AS INTEGER)')} || '㎡' "
-         f"FROM {house} h JOIN quality_hc hc ON hc.house_id = h.id "
-         f"WHERE h.area IS NOT NULL AND hc.n > h.area / 8 + 2 {hh}", []),
+         f"FROM quality_hc hc JOIN {house} h ON h.id = hc.house_id "
+         f"WHERE hc.n > 2 AND h.area IS NOT NULL AND hc.n > h.area / 8 + 2 {hh}", []),
         ("minor_alone",
-         f"SELECT {hsub}, h.id, NULL, '' FROM {house} h JOIN quality_hc hc ON hc.house_id = h.id "
-         f"WHERE hc.n = 1 AND hc.minors = 1 {hh}", []),
+         f"SELECT {hsub}, h.id, NULL, '' FROM quality_hc hc JOIN {house} h ON h.id = hc.house_id "
+         f"WHERE hc.n = 1 AND EXISTS (SELECT 1 FROM {res} r JOIN {per} q ON q.id = r.person_id "
+         f"WHERE r.house_id = h.id AND r.moved_out IS NULL AND q.birth_date > %s) {hh}", [minor_cut]),
         ("age_over_110",
-         f"SELECT {pers}, ch.house_id, p.id, '出生于' || {T('p.birth_date')} FROM {per} p "
-         f"JOIN {cur_home} ch ON ch.person_id = p.id WHERE p.birth_date < %s {pp}", [cut110]),
+         f"SELECT {pers}, {home}, p.id, '出生于' || {T('p.birth_date')} FROM {per} p "
+         f"WHERE p.is_current AND p.birth_date < %s {pp}", [cut110]),
         ("householder_missing",
-         f"SELECT {hsub}, h.id, NULL, '现住' || {T('hc.n')} || '人，无户主' FROM {house} h "
-         f"JOIN quality_hc hc ON hc.house_id = h.id WHERE hc.hh = 0 AND h.use IN ('owner', 'rented', 'vacant', 'other')"
+         f"SELECT {hsub}, h.id, NULL, '现住' || {T('hc.n')} || '人，无户主' FROM quality_hc hc "
+         f"JOIN {house} h ON h.id = hc.house_id WHERE hc.hh = 0 AND h.use IN ('owner', 'rented', 'vacant', 'other')"
          f" {hh}", []),
     ]
     # Same name and birth date in one building: candidates first, the (name, birth date) pairs held by two current
     # residents anywhere (one pass over the person table, no join), then their buildings.
-    cand = (f"(SELECT p.id AS id, ch.house_id AS house_id, h.building_id AS building_id, p.name AS name, "
+    cand = (f"(SELECT p.id AS id, r.house_id AS house_id, h.building_id AS building_id, p.name AS name, "
             f"p.birth_date AS birth_date FROM (SELECT q.name AS name, q.birth_date AS birth_date FROM {per} q "
             f"WHERE q.is_current AND q.birth_date IS NOT NULL GROUP BY q.name, q.birth_date HAVING COUNT(*) > 1) c "
-            f"JOIN {per} p ON p.name = c.name AND p.birth_date = c.birth_date "
-            f"JOIN {cur_home} ch ON ch.person_id = p.id JOIN {house} h ON h.id = ch.house_id)")
+            f"JOIN {per} p ON p.name = c.name AND p.birth_date = c.birth_date AND p.is_current "
+            f"JOIN {res} r ON r.person_id = p.id AND r.moved_out IS NULL JOIN {house} h ON h.id = r.house_id)")
     if pfilt:
         rules += [
             ("duplicate_id",
-             f"SELECT {pers}, ch.house_id, p.id, '' FROM {per} p JOIN {cur_home} ch ON ch.person_id = p.id "
-             f"WHERE p.id_number_bidx <> '' AND EXISTS (SELECT 1 FROM {per} q "
-             f"WHERE q.id_number_bidx = p.id_number_bidx "
-             f"AND q.id <> p.id) {pp}", []),
+             f"SELECT {pers}, {home}, p.id, '' FROM {per} p WHERE p.is_current AND p.id_number_bidx <> '' "
+             f"AND EXISTS (SELECT 1 FROM {per} q WHERE q.id_number_bidx = p.id_number_bidx AND q.id <> p.id) {pp}",
+             []),
             ("duplicate_name_birth",
-             f"SELECT {pers}, ch.house_id, p.id, '' FROM {per} p JOIN {cur_home} ch ON ch.person_id = p.id "
-             f"JOIN {house} h ON h.id = ch.house_id WHERE p.birth_date IS NOT NULL AND EXISTS ("
-             f"SELECT 1 FROM {house} h2 JOIN {res} r2 ON r2.house_id = h2.id AND r2.moved_out IS NULL "
-             f"JOIN {per} q ON q.id = r2.person_id WHERE h2.building_id = h.building_id AND q.name = p.name "
-             f"AND q.birth_date = p.birth_date AND q.id <> p.id) {pp}", []),
+             f"SELECT {pers}, {home}, p.id, '' FROM {per} p WHERE p.is_current AND p.birth_date IS NOT NULL "
+             f"AND EXISTS (SELECT 1 FROM {res} r1 JOIN {house} h1 ON h1.id = r1.house_id "
+             f"  JOIN {house} h2 ON h2.building_id = h1.building_id "
+             f"  JOIN {res} r2 ON r2.house_id = h2.id AND r2.moved_out IS NULL "
+             f"  JOIN {per} q ON q.id = r2.person_id "
+             f"  WHERE r1.person_id = p.id AND r1.moved_out IS NULL AND q.name = p.name "
+             f"  AND q.birth_date = p.birth_date AND q.id <> p.id) {pp}", []),
         ]
     else:
         rules += [
             ("duplicate_id",
-             f"SELECT {pers}, ch.house_id, p.id, '' FROM {per} p JOIN {cur_home} ch ON ch.person_id = p.id "
+             f"SELECT {pers}, {home}, p.id, '' FROM {per} p "
              f"JOIN (SELECT id_number_bidx FROM {per} WHERE id_number_bidx <> '' GROUP BY id_number_bidx "
-             f"HAVING COUNT(*) > 1) d ON d.id_number_bidx = p.id_number_bidx", []),
+             f"HAVING COUNT(*) > 1) d ON d.id_number_bidx = p.id_number_bidx WHERE p.is_current", []),
             ("duplicate_name_birth",
-             f"SELECT '0:' || {T('x.id')}, x.house_id, x.id, '' FROM {cand} x "
+             f"SELECT '0:' || {T('x.id')}, MIN(x.house_id), x.id, '' FROM {cand} x "
              f"JOIN (SELECT y.building_id, y.name, y.birth_date FROM {cand} y "
-             f"GROUP BY y.building_id, y.name, y.birth_date HAVING COUNT(*) > 1) d "
-             f"ON d.building_id = x.building_id AND d.name = x.name AND d.birth_date = x.birth_date", []),
+             f"GROUP BY y.building_id, y.name, y.birth_date HAVING COUNT(DISTINCT y.id) > 1) d "
+             f"ON d.building_id = x.building_id AND d.name = x.name AND d.birth_date = x.birth_date GROUP BY x.id",
+             []),
         ]
     return rules
 
 
-def _current_homes(cur, pfilt: str) -> None:
-    """``quality_ch``: per current resident, the home an issue is filed under, how many homes, householder or not."""
-    res = _t("people.Residence")
-    scoped = "AND r.person_id IN (SELECT person_id FROM quality_scope_p)" if pfilt else ""
-    cur.execute("DROP TABLE IF EXISTS quality_ch")
-    cur.execute(f"CREATE TEMP TABLE quality_ch AS SELECT r.person_id AS person_id, MIN(r.house_id) AS house_id, "
-                f"COUNT(*) AS homes, SUM(CASE WHEN r.relation = 'householder' THEN 1 ELSE 0 END) AS hh "
-                f"FROM {res} r WHERE r.moved_out IS NULL {scoped} GROUP BY r.person_id")
-    if _pg():
-        if pfilt:
-            cur.execute("ALTER TABLE quality_ch ADD PRIMARY KEY (person_id)")
-        cur.execute("ANALYZE quality_ch")
-    else:
-        cur.execute("CREATE UNIQUE INDEX quality_ch_pk ON quality_ch (person_id)")
-
-
 def _find(cur, hfilt: str, pfilt: str, today: dt.date) -> dict[str, int]:
-    _current_homes(cur, pfilt)
     cur.execute("DROP TABLE IF EXISTS quality_found")
     cur.execute("CREATE TEMP TABLE quality_found (rule varchar(32), subject varchar(40), house_id bigint, "
                 "person_id bigint, detail varchar(300))")
@@ -472,7 +464,7 @@ def _run(house_ids: list[int] | None, person_ids: list[int] | None = None, *, no
         stats["found"] = _find(cur, hfilt, pfilt, today)
         stats["opened"], stats["resolved"] = _apply_issues(cur, hfilt, pfilt, now)
         _count_open(cur, hfilt)
-        for table in ("quality_found", "quality_hc", "quality_ch", "quality_scope_h", "quality_scope_p"):
+        for table in ("quality_found", "quality_hc", "quality_scope_h", "quality_scope_p"):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         t3 = time.perf_counter()
     stats.update(id_s=round(t1 - t0, 3), freshness_s=round(t2 - t1, 3), rules_s=round(t3 - t2, 3),
