@@ -20,7 +20,8 @@ from places.views import HOUSE_VIEW_FIELDS, building_layout
 
 __all__ = ["building_grid", "freshness_states", "occupancy_states", "register_default_states"]
 
-FRESHNESS = {"fresh": (_("已核实"), "#2f9e44"), "stale": (_("待复核"), "#e8590c"), "never": (_("从未核实"), "#868e96")}
+UNKNOWN_COLOUR = "#868e96"
+FRESHNESS = {"fresh": (_("已核实"), "#2f9e44"), "stale": (_("待复核"), "#e8590c"), "never": (_("从未核实"), "#495057")}
 OCCUPANCY = {"lived": (_("有人居住"), "#1971c2"), "empty": (_("无人居住"), "#adb5bd"),
              "mismatch": (_("登记空置但有人居住"), "#c2255c")}
 
@@ -61,12 +62,14 @@ def building_grid(building, state_key: str | None = None) -> dict:
     legend = []
     if chosen:
         legend = [{"state": k, "label": str(label), "color": color} for k, (label, color) in chosen.states.items()]
+        if any(h.pk not in values for h in houses):
+            legend.append({"state": "", "label": str(_("无记录")), "color": UNKNOWN_COLOUR})
         colours = {k: color for k, (_label, color) in chosen.states.items()}
         for block in units:
             for _floor, cells in block.floors:
                 for c in cells:
                     c.state = values.get(c.house.pk, "")
-                    c.color = colours.get(c.state, "#dee2e6")
-                    c.state_label = str(chosen.states.get(c.state, ("", ""))[0])
+                    c.color = colours.get(c.state, UNKNOWN_COLOUR)
+                    c.state_label = str(chosen.states.get(c.state, (_("无记录"), ""))[0])
     return {"units": units, "legend": legend, "chosen": chosen.key if chosen else "",
             "choices": [{"key": s.key, "title": str(s.title)} for s in states]}
