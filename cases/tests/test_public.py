@@ -226,3 +226,18 @@ def test_the_qr_code_is_for_staff_who_see_the_compound(world):
     assert r.status_code == 200 and r["Content-Type"] == "image/svg+xml"
     assert c.get(f"/cases/qr/{world.compounds['B1'].pk}.svg").status_code == 404
     assert Client().get(f"/cases/qr/{world.compounds['A1'].pk}.svg").status_code == 302
+
+
+def test_the_public_pages_read_in_english(world, settings):
+    from django.utils import translation
+
+    c = Client()
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    try:
+        html = c.get(f"/cases/r/{compound_token(world.compounds['A1'])}/").content.decode()
+        assert "Report a problem" in html and "Piled rubbish" in html
+        assert "我要反映" not in html and "获取验证码" not in html
+        track = c.get("/cases/track/").content.decode()
+        assert "Follow a case" in track and "查询办理进度" not in track
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)
