@@ -39,19 +39,19 @@ def target_count(scale: float) -> int:
 def _sql(vendor: str, n: int, house_count: int, cat_count: int, unit_count: int) -> str:
     titles = ", ".join(f"({i}, '{t}')" for i, t in enumerate(TITLES))
     if vendor == "postgresql":
-        series = f"SELECT g AS x, (g * 31) % 100 AS b FROM generate_series(1, {n}) AS g"
+        series = f"SELECT g::bigint AS x, (g * 31) % 100 AS b FROM generate_series(1, {n}) AS g"
         number = "'RF-2025-' || lpad(s.x::text, 7, '0')"
-        days = "make_interval(days => {d}, mins => (s.x % 1440)::int)"
+        days = "make_interval(days => ({d})::int, mins => (s.x % 1440)::int)"
         now = "now()"
 
         def at(d: str) -> str:
             return f"{now} - " + days.format(d=d)
 
         def plus_days(ts: str, d: str) -> str:
-            return f"({ts}) + make_interval(days => {d})"
+            return f"({ts}) + make_interval(days => ({d})::int)"
 
         def plus_hours(ts: str, h: str) -> str:
-            return f"({ts}) + make_interval(hours => {h})"
+            return f"({ts}) + make_interval(hours => ({h})::int)"
         recursive = ""
     else:
         series = "SELECT x, (x * 31) % 100 AS b FROM g"
