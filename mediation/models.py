@@ -165,8 +165,8 @@ class FollowUp(TimestampedModel):
     reminded_at = models.DateTimeField(_("提醒时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("回访")
-        verbose_name_plural = _("回访")
+        verbose_name = _("回访记录")
+        verbose_name_plural = _("回访记录")
         ordering = ["due_on", "id"]
 
     def __str__(self) -> str:
