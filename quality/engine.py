@@ -360,10 +360,12 @@ def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, li
         ]
     else:
         rules += [
+            # (id_type, id_number_bidx) is unique, so two records sharing an index differ in type: at least one is
+            # not a resident ID. Start from those few and probe the index for the others.
             ("duplicate_id",
-             f"SELECT {pers}, {home}, p.id, '' FROM {per} p "
-             f"JOIN (SELECT id_number_bidx FROM {per} WHERE id_number_bidx <> '' GROUP BY id_number_bidx "
-             f"HAVING COUNT(*) > 1) d ON d.id_number_bidx = p.id_number_bidx WHERE p.is_current", []),
+             f"SELECT {pers}, {home}, p.id, '' FROM {per} p WHERE p.is_current AND p.id_number_bidx IN ("
+             f"SELECT q.id_number_bidx FROM {per} q WHERE q.id_type <> 'resident_id' AND q.id_number_bidx <> '' "
+             f"AND EXISTS (SELECT 1 FROM {per} o WHERE o.id_number_bidx = q.id_number_bidx AND o.id <> q.id))", []),
             ("duplicate_name_birth",
              f"SELECT '0:' || {T('x.id')}, MIN(x.house_id), x.id, '' FROM {cand} x "
              f"JOIN (SELECT y.building_id, y.name, y.birth_date FROM {cand} y "
