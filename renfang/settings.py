@@ -209,7 +209,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui/favicon-32x32.png",
     # Choice sets whose field names ("kind", "status") other apps use for other choices: named explicitly.
     "ENUM_NAME_OVERRIDES": {"ChangeKindEnum": "fieldwork.models.ChangeKind",
-                            "ChangeStatusEnum": "fieldwork.models.ChangeStatus"},
+                            "ChangeStatusEnum": "fieldwork.models.ChangeStatus",
+                            "CaseStatusEnum": "cases.models.Status"},
 }
 
 # --- Background tasks: django-tasks with its database backend (no extra server) -------------
