@@ -260,6 +260,7 @@ def _children(place: Place) -> dict:
         rows.append({"id": o.pk, "name": str(o), "url": reverse("cockpit:board", args=[child, o.pk]),
                      "houses": _display(sum(houses.values()), False, False)[1],
                      "population": _display(sum(pop.values()), False, False)[1],
+                     "population_n": _num(sum(pop.values())),
                      "vacancy": _percent(houses.get("vacant", 0), sum(houses.values())), "groups": groups})
     return {"level": child, "level_label": str(LEVEL_LABELS[child]), "rows": rows}
 

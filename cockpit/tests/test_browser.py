@@ -1,5 +1,6 @@
 """End to end in Chromium: the street board draws its map and charts without console errors; a click on a
-community of the map opens its board, then a grid, a compound, a building and a house; the table view and the
+community of the map opens its board, a bar of its children chart a grid's, then a compound, a building and a
+house; the table view and the
 PNG download work; screenshots of the wall screen (1920×1080) and of a grid worker's phone (390×844) are saved
 in test-artifacts/ for a person to look at."""
 
@@ -91,7 +92,13 @@ def test_the_street_board_renders_and_drills_down_to_a_house(page, board_world, 
     page.wait_for_url("**/cockpit/community/*/")
     wait_board(page)
     assert page.locator(".ck-level").inner_text() == "社区"
-    page.locator("a[data-child=grid]").first.click()
+    # a bar of the children chart opens that grid's board
+    x, y = page.evaluate("""() => {
+        const chart = echarts.getInstanceByDom(document.getElementById('ck-children-chart'));
+        const value = chart.getOption().series[0].data[0].value;
+        return chart.convertToPixel({seriesIndex: 0}, [0, value / 2]);
+    }""")
+    page.locator("#ck-children-chart").click(position={"x": x, "y": y})  # scrolled into view first
     page.wait_for_url("**/cockpit/grid/*/")
     page.locator("a[data-child=compound]").first.click()
     page.wait_for_url("**/cockpit/compound/*/")

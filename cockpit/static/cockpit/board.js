@@ -124,6 +124,22 @@
     root.dataset.charts = String(drawn);
   }
 
+  function drawChildrenChart() { // population of each child place; a bar opens the child's board
+    var box = document.getElementById("ck-children-chart");
+    var rows = (payload.children || {}).rows || [];
+    if (!box || !rows.length || typeof echarts === "undefined") { if (box) box.hidden = true; return; }
+    var chart = echarts.init(box, null, { renderer: "canvas", locale: lang === "en" ? "EN" : "ZH" });
+    chart.setOption({ textStyle: textStyle(), tooltip: { trigger: "axis", confine: true },
+      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
+        axisLabel: { interval: 0, rotate: rows.length > 8 ? 30 : 0 } },
+      yAxis: { type: "value" },
+      series: [{ type: "bar", barMaxWidth: 28, color: "#b5322b",
+        data: rows.map(function (r) { return { value: r.population_n, url: r.url }; }) }] });
+    chart.on("click", function (params) { if (params.data && params.data.url) window.location.href = params.data.url; });
+    charts["ck-children-chart"] = chart;
+  }
+
   function wireTools() {
     root.addEventListener("click", function (ev) {
       var btn = ev.target.closest("button[data-act]");
@@ -313,6 +329,7 @@
     dark = root.classList.contains("cockpit-wall");
     lang = (document.documentElement.lang || "zh").slice(0, 2);
     drawPanels(false);
+    drawChildrenChart();
     wireTools();
     startMap();
     window.addEventListener("resize", function () {
