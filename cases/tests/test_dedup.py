@@ -164,3 +164,13 @@ def test_linking_a_case_out_of_scope_is_404(world, persona):
     c = Client()
     verified_login(c, getattr(world.users, persona))
     assert c.post("/cases/dedup/link/", {"case": dup.pk, "duplicate_of": old.pk}).status_code == 404
+
+
+def test_the_report_page_and_a_reported_case_ask_for_suggestions(world):
+    case = new(world, LEAK)
+    c = Client()
+    verified_login(c, world.users.officer_a)
+    html = c.get("/cases/report/").content.decode()
+    assert 'id="dedup-box"' in html and "/cases/dedup/suggest/" in html
+    detail = c.get(f"/cases/{case.pk}/").content.decode()
+    assert f"/cases/dedup/suggest/?case={case.pk}" in detail
