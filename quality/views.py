@@ -116,8 +116,11 @@ class OverviewView(QualityView):
                        .order_by("assignee__username"))
         workers = []
         for w in worker_rows:
-            name = (f"{w['assignee__last_name']}{w['assignee__first_name']}" or w["assignee__username"]
-                    or _("未分派"))
+            if w["assignee_id"] is None:
+                name = _("未分派")
+            else:
+                name = (f"{w['assignee__last_name'] or ''}{w['assignee__first_name'] or ''}"
+                        or w["assignee__username"])
             workers.append({"id": w["assignee_id"], "name": name, "houses": w["houses"], "stale": w["stale"],
                             "fresh": w["houses"] - w["stale"], "issues": w["issues"],
                             "rate": (w["houses"] - w["stale"]) / w["houses"] if w["houses"] else 0})

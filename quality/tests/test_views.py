@@ -120,6 +120,7 @@ def test_the_overview_shows_the_users_grids_only_and_the_chart_data(world):
     assert "A1网格" in body and "B1网格" not in body and "A2网格" not in body
     assert 'id="quality-chart-data"' in body and "quality/overview.js" in body
     assert "50%" in body
+    assert "None" not in body and "未分派" in body  # the homes nobody is assigned to, by name
     assert "<script>" not in body.replace('<script id="quality-chart-data" type="application/json">', "")
 
 

@@ -29,7 +29,7 @@
         grid: { left: 40, right: 10, bottom: 40, top: 30 },
         xAxis: { type: "category", data: data.weeks },
         yAxis: { type: "value", min: 0, max: 100 },
-        series: [{ name: data.labels.trend, type: "line", data: data.trend, smooth: true,
+        series: [{ name: data.labels.trend, type: "line", data: data.trend, smooth: true, showSymbol: true, symbolSize: 7,
                    itemStyle: { color: "#d9822b" }, areaStyle: { opacity: 0.15 } }]
       });
       window.addEventListener("resize", function () { t.resize(); });
