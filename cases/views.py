@@ -120,13 +120,17 @@ def _add_places(user):
     return ps
 
 
-def _compounds(user) -> list[tuple[int, str]]:
+def _compounds(user, only: int | None = None) -> list[tuple[int, str]]:
+    """The compounds the user may report in (``only``: just that one, to check a posted form)."""
     from places.models import Compound
 
     ps = _add_places(user)
     if ps is None:
         return []
-    return list(Compound.objects.filter(scope_q(Compound, ps)).order_by("name").values_list("pk", "name")[:3000])
+    qs = Compound.objects.filter(scope_q(Compound, ps))
+    if only is not None:
+        qs = qs.filter(pk=only)
+    return list(qs.order_by("name").values_list("pk", "name")[:3000])
 
 
 def _buildings(user, compound_id) -> list[tuple[int, str]]:
@@ -159,13 +163,18 @@ def _int(value) -> int | None:
 class ReportView(CasesView):
     perm = "cases.add_case"
 
-    def form_for(self, request, data=None, initial=None):
+    def form_for(self, request, data=None, initial=None, full: bool = True):
         src = data or initial or {}
         compound, building = _int(src.get("compound")), _int(src.get("building"))
-        return ReportForm(data, initial=initial, compounds=_compounds(request.user),
+        compounds = _compounds(request.user) if full or compound is None else _compounds(request.user, compound)
+        return ReportForm(data, initial=initial, compounds=compounds,
                           buildings=_buildings(request.user, compound), houses=_houses(request.user, building))
 
     def render_form(self, request, form, status=200):
+        if getattr(form, "limited", False):  # shown again: with every compound to choose from, and its errors
+            full = self.form_for(request, data=form.data)
+            full._errors = form.errors
+            form = full
         return render(request, "cases/report.html", {"title": _("上报案件"), "form": form}, status=status)
 
     def get(self, request):
@@ -184,7 +193,9 @@ class ReportView(CasesView):
     def post(self, request):
         from places.models import Building, Compound, House
 
-        form = self.form_for(request, data=request.POST)
+        # The posted compound alone is looked up; the full list is built only to show the form again.
+        form = self.form_for(request, data=request.POST, full=False)
+        form.limited = True
         if not form.is_valid():
             return self.render_form(request, form, 400)
         d = form.cleaned_data
