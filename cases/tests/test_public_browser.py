@@ -3,7 +3,6 @@ code and a photo, lands on the tracking page; screenshots in test-artifacts/."""
 
 from __future__ import annotations
 
-import io
 import re
 from importlib import import_module
 from pathlib import Path
