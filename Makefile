@@ -35,6 +35,9 @@ demo: migrate
 	$(PYTHON) manage.py quality_demo
 	$(PYTHON) manage.py fieldwork_demo
 	$(PYTHON) manage.py cases_demo
+	$(PYTHON) manage.py dedup_index
+	$(PYTHON) manage.py mediation_demo
+	$(PYTHON) manage.py open311_demo
 	$(PYTHON) manage.py cockpit_demo
 	$(PYTHON) manage.py demo_accounts --url http://$(HOST):$(PORT)/
 	@echo ""
