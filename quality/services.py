@@ -103,14 +103,8 @@ def stamp_verified(user, method: str, *, house_ids: Iterable[int] = (), person_i
     return n
 
 
-def worklist(user, *, worker=None, on: dt.date | None = None, limit: int | None = None) -> list[WorkItem]:
-    """Today's (or ``on``'s) homes to visit, building by building (compound, building number, unit, floor, room).
-
-    A home is on the list when it was never verified, its due date has passed by the end of that day, it has open
-    quality issues, or a key-group resident (a tag with a freshness policy) makes it fall due within
-    ``KEY_GROUP_LOOKAHEAD_DAYS``. Scope: the homes the user may view (a grid worker: their grid); with ``worker``,
-    only the homes assigned to that worker (still within the user's scope). ``limit``: the first n items only.
-    """
+def _worklist_rows(user, *, worker=None, on: dt.date | None = None, mine_or_unassigned=None):
+    """The queryset behind ``worklist`` / ``worklist_count`` and the end of ``on``'s day and look-ahead."""
     from django.db.models import Q
 
     on = on or timezone.localdate()
@@ -119,15 +113,39 @@ def worklist(user, *, worker=None, on: dt.date | None = None, limit: int | None 
     qs = HouseStatus.objects.restrict(user, "view")
     if worker is not None:
         qs = qs.filter(assignee=worker)
+    if mine_or_unassigned is not None:
+        qs = qs.filter(Q(assignee__isnull=True) | Q(assignee=mine_or_unassigned))
     qs = qs.filter(Q(last_verified_at__isnull=True) | Q(due_at__lt=end_of_day) | Q(open_issues__gt=0)
                    | Q(key_group=True, due_at__lt=ahead))
+    return qs, end_of_day, ahead
+
+
+def worklist_count(user, *, worker=None, on: dt.date | None = None, mine_or_unassigned=None) -> int:
+    """How many homes ``worklist`` would list (one COUNT, no ordering or joins)."""
+    qs, _end, _ahead = _worklist_rows(user, worker=worker, on=on, mine_or_unassigned=mine_or_unassigned)
+    return qs.count()
+
+
+def worklist(user, *, worker=None, on: dt.date | None = None, limit: int | None = None, offset: int = 0,
+             mine_or_unassigned=None) -> list[WorkItem]:
+    """Today's (or ``on``'s) homes to visit, building by building (compound, building number, unit, floor, room).
+
+    A home is on the list when it was never verified, its due date has passed by the end of that day, it has open
+    quality issues, or a key-group resident (a tag with a freshness policy) makes it fall due within
+    ``KEY_GROUP_LOOKAHEAD_DAYS``. Scope: the homes the user may view (a grid worker: their grid); with ``worker``,
+    only the homes assigned to that worker (still within the user's scope); with ``mine_or_unassigned``, only the
+    homes assigned to that user or to nobody. ``offset`` / ``limit``: one page of the list, ordered in the database.
+    """
+    qs, end_of_day, ahead = _worklist_rows(user, worker=worker, on=on, mine_or_unassigned=mine_or_unassigned)
     rows = (qs.order_by("house__building__compound__name", "house__building__number", "house__building_id",
                         "house__unit", "house__floor", "house__room")
             .values_list("house_id", "building_id", "last_verified_at", "due_at", "open_issues", "key_group",
                          "assignee_id", "house__unit", "house__room", "house__building__number",
                          "house__building__compound__name"))
     if limit is not None:
-        rows = rows[:limit]
+        rows = rows[offset:offset + limit]
+    elif offset:
+        rows = rows[offset:]
     items = []
     for hid, bid, last, due, issues, key, assignee, unit, room, number, compound in rows:
         reasons = []
