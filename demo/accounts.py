@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 from django.db.models import Count
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_USERNAMES", "DemoAccount", "demo_passwords_remain",
-           "current_demo_otp", "ensure_demo_accounts", "ensure_demo_otp"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_USERNAMES", "EXTRA_DEMO_ACCOUNTS", "DemoAccount",
+           "demo_passwords_remain", "current_demo_otp", "ensure_demo_accounts", "ensure_demo_otp"]
 
 DEMO_PASSWORD = "Renfang-Demo-2026!"
 
@@ -39,11 +39,14 @@ DEMO_ACCOUNTS = [
     DemoAccount("resident", "resident", "self", "居民", "resident"),
 ]
 DEMO_USERNAMES = frozenset(a.username for a in DEMO_ACCOUNTS)
+# Accounts other apps' demo commands create with the same password (cases_demo: members of two handling units).
+EXTRA_DEMO_ACCOUNTS = {"unit1": ("处置单位（物业公司）", "handling unit (property company)"),
+                       "unit2": ("处置单位（城管中队）", "handling unit (city management)")}
 
 
 def demo_passwords_remain() -> bool:
     """True while any active demo account still accepts the published demo password."""
-    users = get_user_model().objects.filter(username__in=DEMO_USERNAMES, is_active=True)
+    users = get_user_model().objects.filter(username__in=DEMO_USERNAMES | set(EXTRA_DEMO_ACCOUNTS), is_active=True)
     return any(user.check_password(DEMO_PASSWORD) for user in users)
 
 

@@ -7,7 +7,7 @@ import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.accounts import DEMO_PASSWORD, ensure_demo_accounts
+from demo.accounts import DEMO_PASSWORD, EXTRA_DEMO_ACCOUNTS, ensure_demo_accounts
 from demo.generator import STREET_NAME
 from places.models import Street
 
@@ -40,6 +40,12 @@ class Command(BaseCommand):
             password = DEMO_PASSWORD if r["demo_password"] else "（已修改 / changed）"
             role = f"{r['role_zh']} / {r['role_en']}"
             w("  " + _pad(r["username"], 18) + _pad(password, 22) + _pad(role, 38) + r["place"])
+        from django.contrib.auth import get_user_model
+
+        for user in get_user_model().objects.filter(username__in=EXTRA_DEMO_ACCOUNTS).order_by("username"):
+            zh, en = EXTRA_DEMO_ACCOUNTS[user.username]
+            password = DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else "（已修改 / changed）"
+            w("  " + _pad(user.username, 18) + _pad(password, 22) + _pad(f"{zh} / {en}", 38) + "案件 cases")
         w("")
         otp_users = [r["username"] for r in rows if r.get("otp")]
         if otp_users:
