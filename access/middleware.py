@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -76,6 +76,10 @@ class SecondFactorMiddleware:
                 and not self._exempt(request) and otp_required(user)):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "second factor required"}, status=403)
+            if request.headers.get("HX-Request"):
+                # A fragment asked for by the page (the inbox badge): htmx swaps nothing on a 403, whereas a
+                # redirect would put the second-factor page inside the fragment.
+                return HttpResponse(status=403)
             from django_otp import user_has_device
 
             name = "access:otp" if user_has_device(user, confirmed=True) else "access:otp_setup"

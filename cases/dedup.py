@@ -12,7 +12,7 @@
    building (or compound) and the same category. Candidates with too few words in common are dropped, however
    close they are: a broken lift and a barking dog in the same building are not duplicates.
 
-jieba loads its dictionary once, at import (about 1-2 s), quietly.
+jieba loads its dictionary once, on the first text segmented (about 1-2 s), quietly: importing the URLs stays fast.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ __all__ = ["MAX_CANDIDATES", "MIN_SCORE", "MIN_TEXT_SIMILARITY", "RADIUS_M", "WI
            "cell_of", "index_case", "index_cases", "jaccard", "suggest", "tokenize"]
 
 jieba.setLogLevel(logging.WARNING)
-jieba.initialize()
 
 WINDOW_DAYS = 90
 MAX_CANDIDATES = 500

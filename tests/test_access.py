@@ -221,6 +221,13 @@ def test_a_password_only_session_of_an_enforced_role_is_sent_to_the_otp_step_for
     assert client.get("/api/people/").status_code == 403
 
 
+def test_a_fragment_asked_for_by_htmx_before_the_second_factor_is_refused_not_redirected(world, client):
+    post_login(client, "command")
+    r = client.get(reverse("notify:badge"), headers={"HX-Request": "true"})
+    assert r.status_code == 403 and r.content == b""
+    assert client.get(reverse("notify:badge")).status_code == 302
+
+
 def test_enrolment_with_a_qr_code_then_the_otp_step_at_every_login(world, client):
     user = world.users.command
     post_login(client, "command")
