@@ -126,7 +126,7 @@ def _house_counts(cur, hfilt: str, today: dt.date) -> None:
         f"SELECT r.house_id AS house_id, COUNT(*) AS n, "
         f"SUM(CASE WHEN r.role = 'tenant' THEN 1 ELSE 0 END) AS tenants, "
         f"SUM(CASE WHEN r.relation = 'householder' THEN 1 ELSE 0 END) AS hh, "
-        f"MIN(tp.days) AS tag_days "
+        f"MIN(tp.days) AS tag_days, MIN(r.person_id) AS one_person "
         f"FROM {res} r "
         f"LEFT JOIN (SELECT pt.person_id AS person_id, MIN(fp.interval_days) AS days FROM {ptag} pt "
         f"  JOIN {tag} t ON t.id = pt.tag_id JOIN {pol} fp ON fp.tag_code = t.code GROUP BY pt.person_id) tp "
@@ -272,6 +272,18 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _dup_candidates_sql() -> str:
+    """duplicate_name_birth on a full run: the (name, birth date) pairs held by two current residents anywhere (one
+    pass over the person table, no join), then their residents' homes and buildings. Materialised once as
+    ``quality_dup`` (the rule reads it twice)."""
+    house, res, per = _t("places.House"), _t("people.Residence"), _t("people.Person")
+    return (f"SELECT p.id AS id, r.house_id AS house_id, h.building_id AS building_id, p.name AS name, "
+            f"p.birth_date AS birth_date FROM (SELECT q.name AS name, q.birth_date AS birth_date FROM {per} q "
+            f"WHERE q.is_current AND q.birth_date IS NOT NULL GROUP BY q.name, q.birth_date HAVING COUNT(*) > 1) c "
+            f"JOIN {per} p ON p.name = c.name AND p.birth_date = c.birth_date AND p.is_current "
+            f"JOIN {res} r ON r.person_id = p.id AND r.moved_out IS NULL JOIN {house} h ON h.id = r.house_id")
+
+
 def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, list]]:
     """(rule code, SELECT of (subject, house_id, person_id, detail), params) for every rule.
 
@@ -326,8 +338,7 @@ def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, li
          f"WHERE hc.n > 2 AND h.area IS NOT NULL AND hc.n > h.area / 8 + 2 {hh}", []),
         ("minor_alone",
          f"SELECT {hsub}, h.id, NULL, '' FROM quality_hc hc JOIN {house} h ON h.id = hc.house_id "
-         f"WHERE hc.n = 1 AND EXISTS (SELECT 1 FROM {res} r JOIN {per} q ON q.id = r.person_id "
-         f"WHERE r.house_id = h.id AND r.moved_out IS NULL AND q.birth_date > %s) {hh}", [minor_cut]),
+         f"JOIN {per} q ON q.id = hc.one_person WHERE hc.n = 1 AND q.birth_date > %s {hh}", [minor_cut]),
         ("age_over_110",
          f"SELECT {pers}, {home}, p.id, '出生于' || {T('p.birth_date')} FROM {per} p "
          f"WHERE p.is_current AND p.birth_date < %s {pp}", [cut110]),
@@ -336,13 +347,7 @@ def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, li
          f"JOIN {house} h ON h.id = hc.house_id WHERE hc.hh = 0 AND h.use IN ('owner', 'rented', 'vacant', 'other')"
          f" {hh}", []),
     ]
-    # Same name and birth date in one building: candidates first, the (name, birth date) pairs held by two current
-    # residents anywhere (one pass over the person table, no join), then their buildings.
-    cand = (f"(SELECT p.id AS id, r.house_id AS house_id, h.building_id AS building_id, p.name AS name, "
-            f"p.birth_date AS birth_date FROM (SELECT q.name AS name, q.birth_date AS birth_date FROM {per} q "
-            f"WHERE q.is_current AND q.birth_date IS NOT NULL GROUP BY q.name, q.birth_date HAVING COUNT(*) > 1) c "
-            f"JOIN {per} p ON p.name = c.name AND p.birth_date = c.birth_date AND p.is_current "
-            f"JOIN {res} r ON r.person_id = p.id AND r.moved_out IS NULL JOIN {house} h ON h.id = r.house_id)")
+    cand = "quality_dup"  # _dup_candidates_sql(), filled by _find before a full run's rules
     if pfilt:
         rules += [
             ("duplicate_id",
@@ -381,7 +386,17 @@ def _find(cur, hfilt: str, pfilt: str, today: dt.date) -> dict[str, int]:
     cur.execute("CREATE TEMP TABLE quality_found (rule varchar(32), subject varchar(40), house_id bigint, "
                 "person_id bigint, detail varchar(300))")
     counts = {}
-    for code, select, params in _rule_sql(hfilt, pfilt, today):
+    rules = _rule_sql(hfilt, pfilt, today)
+    if not pfilt:
+        # duplicate_name_birth reads its candidates twice: compute them once. INSERT, not CREATE TABLE AS: on
+        # PostgreSQL the latter plans in parallel and every worker would build the whole GROUP BY again.
+        cur.execute("DROP TABLE IF EXISTS quality_dup")
+        cur.execute("CREATE TEMP TABLE quality_dup (id bigint, house_id bigint, building_id bigint, "
+                    "name varchar(64), birth_date date)")
+        cur.execute(f"INSERT INTO quality_dup (id, house_id, building_id, name, birth_date) {_dup_candidates_sql()}")
+        if _pg():
+            cur.execute("ANALYZE quality_dup")
+    for code, select, params in rules:
         select = select.replace("SELECT ", "SELECT %s, ", 1)
         counts[code] = _exec(cur, f"INSERT INTO quality_found (rule, subject, house_id, person_id, detail) {select}",
                              [code, *params])
@@ -467,7 +482,7 @@ def _run(house_ids: list[int] | None, person_ids: list[int] | None = None, *, no
         stats["found"] = _find(cur, hfilt, pfilt, today)
         stats["opened"], stats["resolved"] = _apply_issues(cur, hfilt, pfilt, now)
         _count_open(cur, hfilt)
-        for table in ("quality_found", "quality_hc", "quality_scope_h", "quality_scope_p"):
+        for table in ("quality_found", "quality_dup", "quality_hc", "quality_scope_h", "quality_scope_p"):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         t3 = time.perf_counter()
     stats.update(id_s=round(t1 - t0, 3), freshness_s=round(t2 - t1, 3), rules_s=round(t3 - t2, 3),
