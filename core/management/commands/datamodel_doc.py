@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models
 from django.utils import translation
 
-APPS = ["core", "places", "people", "access", "circle"]
+APPS = ["core", "places", "people", "access", "circle", "quality", "fieldwork", "notify", "feedback", "cockpit",
+        "cases", "mediation", "open311"]
 OUT = Path(settings.BASE_DIR) / "docs" / "data-model.md"
 
 
