@@ -16,6 +16,7 @@ def renfang(request):
             "mediation": scope.has("mediation.view_mediation"),
             "fieldwork": scope.has("fieldwork.submit_visit") or scope.has("fieldwork.review_changerequest"),
             "quality": scope.has("quality.view_housestatus"),
+            "feedback": scope.has("feedback.print_sheet"),
             "import": scope.has("people.import_person"),
             "users": scope.has("auth.view_user"),
             "roles": scope.has("core.view_role"),
