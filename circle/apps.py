@@ -20,3 +20,8 @@ class CircleConfig(AppConfig):
         register_role_permissions("command_centre", VIEW + ["circle.plan_facility"])
         register_role_permissions("system_admin", ["circle.view_category", "circle.add_category",
                                                    "circle.change_category"])
+        from cockpit.registry import register_layer
+
+        # The cockpit's map shows the service facilities beside its own figures (cockpit never imports circle).
+        register_layer("circle.facilities", title=_("服务设施"), url_name="circle:facilities_geojson", color="#2a9d8f",
+                       shown=False)

@@ -110,6 +110,7 @@ class Layer:
     title: Any
     url_name: str
     color: str = "#d9822b"
+    shown: bool = True  # drawn when the board opens; False: listed, drawn when ticked
 
 
 @dataclass(frozen=True)
@@ -189,10 +190,11 @@ def register_panel(key: str, *, title: Any, metrics: Iterable[str], chart: str =
     return panel
 
 
-def register_layer(key: str, *, title: Any, url_name: str, color: str = "#d9822b") -> Layer:
-    """Register a GeoJSON layer of the map: ``url_name`` answers a FeatureCollection for ``?level=&place=&bbox=``."""
+def register_layer(key: str, *, title: Any, url_name: str, color: str = "#d9822b", shown: bool = True) -> Layer:
+    """Register a GeoJSON layer of the map: ``url_name`` answers a FeatureCollection for ``?level=&place=&bbox=``;
+    ``shown=False`` lists it unticked (drawn when the viewer ticks it)."""
     _check_key(key)
-    layer = Layer(key, title, url_name, color)
+    layer = Layer(key, title, url_name, color, shown)
     _REG.layers[key] = layer
     return layer
 

@@ -37,7 +37,8 @@ def _layers(place: board.Place) -> list[dict]:
             url = reverse(layer.url_name)
         except NoReverseMatch:
             continue
-        out.append({"key": layer.key, "title": str(layer.title), "url": url, "color": layer.color})
+        out.append({"key": layer.key, "title": str(layer.title), "url": url, "color": layer.color,
+                    "shown": layer.shown})
     return out
 
 

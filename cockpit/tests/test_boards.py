@@ -198,3 +198,15 @@ def test_a_board_reads_rollups_only_a_few_queries_whatever_the_size(built, clien
     client.get(url)
     with django_assert_max_num_queries(14):
         assert client.get(url).status_code == 200
+
+
+def test_the_service_facilities_layer_is_listed_unticked_and_the_open_cases_layer_ticked(built, client):
+    client.force_login(built.users.worker_a1)
+    html = client.get(board("grid", built.grids["A1"])).content.decode()
+    facilities = f'data-layer-url="{reverse("circle:facilities_geojson")}"'
+    cases = f'data-layer-url="{reverse("cases:geojson")}"'
+    assert facilities in html and cases in html
+    tag = html[html.index(facilities):html.index(">", html.index(facilities))]
+    assert " checked" not in tag
+    tag = html[html.index(cases):html.index(">", html.index(cases))]
+    assert " checked" in tag
