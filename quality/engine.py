@@ -230,9 +230,10 @@ def check_id_numbers(limit: int = ID_CHECK_BATCH, person_ids: list[int] | None =
         tmp.id_number_enc = enc
         out.append((pid, "", bidx, _d(birth) if birth else None, sex or "",
                     _id_problem(tmp.reveal_id_number() if enc else "", birth, sex, today)))
+    batch = 5000 if _pg() else 500  # 30,000 parameters a statement on PostgreSQL; SQLite allows fewer
     with connection.cursor() as cur:
-        for i in range(0, len(out), 500):
-            part = out[i:i + 500]
+        for i in range(0, len(out), batch):
+            part = out[i:i + batch]
             cur.execute(f"INSERT INTO {ps} (person_id, last_verified_method, id_checked_bidx, id_checked_birth, "
                         f"id_checked_sex, id_problem) VALUES " + ",".join(["(%s, %s, %s, %s, %s, %s)"] * len(part))
                         + " ON CONFLICT (person_id) DO UPDATE SET id_checked_bidx = excluded.id_checked_bidx, "
