@@ -18,11 +18,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 
 REQUESTS = 60
@@ -124,56 +120,32 @@ def _lag(ctx) -> dict:
             "refreshed_places": sum(result.places.values())}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _first_paint(ctx, client) -> dict:
-    from django.conf import settings
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    env = dict(os.environ)
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                              cwd=str(ctx.root), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.25)
-        sid = client.cookies[settings.SESSION_COOKIE_NAME].value
-        paints, loads = [], []
-        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            warm = browser.new_context(viewport={"width": 1920, "height": 1080})
-            warm.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": sid, "url": base}])
-            warm.new_page().goto(base + "/cockpit/wall/", wait_until="load")  # the server's first request
-            warm.close()
-            for _ in range(PAINT_RUNS):
-                context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-                context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": sid, "url": base}])
-                page = context.new_page()
-                page.goto(base + "/cockpit/wall/", wait_until="load")
-                page.wait_for_function("performance.getEntriesByType('paint').some("
-                                       "e => e.name === 'first-contentful-paint')")
-                fcp = page.evaluate("performance.getEntriesByType('paint')"
-                                    ".find(e => e.name === 'first-contentful-paint').startTime")
-                page.wait_for_selector("#ck-map[data-ready='1']", timeout=60000)
-                ready = page.evaluate("performance.now()")
-                paints.append(fcp / 1000)
-                loads.append(ready / 1000)
-                context.close()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    from bench.browser import chromium, live_server, logged_in_context
+
+    paints, loads = [], []
+    with live_server(ctx) as base, sync_playwright() as p:
+        browser = chromium(p)
+        warm = logged_in_context(browser, base, client, viewport={"width": 1920, "height": 1080})
+        warm.new_page().goto(base + "/cockpit/wall/", wait_until="load")  # the server's first request
+        warm.close()
+        for _ in range(PAINT_RUNS):
+            context = logged_in_context(browser, base, client, viewport={"width": 1920, "height": 1080},
+                                        locale="zh-CN")
+            page = context.new_page()
+            page.goto(base + "/cockpit/wall/", wait_until="load")
+            page.wait_for_function("performance.getEntriesByType('paint').some("
+                                   "e => e.name === 'first-contentful-paint')")
+            fcp = page.evaluate("performance.getEntriesByType('paint')"
+                                ".find(e => e.name === 'first-contentful-paint').startTime")
+            page.wait_for_selector("#ck-map[data-ready='1']", timeout=60000)
+            ready = page.evaluate("performance.now()")
+            paints.append(fcp / 1000)
+            loads.append(ready / 1000)
+            context.close()
+        browser.close()
     return {"first_paint_s": round(statistics.median(paints), 3),
             "wall_map_ready_s": round(statistics.median(loads), 3)}
 

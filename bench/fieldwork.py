@@ -10,6 +10,10 @@ Keys: ``today_p50_ms``, ``today_p99_ms``, ``house_p50_ms``, ``house_p99_ms`` (wa
 ``today_cpu_*`` / ``house_cpu_*`` (this process's CPU time for it: on a shared, loaded machine the wall time also
 counts waiting for a core; on SQLite the queries run in this process, on PostgreSQL their server time is not in
 the CPU figure), ``today_items`` (homes on the list), ``houses_in_grid``.
+
+``today_fast3g_s`` / ``house_fast3g_s``: the same pages in headless Chromium on Chrome DevTools' "Fast 3G" profile
+(562.5 ms latency, 1.44 Mbit/s down), a fresh context each time (nothing cached), against a ``runserver`` on the
+bench database: seconds from navigation start to the load event (median of ``BROWSER_RUNS``; target under 2 s).
 """
 
 from __future__ import annotations
@@ -17,6 +21,37 @@ from __future__ import annotations
 import time
 
 N = 60
+BROWSER_RUNS = 3
+
+
+def _fast3g(ctx, client, house_id: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from bench.browser import FAST_3G, chromium, live_server, logged_in_context
+
+    out: dict[str, list[float]] = {"today_fast3g_s": [], "house_fast3g_s": []}
+    with live_server(ctx) as base, sync_playwright() as p:
+        browser = chromium(p)
+        warm = logged_in_context(browser, base, client)
+        warm.new_page().goto(base + "/fieldwork/today/", wait_until="load")  # the server's first request
+        warm.close()
+        for _ in range(BROWSER_RUNS):
+            for key, url in (("today_fast3g_s", "/fieldwork/today/"), ("house_fast3g_s",
+                                                                       f"/fieldwork/houses/{house_id}/")):
+                context = logged_in_context(browser, base, client, viewport={"width": 390, "height": 844},
+                                            locale="zh-CN")
+                page = context.new_page()
+                cdp = context.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.emulateNetworkConditions", FAST_3G)
+                page.goto(base + url, wait_until="load", timeout=60000)
+                load = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+                out[key].append(load / 1000)
+                context.close()
+        browser.close()
+    import statistics
+
+    return {k: round(statistics.median(v), 3) for k, v in out.items()}
 
 
 def _worker(grid):
@@ -69,4 +104,5 @@ def run(ctx) -> dict:
     out = {"today_items": len(items), "houses_in_grid": grid.n}
     for name, values in samples.items():
         out.update(ctx.percentiles(values, name))
+    out.update(_fast3g(ctx, client, houses[0]))
     return out
