@@ -273,18 +273,6 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _dup_candidates_sql() -> str:
-    """duplicate_name_birth on a full run: the (name, birth date) pairs held by two current residents anywhere (one
-    pass over the person table, no join), then their residents' homes and buildings. Materialised once as
-    ``quality_dup`` (the rule reads it twice)."""
-    house, res, per = _t("places.House"), _t("people.Residence"), _t("people.Person")
-    return (f"SELECT p.id AS id, r.house_id AS house_id, h.building_id AS building_id, p.name AS name, "
-            f"p.birth_date AS birth_date FROM (SELECT q.name AS name, q.birth_date AS birth_date FROM {per} q "
-            f"WHERE q.is_current AND q.birth_date IS NOT NULL GROUP BY q.name, q.birth_date HAVING COUNT(*) > 1) c "
-            f"JOIN {per} p ON p.name = c.name AND p.birth_date = c.birth_date AND p.is_current "
-            f"JOIN {res} r ON r.person_id = p.id AND r.moved_out IS NULL JOIN {house} h ON h.id = r.house_id")
-
-
 def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, list]]:
     """(rule code, SELECT of (subject, house_id, person_id, detail), params) for every rule.
 
@@ -348,7 +336,13 @@ def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, li
          f"JOIN {house} h ON h.id = hc.house_id WHERE hc.hh = 0 AND h.use IN ('owner', 'rented', 'vacant', 'other')"
          f" {hh}", []),
     ]
-    cand = "quality_dup"  # _dup_candidates_sql(), filled by _find before a full run's rules
+    # Same name and birth date in one building: candidates first, the (name, birth date) pairs held by two current
+    # residents anywhere (one pass over the person table, no join), then their buildings.
+    cand = (f"(SELECT p.id AS id, r.house_id AS house_id, h.building_id AS building_id, p.name AS name, "
+            f"p.birth_date AS birth_date FROM (SELECT q.name AS name, q.birth_date AS birth_date FROM {per} q "
+            f"WHERE q.is_current AND q.birth_date IS NOT NULL GROUP BY q.name, q.birth_date HAVING COUNT(*) > 1) c "
+            f"JOIN {per} p ON p.name = c.name AND p.birth_date = c.birth_date AND p.is_current "
+            f"JOIN {res} r ON r.person_id = p.id AND r.moved_out IS NULL JOIN {house} h ON h.id = r.house_id)")
     if pfilt:
         rules += [
             ("duplicate_id",
@@ -387,17 +381,7 @@ def _find(cur, hfilt: str, pfilt: str, today: dt.date) -> dict[str, int]:
     cur.execute("CREATE TEMP TABLE quality_found (rule varchar(32), subject varchar(40), house_id bigint, "
                 "person_id bigint, detail varchar(300))")
     counts = {}
-    rules = _rule_sql(hfilt, pfilt, today)
-    if not pfilt:
-        # duplicate_name_birth reads its candidates twice: compute them once. INSERT, not CREATE TABLE AS: on
-        # PostgreSQL the latter plans in parallel and every worker would build the whole GROUP BY again.
-        cur.execute("DROP TABLE IF EXISTS quality_dup")
-        cur.execute("CREATE TEMP TABLE quality_dup (id bigint, house_id bigint, building_id bigint, "
-                    "name varchar(64), birth_date date)")
-        cur.execute(f"INSERT INTO quality_dup (id, house_id, building_id, name, birth_date) {_dup_candidates_sql()}")
-        if _pg():
-            cur.execute("ANALYZE quality_dup")
-    for code, select, params in rules:
+    for code, select, params in _rule_sql(hfilt, pfilt, today):
         select = select.replace("SELECT ", "SELECT %s, ", 1)
         counts[code] = _exec(cur, f"INSERT INTO quality_found (rule, subject, house_id, person_id, detail) {select}",
                              [code, *params])
@@ -483,7 +467,7 @@ def _run(house_ids: list[int] | None, person_ids: list[int] | None = None, *, no
         stats["found"] = _find(cur, hfilt, pfilt, today)
         stats["opened"], stats["resolved"] = _apply_issues(cur, hfilt, pfilt, now)
         _count_open(cur, hfilt)
-        for table in ("quality_found", "quality_dup", "quality_hc", "quality_scope_h", "quality_scope_p"):
+        for table in ("quality_found", "quality_hc", "quality_scope_h", "quality_scope_p"):
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         t3 = time.perf_counter()
     stats.update(id_s=round(t1 - t0, 3), freshness_s=round(t2 - t1, 3), rules_s=round(t3 - t2, 3),
