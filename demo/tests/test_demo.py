@@ -7,6 +7,7 @@ from collections import Counter
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db.models import Count, F, Q
@@ -17,7 +18,7 @@ from demo.accounts import DEMO_PASSWORD, DEMO_USERNAMES, demo_passwords_remain, 
 from demo.generator import REFERENCE_DATE, DemoMismatch, generate, wipe
 from demo.geo import point_in_polygon
 from demo.models import DemoDataset
-from people.models import Enterprise, Person, PersonTag, Residence
+from people.models import Enterprise, Person, PersonTag, Residence, Tag
 from places.models import Building, Community, Compound, Grid, House, Street
 
 SCALE = 0.02
@@ -34,9 +35,15 @@ def shared_demo(django_db_setup, django_db_blocker, tmp_path_factory):
     settings.RENFANG_KEY_FILE = str(tmp_path_factory.getbasetemp() / "keys.json")  # as conftest's _test_keys
     crypto.reset_keyring()
     with django_db_blocker.unblock():
+        tags_before = set(Tag.objects.values_list("pk", flat=True))
         result = generate(SCALE, seed=7, progress=False, reset=True)
         yield result
         wipe()
+        # What wipe() keeps on purpose (the shared tag vocabulary) and the cockpit's figures of the demo's places
+        # (keyed by plain ids) must not leak into the modules that run after this one.
+        Tag.objects.exclude(pk__in=tags_before).delete()
+        for label in ("cockpit.Rollup", "cockpit.DirtyPlace"):
+            apps.get_model(label).objects.all().delete()
     settings.RENFANG_KEY_FILE = key_file
     crypto.reset_keyring()
 
