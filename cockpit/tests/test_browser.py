@@ -92,7 +92,9 @@ def test_the_street_board_renders_and_drills_down_to_a_house(page, board_world, 
     page.wait_for_url("**/cockpit/community/*/")
     wait_board(page)
     assert page.locator(".ck-level").inner_text() == "社区"
-    # a bar of the children chart opens that grid's board
+    # a bar of the children chart opens that grid's board (once ECharts' 1 s grow-in animation has ended: a click
+    # half-way up a bar still growing on a loaded machine falls beside it)
+    page.wait_for_timeout(1500)
     x, y = page.evaluate("""() => {
         const chart = echarts.getInstanceByDom(document.getElementById('ck-children-chart'));
         const value = chart.getOption().series[0].data[0].value;
