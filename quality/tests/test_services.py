@@ -185,6 +185,18 @@ def test_the_worklist_is_the_users_grid_building_by_building_with_reasons(world,
                                                                  key=lambda h: (h.unit, h.floor, h.room))]
 
 
+def test_every_page_of_the_worklist_is_the_same_slice_of_the_whole_list(world, empty_houses):
+    services.recompute()
+    officer = world.users.officer_a  # the community: several grids, compounds and buildings
+    whole = [i.house_id for i in services.worklist(officer)]
+    assert len(whole) > 7 and len({i.building_id for i in services.worklist(officer)}) > 1
+    for size in (1, 3, 7):
+        for offset in range(0, len(whole) + size, size):
+            page = [i.house_id for i in services.worklist(officer, offset=offset, limit=size)]
+            assert page == whole[offset:offset + size], (size, offset)
+    assert services.worklist_count(officer) == len(whole)
+
+
 def test_the_worklist_leaves_out_fresh_homes_and_keeps_homes_with_issues_and_key_groups_falling_due(world,
                                                                                                    empty_houses):
     from people.models import PersonTag, Tag
