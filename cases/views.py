@@ -30,6 +30,7 @@ from cases.models import (
     Case,
     CaseAttachment,
     CaseCategory,
+    CaseParty,
     Channel,
     Escalation,
     Priority,
@@ -105,6 +106,31 @@ class ReportForm(forms.Form):
     reporter_name = forms.CharField(label=gettext_lazy("反映人姓名"), max_length=32, required=False)
     reporter_phone = forms.CharField(label=gettext_lazy("反映人电话"), max_length=20, required=False,
                                      widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    parties = forms.CharField(
+        label=gettext_lazy("当事人"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": gettext_lazy("每行一人：姓名 身份，如“王五 被申请人”")}),
+        help_text=gettext_lazy("身份可写申请人、被申请人、反映人或相关人（不写为相关人）；"
+                               "所选房屋或楼栋的现住人员会自动关联到人房库"))
+
+    def clean_parties(self) -> list[tuple[str, str]]:
+        from django.utils import translation
+
+        roles = {str(label).lower(): value for value, label in CaseParty.Role.choices}
+        with translation.override("zh-hans"):
+            roles.update({str(label): value for value, label in CaseParty.Role.choices})
+        out = []
+        for n, line in enumerate((self.cleaned_data.get("parties") or "").splitlines(), start=1):
+            words = line.replace("，", " ").replace(",", " ").split()
+            if not words:
+                continue
+            if len(words) == 2:
+                words[1] = roles.get(words[1], roles.get(words[1].lower(), ""))
+            if len(words) > 2 or len(words[0]) > 64 or (len(words) == 2 and not words[1]):
+                raise forms.ValidationError(
+                    _("第%(n)d行“%(line)s”：请写成“姓名 身份”，身份为申请人、被申请人、反映人或相关人")
+                    % {"n": n, "line": line.strip()})
+            out.append((words[0], words[1] if len(words) == 2 else CaseParty.Role.RELATED))
+        return out
 
     def __init__(self, *args, compounds=(), buildings=(), houses=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -212,7 +238,8 @@ class ReportView(CasesView):
             case = services.report(request.user, channel=d["channel"], category=d["category"], title=d["title"],
                                    description=d["description"], place=place, priority=d["priority"],
                                    reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
-                                   attachments=request.FILES.getlist("photos"))
+                                   attachments=request.FILES.getlist("photos"),
+                                   parties=_parties(request.user, d["parties"], place))
         except ValidationError as exc:
             if hasattr(exc, "error_dict") and "attachments" in exc.error_dict:
                 form.add_error(None, exc.error_dict.pop("attachments"))
@@ -220,6 +247,28 @@ class ReportView(CasesView):
                 apply_errors(form, exc)
             return self.render_form(request, form, 400)
         return redirect("cases:detail", pk=case.pk)
+
+
+def _parties(user, rows: list[tuple[str, str]], place) -> list[services.Party]:
+    """The people involved; a name that is exactly one current resident of the chosen house (or building) that
+    the user may see is linked to that registry person and their house."""
+    from people.models import Residence
+    from places.models import Building, House
+
+    found: dict[str, list[Residence]] = {}
+    names = {name for name, _role in rows}
+    if names and isinstance(place, (House, Building)):
+        where = {"house_id": place.pk} if isinstance(place, House) else {"house__building_id": place.pk}
+        for r in (Residence.objects.restrict(user, "view").filter(moved_out__isnull=True, person__name__in=names,
+                                                                   **where).select_related("person")):
+            found.setdefault(r.person.name, []).append(r)
+    out = []
+    for name, role in rows:
+        match = found.get(name, [])
+        one = match[0] if len(match) == 1 else None
+        out.append(services.Party(name=name, role=role, person=one.person if one else None,
+                                  house=one.house if one else (place if isinstance(place, House) else None)))
+    return out
 
 
 class PlaceOptionsView(CasesView):

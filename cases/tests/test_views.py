@@ -57,6 +57,24 @@ def test_a_worker_reports_with_a_photo_and_lands_on_the_case(world, cw):
     assert case.house_id == house.pk and case.attachments.count() == 1
 
 
+def test_the_people_involved_are_recorded_and_a_resident_of_the_house_is_linked_to_the_registry(world, cw):
+    from people.models import Residence
+
+    res = Residence.objects.filter(house__grid=world.grids["A1"], moved_out__isnull=True).select_related("house",
+                                                                                                      "person").first()
+    house, resident = res.house, res.person
+    c = client_of(world.users.worker_a1)
+    form = {"channel": "worker", "category": "neighbour-leak", "priority": "normal", "title": "楼上漏水",
+            "compound": house.compound_id, "building": house.building_id, "house": house.pk}
+    bad = c.post(reverse("cases:report"), {**form, "parties": f"{resident.name} 证人"})
+    assert bad.status_code == 400 and "第1行" in bad.content.decode() and not Case.objects.filter(title="楼上漏水")
+    r = c.post(reverse("cases:report"), {**form, "parties": f"{resident.name} 申请人\n路人甲，被申请人\n\n赵某某"})
+    assert r.status_code == 302
+    parties = {p.name: p for p in Case.objects.get(title="楼上漏水").parties.all()}
+    assert [(p.role, p.person_id, p.house_id) for p in (parties[resident.name], parties["路人甲"], parties["赵某某"])] \
+        == [("applicant", resident.pk, house.pk), ("respondent", None, house.pk), ("related", None, house.pk)]
+
+
 def test_a_report_with_a_fake_photo_shows_the_reason_and_saves_nothing(world, cw):
     house = world.houses["A1"][0]
     r = client_of(world.users.worker_a1).post(reverse("cases:report"), {
