@@ -115,7 +115,8 @@ class ReportForm(forms.Form):
     def clean_parties(self) -> list[tuple[str, str]]:
         from django.utils import translation
 
-        roles = {str(label).lower(): value for value, label in CaseParty.Role.choices}
+        roles = {value: value for value, _label in CaseParty.Role.choices}  # applicant, respondent, ...
+        roles.update({str(label).lower(): value for value, label in CaseParty.Role.choices})
         with translation.override("zh-hans"):
             roles.update({str(label): value for value, label in CaseParty.Role.choices})
         out = []
