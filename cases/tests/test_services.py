@@ -274,7 +274,7 @@ def test_two_dispatchers_racing_on_postgresql_give_exactly_one_transition():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_reports_get_distinct_numbers_on_postgresql():
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
+        pytest.skip("threads reporting at once need PostgreSQL (SQLite serialises writers); runs on PostgreSQL")
     from cases.tests.conftest import build_cases
     from conftest import build_world
 
