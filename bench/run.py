@@ -3,7 +3,8 @@
 The harness
   1. points Django at a benchmark database of its own per scale and engine
      (sqlite: ``var/bench/s{S}.sqlite3``; postgres: ``renfang_bench_s{S}`` on 127.0.0.1:5432, created if missing),
-     with its own key file ``var/bench/keys.json`` so the encrypted numbers stay readable between runs;
+     with its own key file ``var/bench/keys.json`` so the encrypted numbers stay readable between runs
+     (``RENFANG_VAR_DIR`` moves var/, ``RENFANG_BENCH_PG_PREFIX`` replaces ``renfang_bench``);
   2. migrates it and, when it holds no street yet, generates the demo sub-district at that scale
      (``demo.generator.generate(scale, seed, progress=True)``) unless the module sets ``NEEDS_DEMO = False``;
   3. imports ``bench.<NAME>`` (``bench.<NAME>_`` when NAME is a Python keyword, e.g. ``bench/import_.py``)
@@ -113,13 +114,20 @@ def scale_label(scale: float) -> str:
     return str(int(scale)) if float(scale).is_integer() else str(scale)
 
 
+def bench_dir() -> Path:
+    """var/bench, or bench/ under ``RENFANG_VAR_DIR`` when set (several people benchmarking on one machine)."""
+    var = os.environ.get("RENFANG_VAR_DIR")
+    return (ROOT / var if var and not Path(var).is_absolute() else Path(var) if var else ROOT / "var") / "bench"
+
+
 def database_url(db: str, scale: float) -> str:
     label = scale_label(scale).replace(".", "_")
     if db == "sqlite":
-        path = ROOT / "var" / "bench" / f"s{label}.sqlite3"
+        path = bench_dir() / f"s{label}.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
-    return f"{PG_SERVER}/renfang_bench_s{label}"
+    prefix = os.environ.get("RENFANG_BENCH_PG_PREFIX", "renfang_bench")
+    return f"{PG_SERVER}/{prefix}_s{label}"
 
 
 def ensure_pg_database(url: str) -> None:
@@ -213,8 +221,8 @@ def main(argv: list[str] | None = None) -> dict:
         ensure_pg_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "renfang.settings"
-    os.environ.setdefault("RENFANG_KEY_FILE", str(ROOT / "var" / "bench" / "keys.json"))
-    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("RENFANG_KEY_FILE", str(bench_dir() / "keys.json"))
+    bench_dir().mkdir(parents=True, exist_ok=True)
 
     import django
 
