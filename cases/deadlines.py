@@ -7,6 +7,9 @@ working day is due at the end of Monday). Times are local (Asia/Shanghai).
 
 While a case waits on the resident the clock stops: ``resume_deadline`` moves the deadline on by the working days
 the pause covered (the working days after the day it was paused, up to and including the day it resumed).
+
+Lateness is working time: ``working_time_between`` counts the part of an interval that falls on working days, so
+a deadline at the end of a Friday is one hour late at 01:00 on Monday, not three days.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 __all__ = ["Calendar", "add_working_days", "calendar", "deadline_for", "invalidate", "is_workday",
-           "resume_deadline", "working_days_between"]
+           "resume_deadline", "working_days_between", "working_time_between"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,24 @@ def working_days_between(start: dt.date, end: dt.date, cal: Calendar | None = No
         if cal.is_workday(day):
             count += 1
     return count
+
+
+def working_time_between(start: dt.datetime, end: dt.datetime, cal: Calendar | None = None) -> dt.timedelta:
+    """The part of [start, end) that falls on working days (local dates): zero when ``end`` is not after ``start``."""
+    if end <= start:
+        return dt.timedelta(0)
+    cal = cal or calendar()
+    tz = timezone.get_current_timezone()
+    start, end = timezone.localtime(start, tz), timezone.localtime(end, tz)
+    total = dt.timedelta(0)
+    day = start.date()
+    while day <= end.date():
+        if cal.is_workday(day):
+            begin = timezone.make_aware(dt.datetime.combine(day, dt.time.min), tz)
+            finish = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min), tz)
+            total += min(finish, end) - max(begin, start)
+        day += dt.timedelta(days=1)
+    return total
 
 
 def _end_of(day: dt.date) -> dt.datetime:

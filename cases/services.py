@@ -482,14 +482,14 @@ def _notify(users, *, title: str, body: str, case: Case, key: str, kind: str = "
 
 # --- escalation -------------------------------------------------------------------------------------------------
 def _escalation_target(case: Case, now: dt.datetime) -> int:
-    """Overdue → grid 督办; a further working day → community; three → street."""
+    """Overdue → grid 督办; one further working day late → community; three → street. Lateness is the working
+    time elapsed since the deadline (``deadlines.working_time_between``), not the count of dates crossed."""
     if case.deadline_at is None or case.deadline_at >= now:
         return Escalation.NONE
-    late = deadlines.working_days_between(timezone.localtime(case.deadline_at).date(),
-                                          timezone.localtime(now).date())
-    if late >= 3:
+    late = deadlines.working_time_between(case.deadline_at, now)
+    if late >= dt.timedelta(days=3):
         return Escalation.STREET
-    if late >= 1:
+    if late >= dt.timedelta(days=1):
         return Escalation.COMMUNITY
     return Escalation.GRID
 

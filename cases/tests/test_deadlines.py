@@ -108,3 +108,30 @@ def test_adding_working_days_composes(start, a, b, cal):
 @given(start=days, n=st.integers(min_value=1, max_value=30), cal=calendars)
 def test_more_days_never_give_an_earlier_deadline(start, n, cal):
     assert add_working_days(start, n, cal) >= add_working_days(start, n - 1, cal)
+
+
+# --- lateness as working time --------------------------------------------------------------------------------------
+def test_working_time_skips_the_weekend_and_counts_a_worked_saturday():
+    cal = Calendar({D("2026-10-10"): True})  # Saturday 10 October worked (调休)
+    friday_end = dt.datetime(2026, 3, 13, 23, 59, 59, tzinfo=SH)
+    monday_1am = dt.datetime(2026, 3, 16, 1, 0, 0, tzinfo=SH)
+    assert deadlines.working_time_between(friday_end, monday_1am, cal) == dt.timedelta(hours=1, seconds=1)
+    assert deadlines.working_time_between(monday_1am, friday_end, cal) == dt.timedelta(0)
+    friday = dt.datetime(2026, 10, 9, 23, 0, tzinfo=SH)
+    sunday = dt.datetime(2026, 10, 11, 12, 0, tzinfo=SH)
+    assert deadlines.working_time_between(friday, sunday, cal) == dt.timedelta(hours=25)
+
+
+def test_a_thursday_deadline_is_one_hour_late_at_one_on_friday_not_a_day():
+    thursday_end = dt.datetime(2026, 3, 12, 23, 59, 59, tzinfo=SH)
+    late = deadlines.working_time_between(thursday_end, thursday_end + dt.timedelta(hours=1), Calendar())
+    assert late == dt.timedelta(hours=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=days, n=st.integers(min_value=0, max_value=20), cal=calendars)
+def test_n_working_days_hold_n_times_24_hours_of_working_time(start, n, cal):
+    begin = dt.datetime.combine(start, dt.time.min, tzinfo=SH)
+    end = dt.datetime.combine(add_working_days(start, n, cal), dt.time.min, tzinfo=SH) + dt.timedelta(days=1)
+    expected = n + (1 if cal.is_workday(start) else 0)
+    assert deadlines.working_time_between(begin, end, cal) == dt.timedelta(days=expected)

@@ -12,11 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from cases import services
+from cases import deadlines, services
 from cases.models import Case, CaseEvent, Escalation, Status
 from cases.services import CaseConflict
 from cases.tests.conftest import fresh
 from core.models import AuditEvent
+from tests.moments import at_moments
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -301,18 +302,40 @@ def test_concurrent_reports_get_distinct_numbers_on_postgresql():
 
 
 # --- escalation ------------------------------------------------------------------------------------------------
-def test_overdue_cases_escalate_grid_then_community_then_street(world, cw):
+def _end_of_working_day_after(deadline: dt.datetime, n: int) -> dt.datetime:
+    """23:59:59 local of the n-th working day after the deadline's date."""
+    day = deadlines.add_working_days(timezone.localtime(deadline).date(), n)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
+
+
+@at_moments()
+def test_overdue_cases_escalate_grid_then_community_then_street(moment, world, cw):
     case = to_status(world, cw, "dispatched")
     deadline = case.deadline_at
     assert services.escalate_overdue(now=deadline - dt.timedelta(hours=1)) == 0
     assert services.escalate_overdue(now=deadline + dt.timedelta(hours=1)) == 1
     case.refresh_from_db()
-    assert case.escalation_level == Escalation.GRID
+    assert case.escalation_level == Escalation.GRID  # an hour late is grid, whatever day follows the deadline
     assert services.escalate_overdue(now=deadline + dt.timedelta(hours=2)) == 0  # already at that level
-    assert services.escalate_overdue(now=deadline + dt.timedelta(days=10)) == 1
+    one_day = _end_of_working_day_after(deadline, 1)
+    assert services.escalate_overdue(now=one_day - dt.timedelta(hours=1)) == 0  # not yet a full working day
+    assert services.escalate_overdue(now=one_day + dt.timedelta(minutes=1)) == 1
+    case.refresh_from_db()
+    assert case.escalation_level == Escalation.COMMUNITY
+    three_days = _end_of_working_day_after(deadline, 3)
+    assert services.escalate_overdue(now=three_days - dt.timedelta(hours=1)) == 0
+    assert services.escalate_overdue(now=three_days + dt.timedelta(minutes=1)) == 1
     case.refresh_from_db()
     assert case.escalation_level == Escalation.STREET
-    assert case.events.filter(action="escalate").count() == 2
+    assert case.events.filter(action="escalate").count() == 3
+
+
+@at_moments()
+def test_a_long_overdue_case_goes_straight_to_the_street(moment, world, cw):
+    case = to_status(world, cw, "dispatched")
+    assert services.escalate_overdue(now=case.deadline_at + dt.timedelta(days=10)) == 1
+    case.refresh_from_db()
+    assert case.escalation_level == Escalation.STREET
 
 
 def test_escalation_notifies_the_supervisors_of_its_level(world, cw, django_capture_on_commit_callbacks):
