@@ -1,6 +1,6 @@
 from django.urls import path
 
-from circle import views
+from circle import basemap, views
 
 app_name = "circle"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("coverage/", views.CoverageView.as_view(), name="coverage"),
     path("map/", views.MapView.as_view(), name="map"),
     path("map/data.json", views.MapDataView.as_view(), name="map_data"),
+    path("basemap/streets.geojson", basemap.streets_view, name="basemap"),
     path("plan/", views.PlanView.as_view(), name="plan"),
     path("plan/sites/", views.SiteAddView.as_view(), name="site_add"),
     path("facilities/", views.FacilityListView.as_view(), name="facility_list"),

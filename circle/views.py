@@ -184,7 +184,7 @@ class MapDataView(CircleView):
         limit = cat.threshold_m(speed)
         agg = _aggregate_only(request.user)
         user = request.user
-        grids = [_feature(_geometry(g.boundary), name=g.name, kind="grid")
+        grids = [_feature(_geometry(g.boundary), name=g.name, kind="grid", id=g.pk)
                  for g in Grid.objects.restrict(user, "view").exclude(boundary__isnull=True)]
         grids = [f for f in grids if f["geometry"]]
         comps = []
@@ -252,9 +252,11 @@ class PlanView(CircleView):
 class SiteForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("名称"), max_length=100)
     grid = forms.ModelChoiceField(label=gettext_lazy("所在网格"), queryset=None)
-    lat = forms.FloatField(label=gettext_lazy("纬度"), min_value=-90, max_value=90,
-                           help_text=gettext_lazy("可在上方地图上点击选取"))
-    lng = forms.FloatField(label=gettext_lazy("经度"), min_value=-180, max_value=180)
+    # The site is a click on the map above (circle/plan.js fills these and names the grid), never typed.
+    lat = forms.FloatField(label=gettext_lazy("位置"), min_value=-90, max_value=90, widget=forms.HiddenInput,
+                           error_messages={"required": gettext_lazy("请先在地图上点击选址位置")})
+    lng = forms.FloatField(label=gettext_lazy("位置"), min_value=-180, max_value=180, widget=forms.HiddenInput,
+                           error_messages={"required": gettext_lazy("请先在地图上点击选址位置")})
     note = forms.CharField(label=gettext_lazy("说明"), max_length=200, required=False)
 
     def __init__(self, *args, user=None, **kwargs):

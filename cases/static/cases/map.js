@@ -1,16 +1,11 @@
 /* The case map: open cases as points when few, as hotspots (cells counted on the server) when many. */
 (function () {
   "use strict";
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var esc = window.Renfang.esc;
   function start() {
     var el = document.getElementById("case-map");
-    if (!el || typeof L === "undefined") return;
-    var map = L.map(el, { zoomControl: true, attributionControl: false });
-    if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
+    if (!el || typeof L === "undefined" || !window.RenfangMap) return;
+    var map = RenfangMap.create(el);
     var layer = L.layerGroup().addTo(map);
     var form = document.getElementById("case-map-filters");
     var summary = document.getElementById("case-map-summary");
@@ -21,8 +16,7 @@
         var b = map.getBounds();
         params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(","));
       }
-      fetch(el.dataset.url + "?" + params.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      RenfangMap.getJSON(el.dataset.url + "?" + params.toString())
         .then(function (data) {
           layer.clearLayers();
           var bounds = L.latLngBounds([]);
@@ -44,7 +38,7 @@
           });
           if (!fitted) {
             fitted = true;
-            if (bounds.isValid()) map.fitBounds(bounds.pad(0.1), { maxZoom: 17 }); else map.setView([31.3, 120.6], 13);
+            RenfangMap.fit(map, bounds, 17);
           }
           if (summary) summary.textContent = summary.dataset.labelTotal + data.total;
         })

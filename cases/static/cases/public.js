@@ -17,15 +17,14 @@
         if (marker) marker.setLatLng([la, ln]); else marker = L.marker([la, ln]).addTo(map);
       }
     }
-    if (typeof L !== "undefined") {
+    if (typeof L !== "undefined" && window.RenfangMap) {
       var cLat = parseFloat(el.dataset.lat), cLng = parseFloat(el.dataset.lng);
-      map = L.map(el, { zoomControl: true, attributionControl: false });
-      if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
+      map = RenfangMap.create(el);
       if (!isNaN(cLat) && !isNaN(cLng)) {
         map.setView([cLat, cLng], 17);
         L.circleMarker([cLat, cLng], { radius: 7, color: "#1d5fa8", fillOpacity: 0.4 }).addTo(map);
       } else {
-        map.setView([31.3, 120.6], 12);
+        map.setView(RenfangMap.FALLBACK, 12);
       }
       map.on("click", function (e) { set(e.latlng.lat, e.latlng.lng); });
       if (lat.value && lng.value) set(parseFloat(lat.value), parseFloat(lng.value));

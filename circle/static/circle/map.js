@@ -1,18 +1,12 @@
 /* The gap map: grids, compounds (gaps sized by the residents affected) and facilities from the app's own GeoJSON. */
 (function () {
   "use strict";
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var esc = window.Renfang.esc;
   function start() {
     var el = document.getElementById("circle-map");
-    if (!el || typeof L === "undefined") return;
-    var map = L.map(el, { zoomControl: true, attributionControl: false });
-    if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
-    fetch(el.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+    if (!el || typeof L === "undefined" || !window.RenfangMap) return;
+    var map = RenfangMap.create(el);
+    RenfangMap.getJSON(el.dataset.url)
       .then(function (data) {
         var bounds = L.latLngBounds([]);
         var grids = L.geoJSON(data.grids, { style: { color: "#61707f", weight: 1, fillOpacity: 0.04 } }).addTo(map);
@@ -44,7 +38,10 @@
           }
         }).addTo(map);
         if (data.facilities.features.length) bounds.extend(facilities.getBounds());
-        if (bounds.isValid()) map.fitBounds(bounds.pad(0.1), { maxZoom: 17 }); else map.setView([31.3, 120.6], 13);
+        RenfangMap.fit(map, bounds, 17);
+        RenfangMap.labels(map, grids, function (f) { return f.properties.name; }, { rank: function () { return 2; } });
+        RenfangMap.labels(map, compounds, function (f) { return f.properties.name; }, { minZoom: 16,
+          className: "rf-maplabel-small", rank: function (f) { return f.properties.served ? 0 : 1; } });
         var flag = document.getElementById("circle-method");
         if (flag) flag.hidden = data.method !== "straight";
         var gaps = data.compounds.features.filter(function (f) { return !f.properties.served; }).length;

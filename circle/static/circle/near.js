@@ -1,17 +1,12 @@
 /* The small map of the services-near-me page. */
 (function () {
   "use strict";
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var esc = window.Renfang.esc;
   function start() {
     var el = document.getElementById("near-map");
-    if (!el || typeof L === "undefined") return;
-    var map = L.map(el, { attributionControl: false, scrollWheelZoom: false });
-    fetch(el.dataset.url, { headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+    if (!el || typeof L === "undefined" || !window.RenfangMap) return;
+    var map = RenfangMap.create(el, { leaflet: { scrollWheelZoom: false } });
+    RenfangMap.getJSON(el.dataset.url)
       .then(function (data) {
         var bounds = L.latLngBounds([]);
         var home = null;
@@ -30,7 +25,7 @@
           }
         }).addTo(map);
         if (data.facilities.features.length) bounds.extend(layer.getBounds());
-        if (bounds.isValid()) map.fitBounds(bounds.pad(0.15), { maxZoom: 17 }); else map.setView([31.3, 120.6], 14);
+        RenfangMap.fit(map, bounds, 17, 0.15);
         if (home) home.bringToFront();  // drawn once the map has a view: the reader's place above the facilities
         el.dataset.ready = "1";
       })
