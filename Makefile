@@ -32,6 +32,7 @@ migrate: venv assets
 demo: migrate
 	$(PYTHON) manage.py demo --scale $(SCALE)
 	$(PYTHON) manage.py circle_demo --network
+	$(PYTHON) manage.py basemap
 	$(PYTHON) manage.py demo_accounts > /dev/null
 	$(PYTHON) manage.py quality_demo
 	$(PYTHON) manage.py fieldwork_demo
