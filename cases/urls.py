@@ -19,11 +19,12 @@ urlpatterns = [
 
 # Duplicate suggestions, the 12345 hotline import and the residents' public pages (cases/dedup_views.py,
 # cases/hotline_views.py, cases/public_views.py).
-from cases import dedup_views, hotline_views, public_views  # noqa: E402
+from cases import dedup_views, holiday_views, hotline_views, public_views  # noqa: E402
 
 urlpatterns += [
     path("dedup/suggest/", dedup_views.DedupSuggestView.as_view(), name="dedup_suggest"),
     path("dedup/link/", dedup_views.DedupLinkView.as_view(), name="dedup_link"),
+    path("holidays/", holiday_views.HolidayListView.as_view(), name="holidays"),
     path("hotline/", hotline_views.HotlineImportView.as_view(), name="hotline_import"),
     path("hotline/template.xlsx", hotline_views.HotlineTemplateView.as_view(), name="hotline_template"),
     path("hotline/<str:job_id>/", hotline_views.HotlineJobView.as_view(), name="hotline_job"),

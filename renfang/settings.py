@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.renfang",
+                "cases.context_processors.holiday_banner",
             ],
         },
     },
