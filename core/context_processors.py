@@ -10,6 +10,7 @@ def renfang(request):
     if user is not None and user.is_authenticated:
         scope = scope_for(user)
         nav = {
+            "people": scope.has("people.view_person") or scope.has("places.view_house"),
             "circle": scope.has("circle.view_facility"),
             "cockpit": scope.has("cockpit.view_board"),
             "cases": scope.has("cases.view_case"),

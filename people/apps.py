@@ -11,3 +11,11 @@ class PeopleConfig(AppConfig):
         from places.services import ancestors_changed
 
         ancestors_changed.connect(follow_place_move, dispatch_uid="people.follow_place_move")
+
+        from django.urls import reverse
+
+        from core.exports import register
+
+        # The export button on these lists (people/exporter.py writes each of them).
+        for kind in ("person", "house", "community", "grid", "compound", "building", "enterprise"):
+            register(kind, lambda kind=kind: f"{reverse('people:export')}?kind={kind}", "people.export_person")

@@ -154,7 +154,7 @@ class ExportView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         kind = request.GET.get("kind", "person")
-        if kind not in {"person", "house"}:
+        if kind not in exporter.KINDS:
             kind = "person"
         query = request.GET.copy()
         query.pop("kind", None)
@@ -165,12 +165,12 @@ class ExportView(LoginRequiredMixin, View):
             return render(request, "people/import_export_request.html", {
                 "title": _("导出需要审批"), "rows": exc.rows, "kind": kind, "query": query.urlencode(),
                 "limit": settings.RENFANG_EXPORT_APPROVAL_ROWS})
-        name = _("人员") if kind == "person" else _("房屋")
+        name = dict(ExportRequest.KINDS).get(kind, kind)
         return _xlsx_response(buf, f"{name}-{request.user.get_username()}.xlsx")
 
     def post(self, request: HttpRequest) -> HttpResponse:
         kind = request.POST.get("kind", "person")
-        if kind not in {"person", "house"}:
+        if kind not in exporter.KINDS:
             kind = "person"
         try:
             exporter.request_export(request.user, kind, request.POST.get("query", ""), request.POST.get("reason", ""),
@@ -203,7 +203,7 @@ class ExportRequestsView(LoginRequiredMixin, View):
                 raise PermissionDenied(_("只有申请人可以下载"))
             buf = io.BytesIO()
             exporter.write_export(request.user, req.kind, req.query, buf, request=request, export_request=req)
-            return _xlsx_response(buf, f"{_('人员') if req.kind == 'person' else _('房屋')}-{req.pk}.xlsx")
+            return _xlsx_response(buf, f"{req.get_kind_display()}-{req.pk}.xlsx")
         if action == "approve":
             exporter.approve(request.user, req, request=request)
         elif action == "reject":

@@ -69,7 +69,8 @@ class ExportRequest(models.Model):
         REJECTED = "rejected", _("已驳回")
         DOWNLOADED = "downloaded", _("已下载")
 
-    KINDS = [("person", _("人员")), ("house", _("房屋"))]
+    KINDS = [("person", _("人员")), ("house", _("房屋")), ("community", _("社区")), ("grid", _("网格")),
+             ("compound", _("小区")), ("building", _("楼栋")), ("enterprise", _("企业"))]
 
     kind = models.CharField(_("类型"), max_length=16, choices=KINDS, default="person")
     query = models.TextField(_("筛选条件"), blank=True, help_text=_("列表页的查询参数"))

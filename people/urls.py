@@ -6,6 +6,7 @@ app_name = "people"
 urlpatterns = [
     path("", views.PersonListView.as_view(), name="person_list"),
     path("search/", views.SearchView.as_view(), name="search"),
+    path("search/suggest/", views.SuggestView.as_view(), name="suggest"),
     path("<int:pk>/", views.PersonView.as_view(), name="person"),
     path("<int:pk>/edit/", views.PersonEditView.as_view(), name="person_edit"),
     path("<int:pk>/reveal/", views.PersonRevealView.as_view(), name="person_reveal"),

@@ -15,19 +15,20 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from core import audit
 from core.tables import detail_url
 from core.validators import validate_identifier
-from core.views import ObjectActionView, ObjectDetailView, ObjectListView, apply_errors
+from core.views import ObjectActionView, ObjectDetailView, ObjectListView, apply_errors, is_htmx
 from people import tables
 from people.filtersets import EnterpriseFilterSet, PersonFilterSet
 from people.forms import MoveInForm, MoveOutForm, PersonForm, RevealForm, SearchForm
 from people.models import Enterprise, Person, Residence
-from people.search import is_sensitive
+from people.search import is_sensitive, suggest
 from people.services import move_in, move_out, reveal, save_person
 from places.models import House
 from places.views import HOUSE_PANELS, breadcrumbs
 
-__all__ = ["residents_panel"]
+__all__ = ["SuggestView", "residents_panel"]
 
 
 def current_residences(user) -> Prefetch:
@@ -49,7 +50,8 @@ class PersonListView(ObjectListView):
         return super().get_queryset(request).prefetch_related(current_residences(request.user))
 
     def extra_context(self, request):
-        return {"q_placeholder": _("姓名、拼音（zs / zhangsan）、地址；证件号和电话请用顶部搜索框")}
+        return {"q_placeholder": _("姓名、拼音（zs / zhangsan）、证件号、电话、地址"),
+                "search_post_url": reverse("people:search")}
 
 
 class SearchView(PersonListView):
@@ -66,11 +68,33 @@ class SearchView(PersonListView):
         q = form.data.get("q", "").strip()
         if not q:
             return render(request, self.template_name, {"form": form, "title": _("搜索人员")})
-        if not is_sensitive(q):
-            return HttpResponseRedirect(f"{reverse('people:person_list')}?{urlencode({'q': q})}")
         data = request.POST.copy()
         data.pop("csrfmiddlewaretoken", None)
-        return self.render_list(request, data, template=self.template_name)
+        if not is_sensitive(q) and not is_htmx(request):
+            # The list's address can be shared: the search and the list's other filters go into it.
+            keep = [(k, v) for k, values in data.lists() for v in values if v != "" and k != "page"]
+            return HttpResponseRedirect(f"{reverse('people:person_list')}?{urlencode(keep)}")
+        # A number searched in the list's own box (htmx): the table only, and the address bar left as it was
+        # (a number never goes into it).
+        response = self.render_list(request, data, template=self.template_name)
+        response["HX-Push-Url"] = "false"
+        return response
+
+
+class SuggestView(PersonListView):
+    """Autocomplete of the search boxes (htmx POST as the user types): a few people, numbers masked.
+    Sent as POST like the search itself, so that a number being typed never appears in a URL or a log."""
+
+    list_reason = False  # checked below: an aggregate-only role without a stated reason gets no suggestions
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(status=405)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if audit.require_list_reason(request, Person) is not None:
+            return HttpResponse("")
+        people = suggest(self.get_queryset(request), request.POST.get("q", ""), request=request)
+        return render(request, "people/_suggest.html", {"people": people, "q": request.POST.get("q", "").strip()})
 
 
 class PersonView(ObjectDetailView):

@@ -115,3 +115,35 @@ def test_search_people_without_user_does_not_audit(world):
     before = AuditEvent.objects.count()
     search_people(Person.objects.all(), world.people["张三"].reveal_id_number())
     assert AuditEvent.objects.count() == before
+
+
+def _add(world, name, house_key="A1", index=5):
+    import datetime as dt
+
+    from people.services import PersonData, save_person
+
+    house = world.houses[house_key][index]
+    return save_person(None, PersonData(name=name), house=house, relation="householder",
+                       moved_in=dt.date(2021, 1, 1), accept_warnings=True, source="test")
+
+
+def test_letters_with_a_vowel_find_initials_and_full_pinyin_both(world):
+    _add(world, "阿晶")  # ajing
+    _add(world, "艾建", index=6)  # initials aj
+    assert names(search(world, "aj")) == ["艾建", "阿晶"]
+
+
+def test_an_exact_pinyin_ranks_before_prefixes(world):
+    _add(world, "张三丰", index=7)  # zhangsanfeng, zsf
+    # 张三 is "zs" exactly; 张三丰's initials "zsf" only start with it (and come after, although "zhangsanfeng"
+    # and "zhangsan" would sort the other way by full pinyin alone).
+    assert [p.name for p in search(world, "zs")] == ["张三", "张三丰"]
+    assert [p.name for p in search(world, "zhangsan")] == ["张三", "张三丰"]
+
+
+def test_suggestions_show_at_most_the_limit_and_nothing_for_one_letter(world):
+    from people.search import suggest
+
+    qs = Person.objects.restrict(world.users.officer_a, "view")
+    assert suggest(qs, "z") == []
+    assert [p.name for p in suggest(qs, "zs", limit=1)] == ["张三"]

@@ -6,7 +6,7 @@ from django import template
 
 from core.tables import detail_url
 
-__all__ = ["selected", "url_of"]
+__all__ = ["export_url", "selected", "url_of"]
 
 register = template.Library()
 
@@ -24,3 +24,18 @@ def selected(choice_value, field_value) -> bool:
 def url_of(obj) -> str:
     """The detail page of any registry object (``app:model_name`` with its primary key)."""
     return detail_url(obj)
+
+
+@register.simple_tag(takes_context=True)
+def export_url(context, model_name: str) -> str:
+    """The export address of this list (core.exports) when the user may export, else ""."""
+    from core.exports import export_for
+    from core.scope import scope_for
+
+    export = export_for(model_name)
+    request = context.get("request")
+    if export is None or request is None or not request.user.is_authenticated:
+        return ""
+    if not scope_for(request.user).has(export.perm):
+        return ""
+    return export.url()

@@ -79,4 +79,92 @@
     if (ev.target.name === "mode") syncMoveIn();
   });
   document.addEventListener("DOMContentLoaded", syncMoveIn);
+
+  // The top bar's groups and the user menu (details/summary): one open at a time, closed by a click outside
+  // or Escape.
+  function closeMenus(except) {
+    document.querySelectorAll(".topbar details[open]").forEach(function (d) {
+      if (d !== except) d.removeAttribute("open");
+    });
+  }
+  document.addEventListener("toggle", function (ev) {
+    var d = ev.target;
+    if (d.matches && d.matches(".topbar details") && d.open) closeMenus(d);
+  }, true);
+  document.addEventListener("click", function (ev) {
+    if (!ev.target.closest(".topbar details")) closeMenus(null);
+    if (!ev.target.closest(".topsearch")) {
+      document.querySelectorAll(".suggest").forEach(function (s) { s.innerHTML = ""; });
+    }
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") {
+      closeMenus(null);
+      document.querySelectorAll(".suggest").forEach(function (s) { s.innerHTML = ""; });
+    }
+  });
+
+  // One search box, one behaviour: a person list's own box searches numbers (ID, passport, phone) exactly as
+  // the top box does, by POST, so that a number never appears in the address bar or a server log.
+  var SENSITIVE = /^(\d{17}[\dXx]|(\+?86)?1[3-9]\d{9}|(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{5,17}|\d{5,})$/;
+  document.addEventListener("htmx:configRequest", function (ev) {
+    var form = ev.detail.elt.closest && ev.detail.elt.closest("form[data-search-post]");
+    if (!form) return;
+    var q = (ev.detail.parameters.get ? ev.detail.parameters.get("q") : ev.detail.parameters.q) || "";
+    if (!SENSITIVE.test(String(q).trim())) return;
+    ev.detail.verb = "post";
+    ev.detail.path = form.getAttribute("data-search-post");
+    ev.detail.useUrlParams = false;
+  });
+
+  // The export button carries the list's filters as they are now (the form may have changed since the page
+  // loaded): empty values are no filter and are left out.
+  document.addEventListener("click", function (ev) {
+    var link = ev.target.closest("a[data-export]");
+    if (!link) return;
+    var form = document.querySelector("form.filters[data-autosubmit]");
+    if (!form) return;
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      if (value !== "" && key !== "page" && key !== "csrfmiddlewaretoken") params.append(key, value);
+    });
+    var query = params.toString();
+    link.href = link.getAttribute("data-export") + (query ? "&" + query : "");
+  });
+
+  // Anything that takes time shows it: a form with data-busy disables its submit button and shows the
+  // button's data-busy-text (and a spinner) until the next page arrives.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.matches || !form.matches("form[data-busy]") || ev.defaultPrevented) return;
+    var btn = form.querySelector("button[type=submit], button:not([type])");
+    if (!btn) return;
+    setTimeout(function () {  // after the browser has read the form (a disabled button is not sent)
+      btn.disabled = true;
+      btn.classList.add("busy");
+      if (btn.getAttribute("data-busy-text")) btn.textContent = btn.getAttribute("data-busy-text");
+    }, 0);
+  });
+  window.addEventListener("pageshow", function () {  // back to a page left busy
+    document.querySelectorAll("button.busy").forEach(function (b) { b.disabled = false; b.classList.remove("busy"); });
+  });
+
+  // A resend button that counts down (data-countdown="60"): disabled until the time is up.
+  function countdown(btn) {
+    var left = parseInt(btn.getAttribute("data-countdown"), 10) || 0;
+    var label = btn.getAttribute("data-label") || btn.textContent;
+    var tpl = btn.getAttribute("data-countdown-text") || "{n}";
+    btn.setAttribute("data-label", label);
+    function tick() {
+      if (left <= 0) { btn.disabled = false; btn.textContent = label; return; }
+      btn.disabled = true;
+      btn.textContent = tpl.replace("{n}", left);
+      left -= 1;
+      setTimeout(tick, 1000);
+    }
+    tick();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-countdown]").forEach(countdown);
+  });
 })();
