@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from circle.basemap import write_basemap
 from circle.services import import_network
 
 
@@ -14,3 +15,5 @@ class Command(BaseCommand):
         nw = import_network(path, name=name)
         self.stdout.write(f"network {nw.pk}: {nw.node_count} nodes, {nw.edge_count} edges, "
                           f"{nw.clipped_ways} clipped ways")
+        _path, streets = write_basemap()  # the offline base map follows the imported streets
+        self.stdout.write(f"base map: {streets} streets")
