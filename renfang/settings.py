@@ -255,3 +255,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("RENFANG_LOG_LEVEL", "WARNING")},
 }
+    "resources",

@@ -1,0 +1,113 @@
+"""The seeded, auditable lottery for oversubscribed releases (next month's night spaces).
+
+The order anyone can recompute: every application gets the ticket ``sha256("<seed>:<application id>")``; those
+who lost the previous draw of the same resource come first, then everyone by ticket. Winners are booked in that
+order until the places are gone (an applicant who can no longer be booked — moved away, too many no-shows — is
+passed over, and the reason is kept). The draw stores its seed and a digest of the whole result, so a re-run from
+the seed (``verify``) proves the published result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from resources.models import Application, Draw
+
+__all__ = ["apply", "digest", "order", "run_draw", "ticket", "verify"]
+
+
+def ticket(seed: str, application_id: int) -> str:
+    return hashlib.sha256(f"{seed}:{application_id}".encode()).hexdigest()
+
+
+def order(seed: str, applications: list[tuple[int, bool]]) -> list[int]:
+    """Application ids in draw order, from the seed and (id, priority) pairs only."""
+    return [a for a, _p in sorted(applications, key=lambda x: (not x[1], ticket(seed, x[0])))]
+
+
+def digest(rows: list[tuple[int, int, bool]]) -> str:
+    """sha256 over "id:rank:won" lines in rank order."""
+    text = "\n".join(f"{a}:{r}:{int(bool(w))}" for a, r, w in sorted(rows, key=lambda x: x[1]))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def apply(draw: Draw, person, user=None) -> Application:
+    """Enter the draw; who lost the previous draw of this resource applies with priority."""
+    if draw.drawn_at is not None:
+        raise ValidationError(_("该摇号已经开奖"))
+    previous = (Draw.objects.filter(resource=draw.resource, drawn_at__isnull=False, starts_at__lt=draw.starts_at)
+                .order_by("-starts_at").first())
+    lost = previous is not None and Application.objects.filter(draw=previous, person=person, won=False).exists()
+    app, created = Application.objects.get_or_create(draw=draw, person=person,
+                                                     defaults={"user": user, "priority": lost})
+    if not created:
+        raise ValidationError(_("您已报名本次摇号"))
+    return app
+
+
+def run_draw(draw: Draw, seed: str | None = None, *, book: bool = True) -> Draw:
+    """Draw once (a second call is refused). With ``book``, winners get their bookings on the pool."""
+    from resources import services
+
+    with transaction.atomic():
+        locked = Draw.objects.select_for_update().get(pk=draw.pk)
+        if locked.drawn_at is not None:
+            raise ValidationError(_("该摇号已经开奖"))
+        seed = seed or secrets.token_hex(16)
+        apps = list(Application.objects.filter(draw=draw).select_related("person", "user"))
+        by_id = {a.pk: a for a in apps}
+        ranked = order(seed, [(a.pk, a.priority) for a in apps])
+        places = draw.places
+        for rank, app_id in enumerate(ranked, start=1):
+            app = by_id[app_id]
+            app.rank, app.ticket, app.won = rank, ticket(seed, app_id), False
+            if places <= 0:
+                continue
+            if not book:
+                app.won, places = True, places - 1
+                continue
+            booking, failed = _book_winner(services, draw, app)
+            app.failed = failed
+            if booking is not None:
+                app.won, app.booking, places = True, booking, places - 1
+        Application.objects.bulk_update(apps, ["rank", "ticket", "won", "booking", "failed"], batch_size=2000)
+        locked.seed, locked.drawn_at = seed, timezone.now()
+        locked.digest = digest([(a.pk, a.rank, a.won) for a in apps])
+        locked.save(update_fields=["seed", "drawn_at", "digest", "updated_at"])
+    return locked
+
+
+def _book_winner(services, draw: Draw, app: Application):
+    first = None
+    failed = []
+    day = timezone.localtime(draw.starts_at).date()
+    last = draw.last_date or day
+    length = draw.ends_at - draw.starts_at
+    while day <= last:
+        start = timezone.make_aware(dt.datetime.combine(day, timezone.localtime(draw.starts_at).time()))
+        try:
+            booking = services.book(app.person, draw.resource, start, start + length, user=app.user,
+                                    channel="lottery", audit_it=False)
+            first = first or booking
+        except ValidationError as exc:
+            if first is None:
+                return None, [{"date": day.isoformat(), "reason": " ".join(exc.messages)}]
+            failed.append({"date": day.isoformat(), "reason": " ".join(exc.messages)})
+        day += dt.timedelta(days=1)
+    return first, failed
+
+
+def verify(draw: Draw) -> bool:
+    """Recompute the order from the published seed and compare with the stored ranks and digest."""
+    apps = list(Application.objects.filter(draw=draw).values_list("id", "priority", "rank", "won"))
+    expected = order(draw.seed, [(a, p) for a, p, _r, _w in apps])
+    ranks = {a: r for a, _p, r, _w in apps}
+    return [a for a in expected] == sorted(ranks, key=lambda a: ranks[a]) and \
+        digest([(a, r, w) for a, _p, r, w in apps]) == draw.digest

@@ -1,0 +1,897 @@
+"""Every write of the shared resources goes through here: booking (exclusive spans, pools, seats, daily places),
+recurring bookings, cancellation, approval, check-in, release of no-shows, the waiting list and its holds.
+
+The checks, in the order a refusal names them: the resource is open then (opening hours, weekdays, Chinese
+holidays and 调休 working days from ``cases.deadlines``, blackouts), the span fits the raster, length and horizon;
+the booker is eligible (the tidal window's rule or the resource's, over the registry, at booking time); the
+booker has not too many no-shows; the quotas of the resource and its parents allow one more; then the database
+takes the place or refuses it (claims under the exclusion constraint / slot rows, or a conditional UPDATE of an
+offer). Refusals are ``ValidationError``s in plain Chinese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import audit
+from core.validators import validate_plate
+from resources.choices import ACTIVE_STATES, BookingState, Mode, Period, Subject, WaitState
+from resources.models import (
+    SLOT_MINUTES,
+    Blackout,
+    Booking,
+    CheckIn,
+    Claim,
+    EligibilityRule,
+    Employment,
+    Offer,
+    Quota,
+    Resource,
+    Series,
+    Slot,
+    Strike,
+    Vehicle,
+    WaitEntry,
+    Window,
+)
+
+__all__ = ["Booker", "Option", "accept_hold", "approve", "availability", "book", "book_series", "booker_for",
+           "cancel", "check_in", "check_in_by_plate", "check_in_by_qr", "claim_set", "eligibility_refusal",
+           "expire_holds", "free_spaces", "join_waitlist", "normalise_plate", "register_vehicle", "reject",
+           "release_no_shows", "send_reminders", "strikes_block"]
+
+TZ_HOLD = dt.timedelta(minutes=15)  # check-in opens this long before the start
+
+
+# --- the booker, as the registry knows them -----------------------------------------------------------------
+@dataclass
+class Booker:
+    person: object
+    user: object | None = None
+    houses: list = field(default_factory=list)  # current residences' houses
+    compound_ids: set[int] = field(default_factory=set)
+    enterprises: list = field(default_factory=list)  # current employers
+    enterprise_compound_ids: set[int] = field(default_factory=set)
+    vehicle_ids: list[int] = field(default_factory=list)
+
+    @property
+    def house(self):
+        return self.houses[0] if self.houses else None
+
+    @property
+    def enterprise(self):
+        return self.enterprises[0] if self.enterprises else None
+
+    @property
+    def home_compound_id(self) -> int | None:
+        if self.houses:
+            return self.houses[0].compound_id
+        return self.enterprises[0].compound_id if self.enterprises else None
+
+
+def booker_for(person, user=None, on: dt.date | None = None) -> Booker:
+    """The booker's current residences, employers and vehicles (system reads: the booker acts for themself)."""
+    from people.models import Residence
+
+    on = on or timezone.localdate()
+    houses = [r.house for r in Residence._base_manager.filter(person=person, moved_out__isnull=True)
+              .select_related("house").order_by("-moved_in", "id")]
+    jobs = (Employment.objects.filter(person=person).filter(Q(until__isnull=True) | Q(until__gte=on))
+            .filter(Q(since__isnull=True) | Q(since__lte=on)).select_related("enterprise"))
+    enterprises = [j.enterprise for j in jobs]
+    vehicles = list(Vehicle._base_manager.filter(Q(house__in=[h.pk for h in houses])
+                                                 | Q(enterprise__in=[e.pk for e in enterprises]))
+                    .values_list("id", flat=True)) if (houses or enterprises) else []
+    return Booker(person=person, user=user, houses=houses, compound_ids={h.compound_id for h in houses},
+                  enterprises=enterprises, enterprise_compound_ids={e.compound_id for e in enterprises},
+                  vehicle_ids=vehicles)
+
+
+def _names(compounds) -> str:
+    return "、".join(c.name for c in compounds)
+
+
+def eligibility_refusal(rule: EligibilityRule | None, booker: Booker, on: dt.date | None = None) -> list[str]:
+    """What the rule says no to, in plain Chinese (empty: eligible). The same words whoever the booker is."""
+    if rule is None:
+        return []
+    reasons = []
+    residents = list(rule.residents_of.all())
+    employees = list(rule.employees_in.all())
+    if residents or employees:
+        ok = bool(booker.compound_ids & {c.pk for c in residents}) or \
+            bool(booker.enterprise_compound_ids & {c.pk for c in employees})
+        if not ok:
+            if residents and employees:
+                reasons.append(_("仅限%(r)s的现住居民，或%(e)s内企业的员工") % {"r": _names(residents),
+                                                                           "e": _names(employees)})
+            elif residents:
+                reasons.append(_("仅限%(r)s的现住居民") % {"r": _names(residents)})
+            else:
+                reasons.append(_("仅限%(e)s内企业的员工") % {"e": _names(employees)})
+    if rule.needs_vehicle and not booker.vehicle_ids:
+        reasons.append(_("须本户或本企业有登记车辆（请先到社区或物业登记车牌）"))
+    if rule.min_age is not None or rule.max_age is not None:
+        age = booker.person.age(on or timezone.localdate())
+        low, high = rule.min_age, rule.max_age
+        if age is None or (low is not None and age < low) or (high is not None and age > high):
+            if low is not None and high is not None:
+                reasons.append(_("仅限%(a)d至%(b)d岁") % {"a": low, "b": high})
+            elif low is not None:
+                reasons.append(_("仅限%(a)d岁及以上") % {"a": low})
+            else:
+                reasons.append(_("仅限%(b)d岁及以下") % {"b": high})
+    return reasons
+
+
+# --- the tree -----------------------------------------------------------------------------------------------
+def ancestors(resource: Resource) -> list[Resource]:
+    out, r = [], resource
+    while r.parent_id and len(out) < 8:
+        r = r.parent
+        out.append(r)
+    return out
+
+
+def descendants(resource_ids: Iterable[int]) -> list[int]:
+    out, frontier = [], list(resource_ids)
+    while frontier:
+        frontier = list(Resource.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+        out.extend(frontier)
+    return out
+
+
+def claim_set(resource: Resource) -> list[int]:
+    """The resources a booking of ``resource`` claims: itself and all its parts. Booking the living room claims
+    its three zones too, so a booked zone refuses the whole room and the whole room refuses every zone, while two
+    different zones stay bookable side by side."""
+    return [resource.pk, *descendants([resource.pk])]
+
+
+# --- time ---------------------------------------------------------------------------------------------------
+def _local(value: dt.datetime) -> dt.datetime:
+    return timezone.localtime(value)
+
+
+def _at(day: dt.date, t: dt.time) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, t))
+
+
+def _span(day: dt.date, opens: dt.time, closes: dt.time) -> tuple[dt.datetime, dt.datetime]:
+    end_day = day + dt.timedelta(days=1) if closes <= opens else day
+    return _at(day, opens), _at(end_day, closes)
+
+
+def open_on(resource: Resource, day: dt.date) -> bool:
+    """Open on this day: its weekdays (or a 调休 working day), not a holiday when it closes on holidays, only
+    working days when it keeps to them — by the holiday calendar cases keeps."""
+    from cases.deadlines import calendar
+
+    cal = calendar()
+    special = cal.exceptions.get(day)
+    if resource.workdays_only:
+        return cal.is_workday(day)
+    if resource.closed_on_holidays and special is False:
+        return False
+    return str(day.isoweekday()) in resource.weekdays or special is True
+
+
+def _inside(start, end, day, opens, closes) -> bool:
+    a, b = _span(day, opens, closes)
+    return a <= start and end <= b
+
+
+def _window_for(resource: Resource, chain: list[Resource], start, end) -> tuple[Window | None, bool]:
+    """(the tidal window the span lies in, whether the resource has windows at all)."""
+    windows = list(Window.objects.filter(resource__in=[r.pk for r in chain]).select_related("rule"))
+    if not windows:
+        return None, False
+    local = _local(start)
+    for w in windows:
+        for day in (local.date() - dt.timedelta(days=1), local.date()):
+            if str(day.isoweekday()) in w.weekdays and _inside(start, end, day, w.starts, w.ends):
+                return w, True
+    return None, True
+
+
+def check_time(resource: Resource, start: dt.datetime, end: dt.datetime, *, now: dt.datetime | None = None,
+               staff: bool = False) -> list[str]:
+    now = now or timezone.now()
+    errors = []
+    if end <= start:
+        return [_("结束时间须晚于开始时间")]
+    local = _local(start)
+    minutes = int((end - start).total_seconds() // 60)
+    if resource.mode == Mode.EXCLUSIVE or resource.mode == Mode.GROUP:
+        raster = max(resource.raster_minutes, 1)
+        if (local.hour * 60 + local.minute) % raster or local.second or minutes % raster:
+            errors.append(_("请按%(n)d分钟的整段预约") % {"n": raster})
+        if minutes < resource.min_minutes:
+            errors.append(_("每次至少预约%(n)d分钟") % {"n": resource.min_minutes})
+        if minutes > resource.max_minutes:
+            errors.append(_("每次最多预约%(n)d分钟") % {"n": resource.max_minutes})
+    if not staff:
+        if end <= now:
+            errors.append(_("该时段已经过去"))
+        horizon = timezone.localdate(now) + dt.timedelta(days=resource.horizon_days)
+        if local.date() > horizon:
+            errors.append(_("最多可提前%(n)d天预约（至%(d)s）") % {"n": resource.horizon_days,
+                                                             "d": f"{horizon.month}月{horizon.day}日"})
+    opened = False
+    if resource.opens_at == resource.closes_at:  # open round the clock: only the day itself must be open
+        if not open_on(resource, local.date()):
+            errors.append(_("%(d)s不开放（休息日或节假日）") % {"d": f"{local.month}月{local.day}日"})
+        return errors
+    for day in (local.date() - dt.timedelta(days=1), local.date()):
+        if _inside(start, end, day, resource.opens_at, resource.closes_at):
+            if open_on(resource, day):
+                opened = True
+            else:
+                errors.append(_("%(d)s不开放（休息日或节假日）") % {"d": f"{day.month}月{day.day}日"})
+                opened = None
+                break
+    if opened is False:
+        errors.append(_("不在开放时间内（%(a)s–%(b)s%(n)s）") % {
+            "a": f"{resource.opens_at:%H:%M}", "b": f"{resource.closes_at:%H:%M}",
+            "n": _("，跨夜") if resource.overnight else ""})
+    return errors
+
+
+def _blackout(resource_ids: list[int], start, end) -> Blackout | None:
+    return Blackout.objects.filter(resource__in=resource_ids, starts_at__lt=end, ends_at__gt=start).first()
+
+
+# --- fairness -----------------------------------------------------------------------------------------------
+def _period_bounds(period: str, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    if period == Period.DAY:
+        a, b = day, day + dt.timedelta(days=1)
+    elif period == Period.WEEK:
+        a = day - dt.timedelta(days=day.weekday())
+        b = a + dt.timedelta(days=7)
+    elif period == Period.MONTH:
+        a = day.replace(day=1)
+        b = (a + dt.timedelta(days=32)).replace(day=1)
+    elif period == Period.SEASON:
+        a = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        b = (a + dt.timedelta(days=95)).replace(day=1)
+    else:
+        a, b = dt.date(day.year, 1, 1), dt.date(day.year + 1, 1, 1)
+    return _at(a, dt.time(0)), _at(b, dt.time(0))
+
+
+SUBJECT_FIELD = {Subject.PERSON: "person_id", Subject.HOUSEHOLD: "house_id", Subject.ENTERPRISE: "enterprise_id",
+                 Subject.COMPOUND: "home_compound_id"}
+SUBJECT_WORD = {Subject.PERSON: "您", Subject.HOUSEHOLD: "您家", Subject.ENTERPRISE: "您所在企业",
+                Subject.COMPOUND: "您所在小区"}
+
+
+def _subject_value(subject: str, booker: Booker):
+    return {Subject.PERSON: booker.person.pk, Subject.HOUSEHOLD: getattr(booker.house, "pk", None),
+            Subject.ENTERPRISE: getattr(booker.enterprise, "pk", None),
+            Subject.COMPOUND: booker.home_compound_id}[subject]
+
+
+def _lock(*parts) -> None:
+    """Serialise the quota check of one subject on PostgreSQL (SQLite writes one at a time anyway)."""
+    if connection.vendor == "postgresql":
+        key = int(hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:15], 16)
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def quota_refusal(chain: list[Resource], booker: Booker, start: dt.datetime) -> list[str]:
+    errors = []
+    for quota in Quota.objects.filter(resource__in=[r.pk for r in chain]).select_related("resource"):
+        value = _subject_value(quota.subject, booker)
+        if value is None:
+            if quota.subject == Subject.HOUSEHOLD:
+                errors.append(_("「%(r)s」按户限额，须是登记在册的住户") % {"r": quota.resource.name})
+            continue
+        _lock("quota", quota.pk, value)
+        a, b = _period_bounds(quota.period, _local(start).date())
+        tree = [quota.resource_id, *descendants([quota.resource_id])]
+        used = Booking.objects.filter(resource__in=tree, starts_at__gte=a, starts_at__lt=b,
+                                      state__in=[*ACTIVE_STATES, BookingState.RELEASED],
+                                      **{SUBJECT_FIELD[quota.subject]: value}).count()
+        if used >= quota.limit:
+            errors.append(_("%(who)s%(p)s最多预约「%(r)s」%(n)d次，已约%(u)d次") % {
+                "who": SUBJECT_WORD[quota.subject], "p": quota.get_period_display(), "r": quota.resource.name,
+                "n": quota.limit, "u": used})
+    return errors
+
+
+def strikes_block(resource: Resource, person, now: dt.datetime | None = None) -> str | None:
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=resource.strike_days)
+    strikes = list(Strike.objects.filter(person=person, at__gte=since).order_by("at").values_list("at", flat=True))
+    if resource.strike_limit and len(strikes) >= resource.strike_limit:
+        until = _local(strikes[-resource.strike_limit] + dt.timedelta(days=resource.strike_days)).date()
+        return _("您近%(d)d天内有%(n)d次预约未到场，%(m)s前暂停预约") % {
+            "d": resource.strike_days, "n": len(strikes), "m": f"{until.month}月{until.day}日"}
+    return None
+
+
+# --- taking the place ---------------------------------------------------------------------------------------
+TAKEN = _("该时段已被预约，请选择其他时段")
+
+
+def _slot_times(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    step = dt.timedelta(minutes=SLOT_MINUTES)
+    first = start - dt.timedelta(minutes=start.minute % SLOT_MINUTES, seconds=start.second,
+                                 microseconds=start.microsecond)
+    out, t = [], first
+    while t < end:
+        out.append(t)
+        t += step
+    return out
+
+
+def _take_claims(booking: Booking, resource_ids: list[int], start, end) -> None:
+    """Write the claims; the database refuses an overlap (PostgreSQL: exclusion constraint; SQLite: slot rows)."""
+    try:
+        with transaction.atomic():
+            claims = Claim.objects.bulk_create([Claim(booking=booking, resource_id=rid, starts_at=start, ends_at=end)
+                                                for rid in resource_ids])
+            if connection.vendor != "postgresql":
+                times = _slot_times(start, end)
+                Slot.objects.bulk_create([Slot(claim=c, resource_id=c.resource_id, at=t)
+                                          for c in claims for t in times])
+    except IntegrityError:
+        raise ValidationError(TAKEN, code="taken") from None
+
+
+def _free_claims(booking: Booking) -> None:
+    Slot.objects.filter(claim__booking=booking).delete()
+    booking.claims.filter(active=True).update(active=False)
+
+
+def _offer_for(resource: Resource, start: dt.datetime) -> Offer:
+    """The sitting, trip or day starting at ``start`` (created on first use; two creators race safely)."""
+    offer = Offer.objects.filter(resource=resource, starts_at=start).first()
+    if offer is not None:
+        return offer
+    if resource.mode == Mode.SEATS:
+        end = start + dt.timedelta(minutes=resource.sitting_minutes)
+    else:
+        end = _span(_local(start).date(), resource.opens_at, resource.closes_at)[1]
+    try:
+        with transaction.atomic():
+            return Offer.objects.create(resource=resource, starts_at=start, ends_at=end, capacity=resource.capacity)
+    except IntegrityError:
+        return Offer.objects.get(resource=resource, starts_at=start)
+
+
+def _offer_starts(resource: Resource, day: dt.date) -> list[dt.datetime]:
+    if resource.mode == Mode.DAILY:
+        return [_at(day, resource.opens_at)]
+    out = []
+    for text in resource.start_times or []:
+        hour, minute = (int(x) for x in str(text).split(":"))
+        out.append(_at(day, dt.time(hour, minute)))
+    return out
+
+
+def _take_seats(resource: Resource, booking: Booking, seats: int) -> None:
+    offer = _offer_for(resource, booking.starts_at)
+    booking.offer = offer
+    booking.ends_at = offer.ends_at
+    taken = Offer.objects.filter(pk=offer.pk, taken__lte=F("capacity") - seats).update(taken=F("taken") + seats)
+    if not taken:
+        raise ValidationError(_("该场次已约满") if resource.mode == Mode.SEATS else _("当天名额已满"), code="full")
+
+
+def _give_back_seats(booking: Booking) -> None:
+    if booking.offer_id:
+        Offer.objects.filter(pk=booking.offer_id, taken__gte=booking.seats).update(taken=F("taken") - booking.seats)
+
+
+def _refuse(resource: Resource, reasons: list[str]):
+    raise ValidationError(_("未能预约「%(r)s」：%(why)s") % {"r": resource.name, "why": "；".join(reasons)},
+                          code="refused")
+
+
+def book(person, resource: Resource, start: dt.datetime, end: dt.datetime | None = None, *, user=None,
+         actor=None, vehicle: Vehicle | None = None, seats: int = 1, channel: str = "web",
+         series: Series | None = None, state: str | None = None, hold_hours: int | None = None,
+         booker: Booker | None = None, now: dt.datetime | None = None, audit_it: bool = True) -> Booking:
+    """Book ``resource`` for ``person`` (a pool: any free space of it). ``actor`` is staff booking for someone
+    (scope-checked); ``user`` the booker's own account. Raises ValidationError with the reason in Chinese."""
+    now = now or timezone.now()
+    if actor is not None and not Resource.objects.restrict(actor, "view").filter(pk=resource.pk).exists():
+        raise PermissionDenied(_("该资源不在您的管辖范围内"))
+    if not resource.is_active:
+        _refuse(resource, [_("该资源已停用")])
+    if resource.mode == Mode.NONE:
+        _refuse(resource, [_("该资源无需预约，到场扫码签到即可")])
+    if resource.mode in (Mode.SEATS, Mode.DAILY):
+        end = end or start
+    if end is None:
+        raise ValidationError(_("请选择结束时间"))
+    booker = booker or booker_for(person, user, _local(start).date())
+    chain = [resource, *ancestors(resource)]
+    staff = actor is not None
+    reasons = check_time(resource, start, end, now=now, staff=staff) if resource.mode not in (
+        Mode.SEATS, Mode.DAILY) else _check_offer_time(resource, start, now, staff)
+    if reasons:
+        _refuse(resource, reasons)
+    window, windowed = _window_for(resource, chain, start, end)
+    if windowed and window is None:
+        _refuse(resource, [_("所选时段不在任何开放时段内")])
+    rule = window.rule if window else next((r.rule for r in chain if r.rule_id), None)
+    reasons = eligibility_refusal(rule, booker, _local(start).date())
+    if reasons:
+        _refuse(resource, [(_("%(w)s时段") % {"w": window.label} if window else "") + reasons[0], *reasons[1:]])
+    block = strikes_block(resource, person, now)
+    if block:
+        _refuse(resource, [block])
+    if vehicle is not None and vehicle.pk not in booker.vehicle_ids:
+        _refuse(resource, [_("所选车辆不是本户或本企业登记的车辆")])
+    if vehicle is None and rule is not None and rule.needs_vehicle and booker.vehicle_ids:
+        vehicle = Vehicle._base_manager.get(pk=booker.vehicle_ids[0])
+    if resource.mode == Mode.GROUP:
+        return _book_any(person, resource, start, end, user=user, actor=actor, vehicle=vehicle, channel=channel,
+                         series=series, state=state, hold_hours=hold_hours, booker=booker, now=now, chain=chain,
+                         audit_it=audit_it)
+    with transaction.atomic():
+        reasons = quota_refusal(chain, booker, start)
+        if reasons:
+            _refuse(resource, reasons)
+        return _create(person, resource, start, end, user=user, actor=actor, vehicle=vehicle, seats=seats,
+                       channel=channel, series=series, state=state, hold_hours=hold_hours, booker=booker, now=now,
+                       chain=chain, audit_it=audit_it)
+
+
+def _check_offer_time(resource: Resource, start: dt.datetime, now, staff: bool) -> list[str]:
+    day = _local(start).date()
+    if start not in _offer_starts(resource, day):
+        return [_("请选择列出的场次")]
+    if not open_on(resource, day):
+        return [_("%(d)s不开放（休息日或节假日）") % {"d": f"{day.month}月{day.day}日"}]
+    if not staff:
+        if start <= now and resource.mode == Mode.SEATS:
+            return [_("该场次已经开始")]
+        if day < timezone.localdate(now):
+            return [_("该日期已经过去")]
+        horizon = timezone.localdate(now) + dt.timedelta(days=resource.horizon_days)
+        if day > horizon:
+            return [_("最多可提前%(n)d天预约") % {"n": resource.horizon_days}]
+    return []
+
+
+def _create(person, resource: Resource, start, end, *, user, actor, vehicle, seats, channel, series, state,
+            hold_hours, booker: Booker, now, chain, audit_it=True) -> Booking:
+    claims = claim_set(resource) if resource.mode == Mode.EXCLUSIVE else []
+    if claims:
+        black = _blackout(list({*claims, *[r.pk for r in chain]}), start, end)
+        if black:
+            _refuse(resource, [_("该时段停用：%(r)s") % {"r": black.reason}])
+    mine = Booking.objects.filter(person=person, state__in=ACTIVE_STATES, starts_at__lt=end, ends_at__gt=start,
+                                  resource__in=[resource.pk, *([resource.parent_id] if resource.parent_id else []),
+                                                *(Resource.objects.filter(parent_id=resource.parent_id)
+                                                  .values_list("id", flat=True) if resource.parent_id else [])])
+    if resource.mode in (Mode.SEATS, Mode.DAILY):
+        mine = Booking.objects.filter(person=person, state__in=ACTIVE_STATES, resource=resource, starts_at=start)
+    if mine.exists():
+        _refuse(resource, [_("您在该时段已有预约")])
+    if state is None:
+        state = BookingState.PENDING if any(r.needs_approval for r in chain) else BookingState.CONFIRMED
+    booking = Booking(resource=resource, person=person, user=user, house=booker.house, enterprise=booker.enterprise,
+                      home_compound_id=booker.home_compound_id, vehicle=vehicle, starts_at=start, ends_at=end,
+                      seats=seats, state=state, channel=channel, series=series,
+                      hold_until=now + dt.timedelta(hours=hold_hours) if hold_hours else None,
+                      street_id=resource.street_id, community_id=resource.community_id, grid_id=resource.grid_id,
+                      compound_id=resource.compound_id)
+    if resource.mode in (Mode.SEATS, Mode.DAILY):
+        _take_seats(resource, booking, seats)
+        booking.save()
+    else:
+        booking.save()
+        _take_claims(booking, claims, start, end + dt.timedelta(minutes=resource.buffer_minutes))
+    if audit_it:
+        audit.record("book", booking, user=actor or user, changes={"state": [None, booking.state]})
+    return booking
+
+
+def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime) -> list[Resource]:
+    spaces = list(Resource.objects.filter(parent=pool, is_active=True).order_by("code", "id"))
+    busy = set(Claim.objects.filter(resource__in=[s.pk for s in spaces], active=True, starts_at__lt=end,
+                                    ends_at__gt=start).values_list("resource_id", flat=True))
+    return [s for s in spaces if s.pk not in busy]
+
+
+def _book_any(person, pool: Resource, start, end, *, chain, **kw) -> Booking:
+    """A pool: take the first free space (if another booker takes it first, the database says so: try the next)."""
+    with transaction.atomic():
+        reasons = quota_refusal(chain, kw["booker"], start)
+        if reasons:
+            _refuse(pool, reasons)
+        for space in free_spaces(pool, start, end):
+            try:
+                with transaction.atomic():
+                    return _create(person, space, start, end, seats=1, chain=[space, *chain], **kw)
+            except ValidationError as exc:
+                if getattr(exc, "code", None) != "taken":
+                    raise
+        raise ValidationError(_("「%(r)s」该时段已满，可加入候补") % {"r": pool.name}, code="full")
+
+
+def book_series(person, resource: Resource, first: dt.date, last: dt.date, starts: dt.time, ends: dt.time, *,
+                weekdays: str = "1234567", user=None, actor=None, channel: str = "web") -> Series:
+    """Book the same time on every chosen weekday from ``first`` to ``last``; the dates that fail are kept with
+    why (the others are booked)."""
+    series = Series.objects.create(resource=resource, person=person, first_date=first, last_date=last)
+    failed = []
+    day = first
+    booker = booker_for(person, user, first)
+    while day <= last:
+        if str(day.isoweekday()) in weekdays:
+            start, end = _span(day, starts, ends)
+            if resource.mode in (Mode.SEATS, Mode.DAILY):
+                end = start
+            try:
+                book(person, resource, start, end, user=user, actor=actor, channel=channel, series=series,
+                     booker=booker)
+            except ValidationError as exc:
+                failed.append({"date": day.isoformat(), "reason": " ".join(exc.messages)})
+        day += dt.timedelta(days=1)
+    series.failed = failed
+    series.save(update_fields=["failed", "updated_at"])
+    return series
+
+
+# --- after booking ------------------------------------------------------------------------------------------
+def _may_manage(actor, booking: Booking, action: str = "change") -> bool:
+    return actor is not None and Booking.objects.restrict(actor, action).filter(pk=booking.pk).exists() and \
+        Resource.objects.restrict(actor, "view").filter(pk=booking.resource_id).exists()
+
+
+def _end(booking: Booking, state: str, expected: Iterable[str], now: dt.datetime) -> bool:
+    """Conditional transition: only one of two racing callers ends the booking; the place is freed once."""
+    with transaction.atomic():
+        done = Booking.objects.filter(pk=booking.pk, state__in=list(expected)).update(
+            state=state, ended_at=now, version=F("version") + 1)
+        if not done:
+            return False
+        _free_claims(booking)
+        _give_back_seats(booking)
+        booking.state = state
+    return True
+
+
+def cancel(booking: Booking, *, person=None, actor=None, now: dt.datetime | None = None) -> Booking:
+    """The booker cancels until ``cancel_minutes`` before the start; staff of the resource's place at any time."""
+    now = now or timezone.now()
+    staff = actor is not None and person is None and _may_manage(actor, booking)
+    if not staff:
+        if person is None or booking.person_id != person.pk:
+            raise PermissionDenied(_("只能取消本人的预约"))
+        limit = booking.starts_at - dt.timedelta(minutes=booking.resource.cancel_minutes)
+        if now > limit and booking.state != BookingState.HELD:
+            raise ValidationError(_("开始前%(n)d分钟内不能自行取消，请联系管理人员") % {
+                "n": booking.resource.cancel_minutes})
+    if not _end(booking, BookingState.CANCELLED, ACTIVE_STATES, now):
+        raise ValidationError(_("该预约已不在有效状态"))
+    audit.record("cancel", booking, user=actor, changes={"state": ["active", BookingState.CANCELLED]})
+    offer_freed(booking, now)
+    return booking
+
+
+def approve(booking: Booking, actor) -> Booking:
+    if not Resource.objects.restrict(actor, "approve").filter(pk=booking.resource_id).exists():
+        raise PermissionDenied(_("您没有审批该资源预约的权限"))
+    if not Booking.objects.filter(pk=booking.pk, state=BookingState.PENDING).update(
+            state=BookingState.CONFIRMED, version=F("version") + 1):
+        raise ValidationError(_("该预约已被处理"))
+    booking.state = BookingState.CONFIRMED
+    audit.record("approve", booking, user=actor)
+    _tell(booking, _("预约已通过：%(r)s") % {"r": booking.resource.name})
+    return booking
+
+
+def reject(booking: Booking, actor, reason: str = "") -> Booking:
+    if not Resource.objects.restrict(actor, "approve").filter(pk=booking.resource_id).exists():
+        raise PermissionDenied(_("您没有审批该资源预约的权限"))
+    if not _end(booking, BookingState.REJECTED, [BookingState.PENDING], timezone.now()):
+        raise ValidationError(_("该预约已被处理"))
+    Booking.objects.filter(pk=booking.pk).update(note=reason[:200])
+    audit.record("reject", booking, user=actor)
+    _tell(booking, _("预约未通过：%(r)s %(why)s") % {"r": booking.resource.name, "why": reason})
+    offer_freed(booking, timezone.now())
+    return booking
+
+
+def _checkin_open(booking: Booking, now: dt.datetime) -> bool:
+    return booking.starts_at - TZ_HOLD <= now < booking.ends_at
+
+
+def check_in(booking: Booking, *, method: str = "qr", plate: str = "", now: dt.datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    if booking.state == BookingState.CHECKED_IN:
+        return booking
+    if booking.state != BookingState.CONFIRMED:
+        raise ValidationError(_("该预约当前不能签到（%(s)s）") % {"s": booking.get_state_display()})
+    if not _checkin_open(booking, now):
+        start = _local(booking.starts_at)
+        raise ValidationError(_("签到时间为开始前15分钟至结束（本次开始于%(t)s）") % {
+            "t": f"{start.month}月{start.day}日 {start:%H:%M}"})
+    if not Booking.objects.filter(pk=booking.pk, state=BookingState.CONFIRMED).update(
+            state=BookingState.CHECKED_IN, checked_in_at=now):
+        raise ValidationError(_("该预约已不在有效状态"))
+    CheckIn.objects.create(resource=booking.resource, booking=booking, person=booking.person, at=now, method=method,
+                           plate=plate)
+    booking.state, booking.checked_in_at = BookingState.CHECKED_IN, now
+    return booking
+
+
+def check_in_by_qr(token: str, person, now: dt.datetime | None = None) -> tuple[Resource, Booking | None]:
+    """The QR code at a space, room or the fridge: check in the person's booking there now (a check-in point
+    records the visit)."""
+    now = now or timezone.now()
+    resource = Resource.objects.filter(qr_token=token, is_active=True).first()
+    if resource is None:
+        raise ValidationError(_("签到码无效，请扫描现场张贴的二维码"))
+    if resource.mode == Mode.NONE:
+        CheckIn.objects.create(resource=resource, person=person, at=now, method="qr")
+        return resource, None
+    near = [resource.pk, *descendants([resource.pk]), *[a.pk for a in ancestors(resource)]]
+    booking = (Booking.objects.filter(person=person, resource__in=near, state=BookingState.CONFIRMED,
+                                      starts_at__lte=now + TZ_HOLD, ends_at__gt=now)
+               .select_related("resource").order_by("starts_at").first())
+    if booking is None:
+        raise ValidationError(_("您在「%(r)s」现在没有可签到的预约") % {"r": resource.name})
+    return resource, check_in(booking, method="qr", now=now)
+
+
+def normalise_plate(raw: object) -> str:
+    """A plate of the mainland format: 7 characters (苏E12345), or 8 for a new-energy vehicle (苏ED12345 for a
+    small car: D or F then five; 苏E12345D for a large one: five digits then D or F)."""
+    import re
+
+    value = validate_plate(str(raw or "").replace("·", "").replace(" ", "")).value
+    if len(value) == 8 and not re.fullmatch(r".[A-Z]([DF][A-HJ-NP-Z0-9]\d{4}|\d{5}[DF])", value):
+        raise ValidationError(_("新能源车牌号格式不正确：第三位为D或F后接5位（如苏ED12345），或5位数字后接D或F"),
+                              code="format")
+    return value
+
+
+def register_vehicle(actor, plate: str, *, house=None, enterprise=None) -> Vehicle:
+    value = normalise_plate(plate)
+    owner = house or enterprise
+    if owner is None or (house is not None and enterprise is not None):
+        raise ValidationError(_("车辆须属于一户或一家企业"))
+    if Vehicle._base_manager.filter(plate=value).exists():
+        raise ValidationError({"plate": [_("该车牌已登记")]})
+    with transaction.atomic():
+        v = Vehicle(plate=value, new_energy=len(value) == 8, house=house, enterprise=enterprise,
+                    grid_id=owner.grid_id, community_id=owner.community_id, street_id=owner.street_id)
+        v.save()
+        from core.services import assert_in_scope
+
+        assert_in_scope(actor, v, "add")
+        audit.record("add", v, user=actor)
+    return v
+
+
+def check_in_by_plate(actor, plate: str, now: dt.datetime | None = None) -> Booking:
+    """Staff at the gate type the plate: the booking of that vehicle's household or enterprise on a space in
+    their scope, now."""
+    now = now or timezone.now()
+    value = normalise_plate(plate)
+    vehicle = Vehicle._base_manager.filter(plate=value).first()
+    if vehicle is None:
+        raise ValidationError(_("车牌%(p)s未登记") % {"p": value})
+    allowed = Resource.objects.restrict(actor, "checkin").values("id")
+    owner = Q(vehicle=vehicle) | (Q(house=vehicle.house_id) if vehicle.house_id
+                                  else Q(enterprise=vehicle.enterprise_id))
+    booking = (Booking.objects.filter(owner, resource__in=allowed, state=BookingState.CONFIRMED,
+                                      starts_at__lte=now + TZ_HOLD, ends_at__gt=now)
+               .select_related("resource").order_by("starts_at").first())
+    if booking is None:
+        raise ValidationError(_("车牌%(p)s现在没有可签到的预约") % {"p": value})
+    check_in(booking, method="plate", plate=value, now=now)
+    audit.record("checkin", booking, user=actor)
+    return booking
+
+
+def release_no_shows(now: dt.datetime | None = None) -> int:
+    """The periodic job: a confirmed booking not checked in within the grace period is released, the booker gets
+    a strike, and the place goes to the waiting list."""
+    now = now or timezone.now()
+    candidates = (Booking.objects.filter(state=BookingState.CONFIRMED, starts_at__lt=now,
+                                         resource__requires_checkin=True)
+                  .select_related("resource"))
+    released = 0
+    for booking in candidates:
+        if booking.starts_at + dt.timedelta(minutes=booking.resource.grace_minutes) > now:
+            continue
+        if _end(booking, BookingState.RELEASED, [BookingState.CONFIRMED], now):
+            Strike.objects.get_or_create(booking=booking, defaults={"person_id": booking.person_id,
+                                                                    "resource_id": booking.resource_id, "at": now})
+            released += 1
+            _tell(booking, _("您预约的「%(r)s」未在开始后%(n)d分钟内签到，已自动释放并记爽约一次") % {
+                "r": booking.resource.name, "n": booking.resource.grace_minutes})
+            offer_freed(booking, now)
+    return released
+
+
+# --- the waiting list ---------------------------------------------------------------------------------------
+def join_waitlist(person, resource: Resource, start: dt.datetime, end: dt.datetime, *, user=None) -> WaitEntry:
+    booker = booker_for(person, user, _local(start).date())
+    chain = [resource, *ancestors(resource)]
+    window, _windowed = _window_for(resource, chain, start, end)
+    rule = window.rule if window else next((r.rule for r in chain if r.rule_id), None)
+    reasons = eligibility_refusal(rule, booker)
+    if reasons:
+        _refuse(resource, reasons)
+    try:
+        with transaction.atomic():
+            return WaitEntry.objects.create(resource=resource, starts_at=start, ends_at=end, person=person, user=user)
+    except IntegrityError:
+        raise ValidationError(_("您已在该时段的候补名单中")) from None
+
+
+def _pool_of(booking: Booking) -> Resource:
+    r = booking.resource
+    if r.parent_id and r.parent.mode == Mode.GROUP:
+        return r.parent
+    return r
+
+
+def offer_freed(booking: Booking, now: dt.datetime | None = None) -> Booking | None:
+    """A place came free: offer it to the first on the waiting list who may still book it, held for the
+    resource's ``hold_hours``."""
+    now = now or timezone.now()
+    target = _pool_of(booking)
+    if booking.ends_at <= now:
+        return None
+    entries = WaitEntry.objects.filter(resource__in=[target.pk, booking.resource_id], state=WaitState.WAITING,
+                                       starts_at=booking.starts_at).select_related("person").order_by("created_at",
+                                                                                                         "id")
+    for entry in entries:
+        try:
+            held = book(entry.person, entry.resource, entry.starts_at, entry.ends_at, user=entry.user,
+                        state=BookingState.HELD, hold_hours=target.hold_hours, channel="waitlist", now=now)
+        except ValidationError:
+            continue
+        WaitEntry.objects.filter(pk=entry.pk).update(state=WaitState.OFFERED, booking=held)
+        _tell(held, _("候补成功：「%(r)s」已为您保留%(h)d小时，请在此前确认") % {"r": target.name,
+                                                                         "h": target.hold_hours})
+        return held
+    return None
+
+
+def accept_hold(booking: Booking, person, now: dt.datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    if booking.person_id != person.pk:
+        raise PermissionDenied(_("只能确认本人的候补"))
+    if not Booking.objects.filter(pk=booking.pk, state=BookingState.HELD, hold_until__gt=now).update(
+            state=BookingState.CONFIRMED, hold_until=None):
+        raise ValidationError(_("保留时间已过，名额已让给下一位"))
+    WaitEntry.objects.filter(booking=booking).update(state=WaitState.BOOKED)
+    booking.state = BookingState.CONFIRMED
+    return booking
+
+
+def expire_holds(now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    n = 0
+    for booking in Booking.objects.filter(state=BookingState.HELD, hold_until__lte=now).select_related("resource"):
+        if _end(booking, BookingState.EXPIRED, [BookingState.HELD], now):
+            WaitEntry.objects.filter(booking=booking).update(state=WaitState.EXPIRED)
+            n += 1
+            offer_freed(booking, now)
+    return n
+
+
+# --- telling people -----------------------------------------------------------------------------------------
+def _tell(booking: Booking, text: str) -> None:
+    from django.urls import reverse
+
+    from notify.services import notify
+
+    if booking.user_id:
+        notify([booking.user], title=text, url=reverse("resources:mine"), kind="info",
+               dedupe_key=f"resources:{booking.pk}:{booking.state}")
+
+
+def send_reminders(now: dt.datetime | None = None, ahead: dt.timedelta = dt.timedelta(hours=2)) -> int:
+    """Bookings starting within two hours get one reminder: in the inbox of the booker's account, else a text to
+    the registered phone."""
+    from notify.sms import send_message
+
+    now = now or timezone.now()
+    due = Booking.objects.filter(state=BookingState.CONFIRMED, reminded_at__isnull=True, starts_at__gt=now,
+                                 starts_at__lte=now + ahead).select_related("resource", "person")
+    n = 0
+    for booking in due:
+        if not Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(reminded_at=now):
+            continue
+        start = _local(booking.starts_at)
+        text = _("提醒：您预约的「%(r)s」将于%(t)s开始，请按时签到") % {"r": booking.resource.name,
+                                                             "t": f"{start:%H:%M}"}
+        if booking.user_id:
+            _tell(booking, text)
+        elif booking.person.phone_enc:
+            send_message(booking.person.reveal_phone(), "【人房】" + text)
+        n += 1
+    return n
+
+
+# --- what is free -------------------------------------------------------------------------------------------
+@dataclass
+class Option:
+    """One bookable choice shown to a booker: a span (or sitting) and how many places are left."""
+
+    start: dt.datetime
+    end: dt.datetime
+    left: int
+    total: int
+    label: str = ""
+
+
+def availability(resource: Resource, day: dt.date, *, now: dt.datetime | None = None) -> list[Option]:
+    """The choices of one day: a pool's tidal windows (free spaces), a room's blocks of its minimum length on the
+    raster, a canteen's sittings or a shuttle's trips (seats left), a service's day (places left)."""
+    now = now or timezone.now()
+    if resource.mode == Mode.NONE or not open_on(resource, day):
+        return []
+    if resource.mode in (Mode.SEATS, Mode.DAILY):
+        starts = _offer_starts(resource, day)
+        offers = {o.starts_at: o for o in Offer.objects.filter(resource=resource, starts_at__in=starts)}
+        out = []
+        for s in starts:
+            o = offers.get(s)
+            end = o.ends_at if o else (s + dt.timedelta(minutes=resource.sitting_minutes)
+                                       if resource.mode == Mode.SEATS else _span(day, resource.opens_at,
+                                                                                  resource.closes_at)[1])
+            left = o.left if o else resource.capacity
+            out.append(Option(s, end, left, resource.capacity, f"{_local(s):%H:%M}"))
+        return [o for o in out if o.end > now]
+    chain = [resource, *ancestors(resource)]
+    windows = list(Window.objects.filter(resource__in=[r.pk for r in chain]))
+    spans: list[tuple[dt.datetime, dt.datetime, str]] = []
+    if windows:
+        for w in windows:
+            if str(day.isoweekday()) in w.weekdays:
+                a, b = _span(day, w.starts, w.ends)
+                spans.append((a, b, w.label))
+    else:
+        a, b = _span(day, resource.opens_at, resource.closes_at)
+        step = dt.timedelta(minutes=max(resource.raster_minutes, 1))
+        length = dt.timedelta(minutes=resource.min_minutes)
+        t = a
+        while t + length <= b:
+            spans.append((t, t + length, ""))
+            t += step
+    units = list(Resource.objects.filter(parent=resource, is_active=True).values_list("id", flat=True)) \
+        if resource.mode == Mode.GROUP else [resource.pk]
+    blocked = claim_set(resource) if resource.mode == Mode.EXCLUSIVE else units
+    lo = min((s[0] for s in spans), default=None)
+    hi = max((s[1] for s in spans), default=None)
+    if lo is None:
+        return []
+    claims = list(Claim.objects.filter(resource__in=blocked, active=True, starts_at__lt=hi, ends_at__gt=lo)
+                  .values_list("resource_id", "starts_at", "ends_at"))
+    blackouts = list(Blackout.objects.filter(resource__in=[*blocked, *[r.pk for r in chain]], starts_at__lt=hi,
+                                             ends_at__gt=lo).values_list("starts_at", "ends_at"))
+    out = []
+    for a, b, label in spans:
+        if b <= now or any(x < b and y > a for x, y in blackouts):
+            continue
+        if resource.mode == Mode.GROUP:
+            busy = {rid for rid, x, y in claims if x < b and y > a}
+            left = len([u for u in units if u not in busy])
+            out.append(Option(a, b, left, len(units), label))
+        else:
+            taken = any(x < b and y > a for _rid, x, y in claims)
+            out.append(Option(a, b, 0 if taken else 1, 1, label or f"{_local(a):%H:%M}"))
+    return out
