@@ -28,6 +28,7 @@ from django.views import View
 
 from cases import services
 from cases.models import Case, CaseCategory, CaseEvent, Satisfaction, Status
+from core.querysets import natural
 from core.services import ConflictError
 
 __all__ = ["PublicCaseView", "PublicCodeView", "PublicEnterpriseView", "PublicQrView", "PublicReportView",
@@ -187,7 +188,8 @@ class PublicReportView(View):
     def make_form(self, request, compound, compounds, data=None, files=None):
         from places.models import Building
 
-        buildings = list(Building._base_manager.filter(compound=compound).order_by("number")) if compound else []
+        buildings = (list(Building._base_manager.filter(compound=compound).order_by(*natural("number")))
+                     if compound else [])
         return ReportForm(data, files, categories=_categories(self.family), compounds=compounds, buildings=buildings,
                           initial={"compound": compound.pk} if compound else None)
 
@@ -256,7 +258,8 @@ class PublicEnterpriseView(PublicReportView):
         from people.models import Enterprise
         from places.models import Building
 
-        buildings = list(Building._base_manager.filter(compound=compound).order_by("number")) if compound else []
+        buildings = (list(Building._base_manager.filter(compound=compound).order_by(*natural("number")))
+                     if compound else [])
         enterprises = list(Enterprise._base_manager.filter(compound=compound).order_by("name")) if compound else []
         return EnterpriseForm(data, files, categories=_categories(self.family), compounds=compounds,
                               buildings=buildings, enterprises=enterprises,

@@ -38,7 +38,7 @@ from cases.models import (
     Status,
     Unit,
 )
-from core.querysets import scope_q
+from core.querysets import natural, scope_q
 from core.scope import scope_for
 from core.services import ConflictError
 from core.views import apply_errors, is_htmx
@@ -166,7 +166,7 @@ def _buildings(user, compound_id) -> list[tuple[int, str]]:
     if not compound_id:
         return []
     ps = _add_places(user)
-    qs = Building.objects.filter(scope_q(Building, ps), compound_id=compound_id).order_by("number")
+    qs = Building.objects.filter(scope_q(Building, ps), compound_id=compound_id).order_by(*natural("number"))
     return [(pk, _("%(n)s幢") % {"n": n}) for pk, n in qs.values_list("pk", "number")]
 
 

@@ -20,8 +20,25 @@ class CircleConfig(AppConfig):
         register_role_permissions("command_centre", VIEW + ["circle.plan_facility"])
         register_role_permissions("system_admin", ["circle.view_category", "circle.add_category",
                                                    "circle.change_category"])
+        from places.views import BUILDING_PANELS
+
+        BUILDING_PANELS.append(building_qr_panel)
         from cockpit.registry import register_layer
 
         # The cockpit's map shows the service facilities beside its own figures (cockpit never imports circle).
         register_layer("circle.facilities", title=_("服务设施"), url_name="circle:facilities_geojson", color="#2a9d8f",
                        shown=False)
+
+
+def building_qr_panel(request, building) -> dict | None:
+    """The building page's "services near me" QR code (to print at the entrance), for those who may see it."""
+    from core.scope import scope_for
+
+    if not scope_for(request.user).has("circle.view_facility"):
+        return None
+    from django.urls import reverse
+
+    from circle.services import building_token
+
+    return {"template": "circle/_building_qr_panel.html", "building": building,
+            "near_url": request.build_absolute_uri(reverse("circle:near", args=[building_token(building)]))}

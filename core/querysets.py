@@ -7,7 +7,15 @@ from django.db.models import Q
 
 from core.scope import PlaceSet, scope_for
 
-__all__ = ["RestrictedManager", "RestrictedQuerySet", "scope_q"]
+__all__ = ["RestrictedManager", "RestrictedQuerySet", "natural", "scope_q"]
+
+
+def natural(field: str) -> list:
+    """``order_by(*natural("number"))``: numbered names in their natural order, 1, 2 … 10 (not 1, 10, 11 … 2),
+    for numbers stored as text. Shorter first, then by text: exact for plain numbers, close for "A1"/"A12"."""
+    from django.db.models.functions import Length
+
+    return [Length(field), field]
 
 
 def scope_q(model: type[models.Model], places: PlaceSet, user_id: int | None = None) -> Q:

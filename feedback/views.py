@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.querysets import scope_q
+from core.querysets import natural, scope_q
 from core.scope import scope_for
 from feedback import services
 from feedback.forms import ReportForm, room_key, room_label
@@ -58,12 +58,12 @@ def sheet(request, pk: int):
     if places is None or not Compound.objects.filter(pk=pk).filter(scope_q(Compound, places, request.user.pk)).exists():
         raise PermissionDenied(_("只有本社区的社区工作人员可以打印反馈二维码"))
     per_house = request.GET.get("per") == "house"
-    buildings = list(Building.objects.filter(compound=compound).order_by("number", "id"))
+    buildings = list(Building.objects.filter(compound=compound).order_by(*natural("number"), "id"))
     cards = []
     base = request.build_absolute_uri("/")[:-1]
     if per_house:
         houses = House.objects.filter(compound=compound).select_related("building").order_by(
-            "building__number", "unit", "floor", "room")
+            *natural("building__number"), "unit", "floor", *natural("room"))
         for h in houses:
             url = base + reverse("feedback:report", args=[house_token(h)])
             cards.append({"title": _("%(b)s幢 %(r)s") % {"b": h.building.number, "r": room_label(h)}, "url": url,
@@ -74,7 +74,22 @@ def sheet(request, pk: int):
             cards.append({"title": _("%(b)s幢") % {"b": b.number}, "url": url, "svg": mark_safe(_qr_svg(url))})
     return render(request, "feedback/sheet.html", {
         "title": _("%(c)s 居民反馈二维码") % {"c": compound.name}, "compound": compound, "cards": cards,
-        "per_house": per_house})
+        "near_cards": [] if per_house else _near_cards(base, buildings), "per_house": per_house})
+
+
+def _near_cards(base: str, buildings) -> list[dict]:
+    """The residents' "services near me" codes of the same buildings, when the 15-minute circle is installed."""
+    from django.apps import apps
+
+    if not apps.is_installed("circle"):
+        return []
+    from circle.services import building_token as near_token
+
+    cards = []
+    for b in buildings:
+        url = base + reverse("circle:near", args=[near_token(b)])
+        cards.append({"title": _("%(b)s幢") % {"b": b.number}, "url": url, "svg": mark_safe(_qr_svg(url))})
+    return cards
 
 
 def _building_from(token: str):

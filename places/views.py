@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from core.querysets import natural
 from core.tables import Table, detail_url
 from core.views import ObjectActionView, ObjectDetailView, ObjectListView
 from places import filtersets, tables
@@ -27,10 +28,12 @@ from places.forms import HouseForm
 from places.models import Building, Community, Compound, Grid, House, Street
 from places.services import save_house
 
-__all__ = ["HOUSE_PANELS", "breadcrumbs", "building_layout"]
+__all__ = ["BUILDING_PANELS", "HOUSE_PANELS", "breadcrumbs", "building_layout", "natural_key"]
 
 # (request, house, can_change) -> {"template": ..., **context} or None; people registers its residents section.
 HOUSE_PANELS: list[Callable[[HttpRequest, House, bool], dict | None]] = []
+# (request, building) -> {"template": ..., **context} or None; circle registers the residents' services QR.
+BUILDING_PANELS: list[Callable[[HttpRequest, Building], dict | None]] = []
 CHILD_LIMIT = 200
 
 
@@ -93,7 +96,7 @@ class BuildingListView(ObjectListView):
     filterset_class = filtersets.BuildingFilterSet
     table = tables.BuildingTable
     filter_fields = ["q", "grid_id"]
-    ordering = ["compound_id", "number"]
+    ordering = ["compound_id", *natural("number")]  # 1幢, 2幢 … 10幢
 
     def extra_context(self, request):
         return {"q_placeholder": _("小区名称、楼栋号（如 3幢）")}
@@ -169,8 +172,12 @@ USE_LABELS = dict(HouseUse.choices)
 HOUSE_VIEW_FIELDS = ["id", "unit", "floor", "room", "use", "resident_count", "area"]
 
 
-def _natural(text: str) -> tuple:
-    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text or "") if t)
+def natural_key(text: str) -> tuple:
+    """Numbered things in their natural order: 1幢, 2幢 … 10幢 (not 1, 10, 11 … 2). Numbers sort before text."""
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", str(text or "")) if t)
+
+
+_natural = natural_key
 
 
 @dataclass
@@ -229,8 +236,9 @@ class BuildingView(ObjectDetailView):
                   "rented": sum(1 for h in houses if h.use == HouseUse.RENTED),
                   "vacant": sum(1 for h in houses if h.use == HouseUse.VACANT)}
         legend = [(f"use-{value}", label) for value, label in HouseUse.choices]
+        panels = [p for p in (panel(request, obj) for panel in BUILDING_PANELS) if p]
         return {"crumbs": breadcrumbs(obj), "units": building_layout(obj, houses), "counts": counts,
-                "legend": legend}
+                "legend": legend, "panels": panels}
 
 
 # --- the house -------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import audit
+from core.querysets import natural
 from core.scope import scope_for
 from places.models import Building
 from quality import engine
@@ -145,7 +146,7 @@ def worklist(user, *, worker=None, on: dt.date | None = None, limit: int | None 
         # so first find the buildings the page falls in (counts per building, buildings in their order), then
         # order only those buildings' homes. Same order as the one query: compound, building, unit, floor, room.
         counts = dict(qs.order_by().values_list("building_id").annotate(n=Count("house_id")))
-        order = (Building.objects.filter(pk__in=list(counts)).order_by("compound__name", "number", "id")
+        order = (Building.objects.filter(pk__in=list(counts)).order_by("compound__name", *natural("number"), "id")
                  .values_list("pk", flat=True))
         wanted, seen = [], 0
         for bid in order:
@@ -158,8 +159,8 @@ def worklist(user, *, worker=None, on: dt.date | None = None, limit: int | None 
             if seen >= offset + limit:
                 break
         qs = qs.filter(building_id__in=wanted)
-    rows = (qs.order_by("house__building__compound__name", "house__building__number", "house__building_id",
-                        "house__unit", "house__floor", "house__room")
+    rows = (qs.order_by("house__building__compound__name", *natural("house__building__number"), "house__building_id",
+                        "house__unit", "house__floor", *natural("house__room"))
             .values_list("house_id", "building_id", "last_verified_at", "due_at", "open_issues", "key_group",
                          "assignee_id", "house__unit", "house__room", "house__building__number",
                          "house__building__compound__name"))

@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 
+from core.querysets import natural
 from core.scope import scope_for
 from core.services import ConflictError
 from core.views import is_htmx
@@ -187,8 +188,8 @@ class StaleListView(QualityView):
                 raise Http404
             qs = qs.filter(assignee_id=wid)
         qs = (qs.select_related("house__building__compound", "assignee", "last_verified_by")
-              .order_by("house__building__compound__name", "house__building__number", "house__building_id",
-                        "house__unit", "house__floor", "house__room"))
+              .order_by("house__building__compound__name", *natural("house__building__number"), "house__building_id",
+                        "house__unit", "house__floor", *natural("house__room")))
         page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
         query = {k: v for k, v in request.GET.items() if k != "page" and v}
         return render(request, "quality/stale.html", {

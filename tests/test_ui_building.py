@@ -86,3 +86,15 @@ def test_building_view_works_at_phone_width(client, world):
     page = client.get(reverse("places:building", args=[world.buildings["A1"].pk])).content.decode()
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in page
     assert page.count('class="bv-scroll"') == 2
+
+
+def test_buildings_sort_in_natural_order_1_2_10_not_1_10_2(world):
+    from core.querysets import natural
+    from places.models import Building
+
+    comp = world.compounds["A1"]
+    for n in ("10", "2", "11"):
+        Building.objects.create(compound=comp, number=n, floors=3, units=1)
+    numbers = list(Building.objects.filter(compound=comp).order_by(*natural("number"))
+                   .values_list("number", flat=True))
+    assert numbers == ["1", "2", "10", "11"]
