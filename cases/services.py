@@ -36,7 +36,7 @@ from cases.models import (
     Status,
     Unit,
 )
-from core import audit
+from core import audit, uploads
 from core.scope import scope_for
 from core.services import ConflictError, assert_in_scope
 from core.validators import validate_mobile
@@ -46,8 +46,7 @@ __all__ = ["ACTIONS", "ATTACHMENT_MAX_BYTES", "CaseConflict", "Party", "actions_
            "transition", "UNIT_ROLE", "UNIT_ROLE_PERMS"]
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-MAGIC = [(b"\xff\xd8\xff", "image/jpeg", "jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-         (b"%PDF-", "application/pdf", "pdf")]
+ATTACHMENT_KINDS = ("jpeg", "png", "pdf")
 UNIT_ROLE = "case_unit"
 UNIT_ROLE_PERMS = ["cases.view_case", "cases.start_case", "cases.pause_case", "cases.handle_case"]
 
@@ -67,38 +66,27 @@ class CaseConflict(ConflictError):
 
 
 # --- attachments ------------------------------------------------------------------------------------------------
-def check_attachment(upload) -> tuple[str, str]:
-    """(content type, extension) of an upload, or ValidationError: at most 10 MB, JPEG/PNG/PDF by content."""
-    size = getattr(upload, "size", 0) or 0
-    if size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"attachments": [_("附件不能超过10MB，“%(name)s”有%(mb).1fMB")
-                                               % {"name": getattr(upload, "name", ""), "mb": size / 1048576}]})
-    if size == 0:
-        raise ValidationError({"attachments": [_("附件“%(name)s”是空文件") % {"name": getattr(upload, "name", "")}]})
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    for magic, content_type, ext in MAGIC:
-        if head.startswith(magic):
-            return content_type, ext
-    raise ValidationError({"attachments": [_("附件“%(name)s”不是JPEG、PNG图片或PDF文件（按文件内容判断，不看扩展名）")
-                                           % {"name": getattr(upload, "name", "")}]})
+def check_attachment(upload) -> uploads.CheckedUpload:
+    """The upload checked by its content (core.uploads): a JPEG/PNG decoded and re-encoded without EXIF, a PDF
+    parsed; at most 10 MB. ValidationError on ``attachments`` otherwise."""
+    if isinstance(upload, uploads.CheckedUpload):
+        return upload
+    return uploads.check_upload(upload, field="attachments", max_bytes=ATTACHMENT_MAX_BYTES,
+                                kinds=ATTACHMENT_KINDS, label=uploads.ATTACHMENT)
 
 
-def _store_attachments(user, case: Case, uploads: Iterable, stage: str) -> list[CaseAttachment]:
-    checked = [(u, *check_attachment(u)) for u in uploads]
+def _store_attachments(user, case: Case, files: Iterable, stage: str) -> list[CaseAttachment]:
+    checked = [check_attachment(u) for u in files]
     out = []
-    for upload, content_type, ext in checked:
-        att = CaseAttachment(case=case, name=(getattr(upload, "name", "") or "")[:200], content_type=content_type,
-                             size=upload.size, stage=stage,
+    for c in checked:
+        att = CaseAttachment(case=case, name=c.name[:200], content_type=c.content_type, size=c.size, stage=stage,
                              uploaded_by=user if getattr(user, "is_authenticated", False) else None)
-        att.file.save(f"{uuid.uuid4().hex}.{ext}", upload, save=False)
+        att.file.save(f"{uuid.uuid4().hex}.{c.ext}", c.content(), save=False)
         att.save()
         out.append(att)
     return out
 
 
-# --- numbers ----------------------------------------------------------------------------------------------------
 def next_number(year: int) -> str:
     """``RF-2026-000123``: the year's counter incremented by an UPDATE, which row-locks it until the transaction
     ends, so concurrent reports get distinct numbers. Call inside a transaction."""
@@ -223,9 +211,7 @@ def report(user, *, channel: str, category, title: str, description: str = "", p
         raise ValidationError(errors)
     if user is not None and not scope_for(user).has("cases.add_case"):
         raise PermissionDenied(_("您没有上报案件的权限"))
-    attachments = list(attachments)
-    for upload in attachments:
-        check_attachment(upload)
+    attachments = [check_attachment(upload) for upload in attachments]  # decoded once, before anything is written
     now = at or timezone.now()
     with transaction.atomic():
         case = Case(channel=channel, category=category, priority=priority, title=title,
@@ -347,6 +333,8 @@ def transition(user, case: Case, action: str, *, expected_version: int | None = 
     if seen_status not in act.sources:
         raise ValidationError({"action": [_("案件现在的状态是“%(s)s”，不能“%(a)s”")
                                           % {"s": Status(seen_status).label, "a": str(act.label)}]})
+    if data.get("attachments"):
+        data["attachments"] = [check_attachment(u) for u in data["attachments"]]
     now = timezone.now()
     note = (data.get("note") or "").strip()
     fields: dict = {}

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from circle import engine
 from circle.models import Access, CandidateSite, Category, Facility, Group, Network
-from core import audit
+from core import audit, uploads
 from core.scope import scope_for
 from core.services import assert_in_scope, bump_version, diff, snapshot
 
@@ -89,29 +89,12 @@ class FacilityData:
 
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_MAGIC = [(b"\xff\xd8\xff", "image/jpeg", "jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", "png")]
 
 
-def photo_type(head: bytes) -> tuple[str, str] | None:
-    """(content type, extension) told from the file's first bytes, never from its name; None when not an image."""
-    for magic, content_type, ext in PHOTO_MAGIC:
-        if head.startswith(magic):
-            return content_type, ext
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp", "webp"
-    return None
-
-
-def check_photo(upload) -> str:
-    """The extension to store ``upload`` under, or ValidationError: at most 5 MB, JPEG/PNG/WebP by content."""
-    if upload.size > PHOTO_MAX_BYTES:
-        raise ValidationError({"photo": [_("照片不能超过5MB，现在是%(mb).1fMB") % {"mb": upload.size / 1048576}]})
-    head = upload.read(16)
-    upload.seek(0)
-    kind = photo_type(head)
-    if kind is None:
-        raise ValidationError({"photo": [_("照片只能是JPEG、PNG或WebP图片（按文件内容判断，不看扩展名）")]})
-    return kind[1]
+def check_photo(upload) -> uploads.CheckedUpload:
+    """The photo checked by its content (core.uploads): JPEG, PNG or WebP, decoded and re-encoded without EXIF,
+    at most 5 MB; ValidationError on ``photo`` otherwise."""
+    return uploads.check_upload(upload, field="photo", max_bytes=PHOTO_MAX_BYTES, kinds=uploads.IMAGES)
 
 
 def clean_facility(data: FacilityData) -> None:
@@ -152,7 +135,7 @@ def save_facility(user, data: FacilityData, instance: Facility | None = None,
                   expected_version: int | None = None, recompute: bool = True) -> Facility:
     """Create or change a facility; recompute the figures after commit. Raises ValidationError / PermissionDenied."""
     clean_facility(data)
-    photo_ext = check_photo(data.photo) if data.photo else None
+    photo = check_photo(data.photo) if data.photo else None
     action = "change" if instance is not None else "add"
     if not _can_place(user, data.grid, action):
         raise PermissionDenied(_("您无权在该网格登记服务设施"))
@@ -164,9 +147,9 @@ def save_facility(user, data: FacilityData, instance: Facility | None = None,
         setattr(fac, name, getattr(data, name))
     fac.save()
     changes = diff(before, snapshot(fac, FACILITY_FIELDS))
-    if photo_ext:
+    if photo:
         # Stored under MEDIA_ROOT (outside the web root) with a random name; served by circle:facility_photo.
-        fac.photo.save(f"{uuid.uuid4().hex}.{photo_ext}", data.photo, save=False)
+        fac.photo.save(f"{uuid.uuid4().hex}.{photo.ext}", photo.content(), save=False)
         fac.save(update_fields=["photo"])
         changes["photo"] = ["", "new"]
     assert_in_scope(user, fac, action)

@@ -23,6 +23,7 @@ from django.views import View
 
 from circle import services
 from circle.models import Access, CandidateSite, Category, Facility, Network
+from core import uploads
 from core.scope import scope_for
 from core.services import ConflictError
 
@@ -390,9 +391,9 @@ class FacilityPhotoView(CircleView):
         if not fac.photo:
             raise Http404
         handle = fac.photo.open("rb")
-        kind = services.photo_type(handle.read(16))
+        kind = uploads.sniff(handle.read(16))
         handle.seek(0)
-        return FileResponse(handle, content_type=kind[0] if kind else "application/octet-stream")
+        return FileResponse(handle, content_type=kind or "application/octet-stream")
 
 
 class FacilityCloseView(CircleView):

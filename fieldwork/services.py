@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import audit, crypto
+from core import audit, crypto, uploads
 from core.services import assert_in_scope, bump_version
 from core.validators import mask_id, mask_phone, validate_identifier, validate_mobile
 from fieldwork.models import ChangeKind, ChangePolicy, ChangeRequest, ChangeSource, ChangeStatus, Visit, VisitOutcome
@@ -415,20 +415,10 @@ def _stamp(user, method: str, *, house_ids=(), person_ids=()) -> None:
 
 
 # --- visits -----------------------------------------------------------------------------------------------------
-def check_photo(upload) -> str:
-    """The photo's extension by its content (JPEG, PNG, WebP), at most 5 MB; ValidationError otherwise."""
-    if upload.size > MAX_PHOTO_BYTES:
-        raise ValidationError({"photo": [_("照片不能超过5MB，现在是%(mb).1fMB") % {"mb": upload.size / 1048576}]})
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    raise ValidationError({"photo": [_("照片只能是JPEG、PNG或WebP图片（按文件内容判断，不看扩展名）")]})
+def check_photo(upload) -> uploads.CheckedUpload:
+    """The photo checked by its content (core.uploads): JPEG, PNG or WebP, decoded and re-encoded without EXIF
+    (no GPS of the resident's home), at most 5 MB; ValidationError on ``photo`` otherwise."""
+    return uploads.check_upload(upload, field="photo", max_bytes=MAX_PHOTO_BYTES, kinds=uploads.IMAGES)
 
 
 def _existing(client_id: uuid.UUID, user, house: House) -> Visit | None:
@@ -459,7 +449,7 @@ def submit_visit(user, house: House, *, client_id, items: list[VisitItem | dict]
     if found is not None:
         return found
     items = [i if isinstance(i, VisitItem) else VisitItem(**i) for i in items]
-    photo_ext = check_photo(photo) if photo else None
+    checked_photo = check_photo(photo) if photo else None
     note = (note or "").strip()
     if not items and not note and not not_home and not photo:
         raise ValidationError({"__all__": [_("请至少记录一项：无变化、变更、备注或照片")]})
@@ -498,8 +488,8 @@ def submit_visit(user, house: House, *, client_id, items: list[VisitItem | dict]
             applied += 1
             if cr.person_id and item.kind != ChangeKind.MOVE_OUT:
                 confirmed.add(cr.person_id)
-        if photo_ext:
-            visit.photo.save(f"{uuid.uuid4().hex}.{photo_ext}", photo, save=False)
+        if checked_photo:
+            visit.photo.save(f"{uuid.uuid4().hex}.{checked_photo.ext}", checked_photo.content(), save=False)
         if not not_home:
             visit.outcome = (VisitOutcome.PENDING if pending else
                              VisitOutcome.CHANGED if applied and changes else VisitOutcome.UNCHANGED)

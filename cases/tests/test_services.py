@@ -17,11 +17,12 @@ from cases.models import Case, CaseEvent, Escalation, Status
 from cases.services import CaseConflict
 from cases.tests.conftest import fresh
 from core.models import AuditEvent
+from tests import upload_samples
 from tests.moments import at_moments
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
-PDF = b"%PDF-1.4\n" + b"0" * 200
+JPEG = upload_samples.jpeg()  # real files: attachments are decoded (core.uploads)
+PNG = upload_samples.png()
+PDF = upload_samples.pdf()
 
 
 def new_case(world, cw, user=None, **kw) -> Case:

@@ -3,10 +3,13 @@ conflict page, the permission-checked attachment, the map's GeoJSON and the figu
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 
 from cases import services
 from cases.models import Case, CaseAttachment, Status
@@ -187,7 +190,8 @@ def test_an_attachment_is_served_only_to_users_who_see_the_case(world, cw, cases
     url = reverse("cases:attachment", args=[att.pk])
     r = client_of(world.users.worker_a1).get(url)
     assert r.status_code == 200 and r["Content-Type"] == "image/jpeg"
-    assert b"".join(r.streaming_content) == JPEG
+    served = Image.open(io.BytesIO(b"".join(r.streaming_content)))  # the re-encoded copy of the upload
+    assert served.format == "JPEG" and served.size == Image.open(io.BytesIO(JPEG)).size
     assert client_of(world.users.worker_b1).get(url).status_code == 404
     assert client_of(cw.users.unit_other).get(url).status_code == 404
     assert Client().get(url).status_code == 302

@@ -14,11 +14,11 @@ from fieldwork import services
 from fieldwork.models import ChangeRequest, ChangeStatus, Visit
 from fieldwork.tests.conftest import fresh, new_id
 from people.models import Residence
+from tests import upload_samples
 
 pytestmark = pytest.mark.django_db
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = upload_samples.png()  # a real image: photos are decoded (core.uploads)
 
 
 def client_for(user) -> Client:
