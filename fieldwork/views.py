@@ -34,6 +34,7 @@ from fieldwork import services
 from fieldwork.forms import AssignForm, NewPersonForm, RejectForm, VisitForm
 from fieldwork.metrics import OVERDUE_REVIEW_DAYS, week_bounds
 from fieldwork.models import ChangeKind, ChangePolicy, ChangeRequest, ChangeStatus, Visit
+from fieldwork.review import change_view
 from people.models import Person, Residence
 from places.models import House
 
@@ -270,7 +271,7 @@ class VisitPhotoView(FieldworkView):
 
 # --- review -----------------------------------------------------------------------------------------------------
 def _review_rows(changes) -> list[dict]:
-    return [{"cr": c, "rows": services.describe(c),
+    return [{"cr": c, **change_view(c),
              "overdue": c.created_at < timezone.now() - dt.timedelta(days=OVERDUE_REVIEW_DAYS)} for c in changes]
 
 
