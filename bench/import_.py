@@ -12,9 +12,10 @@ Measured in the same run, on the same database (already holding the demo sub-dis
   * ``import``: ``people.importer.commit_import`` end to end as a community officer with street scope: read the
     .xlsx, validate every row through ``clean_person_data``, look the natural keys up, encrypt, write, refresh
     counts, check scope, audit, commit;
-  * ``raw``: the same rows as pre-computed tuples (encrypted numbers, ids, place keys: everything computed
-    beforehand) loaded with ``people.importer.fast_insert`` — COPY on PostgreSQL, executemany on SQLite — into
-    the same indexed tables, committed;
+  * ``raw``: the same rows as pre-computed tuples (encrypted numbers, ids, place keys, values already adapted
+    for the database: everything computed beforehand) loaded with the bulk loader the import writes with
+    (``core.bulk.BulkLoader.insert_tuples``: COPY on PostgreSQL, executemany on SQLite) into the same indexed
+    tables, committed;
   * ``reimport``: the same file again (every row found unchanged, nothing written).
 Raw and import alternate twice and the best time of each counts (the 2-core machine is shared); each load's
 rows are deleted afterwards (and the tables vacuumed on PostgreSQL) so every load starts from the same tables.
@@ -177,17 +178,23 @@ def run(ctx) -> dict:
     ctx.log(f"bench import: {n} rows, {len(data) / 1e6:.1f} MB; planning the raw tuples...")
 
     # Raw: the same rows as pre-computed tuples, loaded and committed.
-    plan = importer.plan_import(data, user, file_name=path.name)
+    from core.bulk import BulkLoader
+    from people.importer.writer import WRITE_ORDER
+
+    plan = importer.plan_import(data, user, file_name=path.name, precompute=True)
     assert plan.ok, plan.errors[:5]
+    loader = BulkLoader()
     with transaction.atomic():
-        tuples = importer.build_tuples(plan, timezone.localdate(), timezone.now())
-    del plan
+        rows_by_kind = importer.build_rows(plan, timezone.localdate(), timezone.now(), loader)
+    tuples = [(model, loader.table(model).tuples(rows_by_kind[key])) for key, model in WRITE_ORDER]
+    del plan, rows_by_kind
     raw_times, import_times = [], []
     for attempt in range(REPEATS):
         ctx.log(f"bench import: raw load ({attempt + 1}/{REPEATS})...")
         with ctx.timer() as t:
             with transaction.atomic():
-                importer.write_tuples(tuples)
+                for model, data_rows in tuples:
+                    loader.insert_tuples(model, data_rows)
         raw_times.append(t.seconds)
         cleanup(compounds)
         ctx.log(f"bench import: product import ({attempt + 1}/{REPEATS})...")

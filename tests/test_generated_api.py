@@ -224,7 +224,7 @@ class TestTagAPI(APICRUDTest):
 
 EXEMPT = {
     "people.persontag": "written and read as the `tags` field of a person (TestPersonAPI)",
-    "people.importjob": "a record of one upload's preview and commit, owned by the import pages (people/importer.py)",
+    "people.importjob": "a record of one upload's preview and commit, owned by the import pages (people/importer/)",
     "people.exportrequest": "the approval workflow of a large export, owned by the export pages (people/exporter.py)",
 }
 

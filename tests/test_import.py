@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 
 from conftest import resident_id
 from core.models import AuditEvent
-from people import importer
 from people.importer import (
     ImportError_,
     commit_import,
@@ -20,6 +19,7 @@ from people.importer import (
     normalise_unit,
     plan_import,
     write_error_sheet,
+    writer,
 )
 from people.models import Person, Residence
 from places.models import Building, House
@@ -221,7 +221,7 @@ def test_an_error_in_the_middle_of_the_commit_leaves_nothing(world, monkeypatch)
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer, "_refresh_counts_and_places", boom)
+    monkeypatch.setattr(writer, "_refresh_counts_and_places", boom)
     before = (Person.objects.count(), House.objects.count(), Building.objects.count(), Residence.objects.count())
     with pytest.raises(RuntimeError):
         commit_import(xlsx(family()), world.users.officer_a)
@@ -276,25 +276,6 @@ def test_a_ten_megabyte_sheet_is_previewed(world, tmp_path):
     assert plan.counts["people_create"] == len(plan.rows)
 
 
-def test_parsing_in_worker_processes_gives_the_same_plan_as_in_one(world, monkeypatch):
-    rows = family()
-    rows[1][5] = "1234"
-    data = xlsx(rows)
-    serial = plan_import(data, world.users.officer_a, workers=1, precompute=True)
-    monkeypatch.setattr(importer, "PARALLEL_MIN_ROWS", 1)
-    monkeypatch.setattr(importer, "PARALLEL_CHUNK", 1)
-    forked = []
-    original = importer._Planner._parse_parallel
-    monkeypatch.setattr(importer._Planner, "_parse_parallel",
-                        lambda self, rows: forked.append(len(rows)) or original(self, rows))
-    parallel = plan_import(data, world.users.officer_a, workers=2, precompute=True)
-    assert forked == [3]
-    assert parallel.counts == serial.counts
-    assert [e.as_dict() for e in parallel.errors] == [e.as_dict() for e in serial.errors]
-    assert [r.number for r in parallel.rows] == [r.number for r in serial.rows] == [2, 4]
-    assert parallel.rows[0].pre[0] == "chendaming" and parallel.rows[0].pre[2].startswith("k")
-
-
 def test_an_update_by_import_is_on_the_audit_record_without_the_number(world):
     commit_import(xlsx(family()), world.users.officer_a)
     commit_import(xlsx(family(phone="13800001111")), world.users.officer_a)
@@ -304,7 +285,7 @@ def test_an_update_by_import_is_on_the_audit_record_without_the_number(world):
 
 
 def test_someone_registering_the_same_house_meanwhile_rolls_the_import_back(world, monkeypatch):
-    real_write = importer._write
+    real_write = writer._write
 
     def meanwhile(plan, *args, **kwargs):  # another user creates one of the planned houses first
         building = Building(compound=world.compounds["A1"], number="5", floors=6)
@@ -312,7 +293,7 @@ def test_someone_registering_the_same_house_meanwhile_rolls_the_import_back(worl
         House(building=building, unit="1", floor=3, room="301").save()
         return real_write(plan, *args, **kwargs)
 
-    monkeypatch.setattr(importer, "_write", meanwhile)
+    monkeypatch.setattr(writer, "_write", meanwhile)
     with pytest.raises(ImportError_) as exc:
         commit_import(xlsx(family()), world.users.officer_a)
     assert "撤销" in str(exc.value)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from people.importer import ImportError_, commit_import, plan_import, write_error_sheet
 
 STAGES = {"validate": "校验", "match": "匹配", "write": "写入"}
-tqdm.monitor_interval = 0  # no monitor thread: the importer forks its workers only from a single-threaded process
+tqdm.monitor_interval = 0  # no monitor thread: a progress bar needs none
 
 
 class Command(BaseCommand):

@@ -1,0 +1,317 @@
+"""The importer's second layer: one sheet row to a checked ``Row``, through the same validation as the forms.
+
+``RowParser.parse_row`` reads the cells of one row (``core.importexport`` found the header and the columns),
+normalises them (people.importer.normalisers), validates the person with ``people.services.clean_person_data``
+(→ ``core.validators``) and returns a ``Row`` or None, listing every problem as a ``RowError`` (row, column,
+reason in Chinese). It reads nothing from the database: the compounds and tags it may name are handed to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from people.importer.normalisers import (
+    HOUSE_USES,
+    ID_TYPES,
+    RELATIONS,
+    RESIDENCY,
+    ROLES,
+    SEXES,
+    TAG_SPLIT,
+    case_key,
+    choice_key,
+    cn_number,
+    floor_of,
+    nfkc,
+    nfkc_keep_space,
+    normalise_building,
+    normalise_room,
+    normalise_unit,
+    parse_area,
+    parse_date,
+)
+
+from core import crypto
+from core.importexport import Column, Table, cell_text, looks_like_formula
+from core.validators import mask_id, mask_phone
+from people.choices import IdType, Relation, ResidenceRole, ResidencyType
+from people.models import Person
+from people.pinyin import name_pinyin
+from people.services import PersonData, clean_person_data
+from places.choices import HouseUse
+
+__all__ = ["COLUMNS", "LABELS", "ImportError_", "Row", "RowError", "RowParser", "source_bytes"]
+
+COLUMNS: list[Column] = [
+    Column("compound", "小区", ("小区名称", "小区名", "所在小区", "楼盘", "楼盘名称", "小区/楼宇", "楼宇", "小区楼宇",
+                               "公寓", "住宅小区"), required=True),
+    Column("building", "楼栋", ("楼栋号", "幢", "幢号", "栋", "栋号", "楼号", "楼幢", "楼幢号", "楼栋/幢", "号楼",
+                               "楼", "楼栋幢号"), required=True),
+    Column("unit", "单元", ("单元号", "单元名称")),
+    Column("room", "房号", ("室", "室号", "房间号", "房间", "门牌号", "房屋号", "户号", "房号/室"), required=True),
+    Column("floor", "楼层", ("层", "所在楼层")),
+    Column("name", "姓名", ("名字", "居民姓名", "人员姓名", "户主姓名/成员姓名"), required=True),
+    Column("id_type", "证件类型", ("证件种类",)),
+    Column("id_number", "身份证号", ("身份证号码", "公民身份号码", "公民身份证号码", "证件号码", "证件号", "身份证",
+                                  "身份证件号码"), required=True),
+    Column("phone", "联系电话", ("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码", "联系电话/手机")),
+    Column("relation", "与户主关系", ("关系", "户主关系", "与户主的关系", "家庭关系")),
+    Column("role", "居住身份", ("人员身份", "居住类型", "产权人/租户")),
+    Column("residency_type", "人口类型", ("人员类型", "人口类别", "人员类别", "户籍类型", "户籍类别", "居住性质")),
+    Column("sex", "性别"),
+    Column("ethnicity", "民族"),
+    Column("nationality", "国籍", ("国籍/地区",)),
+    Column("hukou_address", "户籍地址", ("户籍地", "户口所在地", "户籍所在地", "户籍地详址")),
+    Column("work_unit", "工作单位", ("单位", "工作单位/学校", "就业单位", "工作单位或学校")),
+    Column("note", "备注", ("说明",)),
+    Column("tags", "标签", ("人群类别", "特殊人群", "人群标签", "重点人群", "人员标签")),
+    Column("use", "房屋用途", ("用途", "房屋类型", "房屋性质", "房屋状态")),
+    Column("area", "面积", ("建筑面积", "房屋面积", "面积m2", "面积㎡", "面积平方米")),
+    Column("moved_in", "入住日期", ("入住时间", "居住起始日期", "迁入日期", "迁入时间")),
+]
+LABELS = {c.key: c.label for c in COLUMNS}
+_BLANK_TEXTS = dict.fromkeys(LABELS, "")
+@dataclass
+class RowError:
+    row: int
+    column: str
+    reason: str
+    level: str = "error"  # "error" blocks the import; "warning" is listed and accepted
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "reason": self.reason, "level": self.level}
+
+
+class ImportError_(Exception):  # noqa: N801 - "ImportError" is a builtin
+    """The import cannot run (file unreadable, a required column missing, bad rows at commit time)."""
+
+    def __init__(self, message: str, errors: list[RowError] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+@dataclass
+class Row:
+    number: int
+    house_key: tuple[int, str, str, str]  # (compound id, building number, unit, room)
+    floor: int
+    use: str
+    area: Decimal | None
+    data: PersonData
+    bidx: str
+    phone_bidx: str
+    relation: str
+    role: str
+    moved_in: dt.date | None
+    tags: list[int]
+    person_id: int | None = None
+    house_id: int | None = None
+    pre: tuple | None = None  # (pinyin, initials, sealed id, masked id, sealed phone, masked phone) when precomputed
+
+
+def source_bytes(source: str | Path | bytes | IO[bytes]) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, (str, Path)):
+        return Path(source).read_bytes()
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return source.read()
+
+
+
+class RowParser:
+    """Parses rows of one table; ``errors`` and ``warnings`` collect what it finds (the plan's lists)."""
+
+    def __init__(self, table: Table, *, compounds: dict[str, int], tags: dict[str, int], today: dt.date,
+                 errors: list[RowError], warnings: list[RowError]) -> None:
+        self.table = table
+        self.column_items = list(table.columns.items())
+        self.compounds = compounds
+        self.tags = tags
+        self.today = today
+        self.errors = errors
+        self.warnings = warnings
+
+    def err(self, row: int, key: str, reason: str, level: str = "error") -> None:
+        target = self.errors if level == "error" else self.warnings
+        target.append(RowError(row, LABELS.get(key, key), reason, level))
+
+    def compound_id(self, name: str) -> int | None:
+        return self.compounds.get(name) or self.compounds.get(name.removesuffix("小区")) \
+            or self.compounds.get(name + "小区")
+
+    # --- one row ------------------------------------------------------------------------------------------------
+    def parse_row(self, number: int, cells: list[Any]) -> Row | None:  # noqa: C901 - one check per column
+        bad = False
+
+        width = len(cells)
+        raw: dict[str, Any] = {}
+        texts = dict(_BLANK_TEXTS)  # every column's key, "" when the sheet lacks it
+        text = texts.__getitem__
+        for key, i in self.column_items:
+            value = cells[i] if i < width else None
+            raw[key] = value
+            if isinstance(value, str):
+                stripped = value.strip()
+                texts[key] = stripped
+                if value[:1] == "=" and looks_like_formula(stripped):
+                    self.err(number, key, _("单元格内容是公式（%(f)s…），请改为实际的值") % {"f": stripped[:12]})
+                    bad = True
+            else:
+                texts[key] = cell_text(value)
+        if bad:
+            return None
+        compound = case_key(text("compound"))
+        cid = self.compound_id(compound) if compound else None
+        if not compound:
+            self.err(number, "compound", _("小区不能为空"))
+            bad = True
+        elif cid is None:
+            self.err(number, "compound", _("小区“%(c)s”不存在，或不在您的导入权限范围内") % {"c": compound[:40]})
+            bad = True
+        building = normalise_building(text("building"))
+        if not building:
+            self.err(number, "building", _("楼栋不能为空"))
+            bad = True
+        elif len(building) > 16:
+            self.err(number, "building", _("楼栋号太长（最多16个字符）"))
+            bad = True
+        room_unit, room = normalise_room(text("room"))
+        unit = normalise_unit(text("unit")) or room_unit or "1"
+        if not room:
+            self.err(number, "room", _("房号不能为空"))
+            bad = True
+        elif len(room) > 16 or len(unit) > 8:
+            self.err(number, "room", _("房号或单元号太长"))
+            bad = True
+        floor = None
+        floor_text = text("floor")
+        if floor_text:
+            try:
+                floor = int(cn_number(nfkc(floor_text).removesuffix("层").removesuffix("楼")))
+            except ValueError:
+                self.err(number, "floor", _("楼层应为整数"))
+                bad = True
+        if floor is None and room:
+            floor = floor_of(room)
+        use = ""
+        use_text = text("use")
+        if use_text:
+            use = HOUSE_USES.get(choice_key(use_text), "")
+            if not use:
+                self.err(number, "use", _("房屋用途应为 自住、出租、空置、商用 或 其他"))
+                bad = True
+        area = None
+        area_text = text("area")
+        if area_text:
+            try:
+                area = parse_area(area_text)
+            except (InvalidOperation, ValueError):
+                self.err(number, "area", _("面积应为1到99999之间的数字（平方米）"))
+                bad = True
+                area = None
+        # --- the person, through the one validation path -----------------------------------------------------
+        id_raw = raw.get("id_number")
+        if isinstance(id_raw, (int, float)) and not isinstance(id_raw, bool) and abs(id_raw) >= 1e14:
+            self.err(number, "id_number", _("身份证号在Excel中被存成了数字，末几位已经丢失；请把该列设为“文本”格式后"
+                                            "重新填写"))
+            return None
+        id_type = IdType.RESIDENT_ID
+        if text("id_type"):
+            id_type = ID_TYPES.get(choice_key(text("id_type")), "")
+            if not id_type:
+                self.err(number, "id_type", _("证件类型应为 居民身份证、护照、港澳通行证、台湾通行证 或 其他"))
+                return None
+        residency = ""
+        residency_text = text("residency_type")
+        if residency_text:
+            residency = RESIDENCY.get(choice_key(residency_text), "")
+            if not residency:
+                self.err(number, "residency_type", _("人口类型应为 户籍人口、流动人口、境外人员 或 其他"))
+                bad = True
+        data = PersonData(
+            name=text("name"), id_type=id_type, id_number=text("id_number"),
+            phone=text("phone"), residency_type=residency or ResidencyType.REGISTERED,
+            nationality=text("nationality")[:32], ethnicity=text("ethnicity")[:16],
+            hukou_address=text("hukou_address")[:200], work_unit=text("work_unit")[:100], note=text("note"),
+        )
+        if not data.id_number:
+            self.err(number, "id_number", _("证件号码不能为空（导入按证件号码识别人员）"))
+            bad = True
+        else:
+            try:
+                clean_person_data(data, accept_warnings=True)
+            except ValidationError as exc:
+                for key, messages in exc.message_dict.items():
+                    for message in messages:
+                        self.err(number, key, message)
+                bad = True
+        for message in data.warnings:
+            self.err(number, "id_number", message, level="warning")
+        sex_text = text("sex").lower()
+        if sex_text and data.sex and SEXES.get(sex_text) not in (None, data.sex):
+            self.err(number, "sex", _("性别与身份证号不一致，以身份证号为准"), level="warning")
+        elif sex_text and not data.sex:
+            data.sex = SEXES.get(sex_text, "")
+        relation = ""
+        relation_text = text("relation")
+        if relation_text:
+            relation = RELATIONS.get(choice_key(relation_text), "")
+            if not relation:
+                self.err(number, "relation", _("与户主关系“%(r)s”无法识别，可填 户主、配偶、子女、父母、孙子女、"
+                                               "祖父母、兄弟姐妹、儿媳/女婿、其他亲属、非亲属")
+                         % {"r": relation_text[:10]})
+                bad = True
+        role = ""
+        role_text = text("role")
+        if role_text:
+            role = ROLES.get(choice_key(role_text), "")
+            if not role:
+                self.err(number, "role", _("居住身份应为 产权人、租户、家庭成员、员工 或 其他"))
+                bad = True
+        if not role:
+            role = (ResidenceRole.TENANT if use == HouseUse.RENTED else
+                    ResidenceRole.OWNER if relation == Relation.HOUSEHOLDER else ResidenceRole.FAMILY)
+        moved_in = None
+        if text("moved_in") or raw.get("moved_in") not in (None, ""):
+            try:
+                moved_in = parse_date(raw.get("moved_in"))
+                if moved_in > self.today:
+                    self.err(number, "moved_in", _("入住日期不能晚于今天"))
+                    bad = True
+            except (ValueError, TypeError, OverflowError):
+                self.err(number, "moved_in", _("入住日期格式应为 2020-01-31"))
+                bad = True
+        tags: list[int] = []
+        tags_text = text("tags")
+        if tags_text:
+            for part in TAG_SPLIT.split(nfkc_keep_space(tags_text)):
+                if not part:
+                    continue
+                tid = self.tags.get(part) or self.tags.get(part.lower())
+                if tid is None:
+                    self.err(number, "tags", _("人群标签“%(t)s”不存在") % {"t": part[:16]})
+                    bad = True
+                else:
+                    tags.append(tid)
+        if bad:
+            return None
+        return Row(number=number, house_key=(cid, building, unit, room), floor=floor, use=use, area=area, data=data,
+                   bidx=Person.id_index(data.id_type, data.id_number),
+                   phone_bidx=Person.phone_index(data.phone) if data.phone else "",
+                   relation=relation, role=role, moved_in=moved_in, tags=tags)
+
+    @staticmethod
+    def precompute_row(row: Row) -> None:
+        """What the write needs beyond validation (pinyin, sealed numbers), done where the row is parsed."""
+        d = row.data
+        full, initials = name_pinyin(d.name)
+        row.pre = (full, initials, crypto.encrypt(d.id_number), mask_id(d.id_number),
+                   crypto.encrypt(d.phone) if d.phone else "", mask_phone(d.phone) if d.phone else "")
