@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CLOCK_STATUSES, OPEN_STATUSES, Case, CaseCategory, Channel, Priority, Status, Unit
+from core.filters import FilterSet
 
 __all__ = ["CaseFilterSet", "NEAR_HOURS"]
 
@@ -22,7 +23,7 @@ OPEN_SQL = RawSQL('"cases_case"."status" IN ({})'.format(", ".join(f"'{s}'" for 
                   output_field=BooleanField())
 
 
-class CaseFilterSet(df.FilterSet):
+class CaseFilterSet(FilterSet):
     q = df.CharFilter(method="filter_q", label=_("搜索"))
     status = df.MultipleChoiceFilter(choices=Status.choices, label=_("状态"))
     state = df.ChoiceFilter(method="filter_state", label=_("进度"), empty_label=_("全部"),

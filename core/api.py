@@ -193,7 +193,8 @@ def api_filterset(filterset_class: type) -> type:
             if method is not None:
                 flt.method = method  # rebinds the method proxy to the copy
             by_id = not flt.extra.get("to_field_name")
-            flt._spectacular_annotation = {"field": OpenApiTypes.INT if by_id else OpenApiTypes.STR}
+            if not hasattr(flt, "_spectacular_annotation"):  # core.filters puts the id's bounds there
+                flt._spectacular_annotation = {"field": OpenApiTypes.INT if by_id else OpenApiTypes.STR}
             if by_id:
                 id_filters.append(name)
         annotated[name] = flt

@@ -101,10 +101,13 @@ class ObjectListView(LoginRequiredMixin, View):
 
     def render_list(self, request: HttpRequest, data, template: str | None = None) -> HttpResponse:
         qs = self.get_queryset(request)
-        filterset = None
+        filterset, filter_errors = None, []
         if self.filterset_class is not None:
             filterset = self.filterset_class(data, queryset=qs, request=request)
             qs = filterset.qs if filterset.is_valid() else qs.none()
+            # A value out of range (an age of 4.13e16, an id beyond the database's integers): said, by its label.
+            filter_errors = [(filterset.filters[name].label or name if name in filterset.filters else "", msgs)
+                             for name, msgs in filterset.errors.items()]
             form_fields = filterset.form.fields
             shown = {name: form_fields[name] for name in self.filter_fields if name in form_fields}
             for f in shown.values():
@@ -123,6 +126,7 @@ class ObjectListView(LoginRequiredMixin, View):
             "title": self.title or self.model._meta.verbose_name_plural,
             "model_name": self.model._meta.model_name,
             "filterset": filterset,
+            "filter_errors": filter_errors,
             "headers": self.table.headers,
             "rows": self.table.rows(page.object_list),
             "page": page,

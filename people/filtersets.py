@@ -42,8 +42,8 @@ class PersonFilterSet(ScopedFilterSet):
     tag = ChoicesFilter(queryset=Tag.objects.all(), to_field_name="code", method="filter_tag",
                                        label=_("人群标签"))
     is_current = df.BooleanFilter(label=_("现居住"))
-    age_min = df.NumberFilter(method="filter_age_min", label=_("最小年龄"))
-    age_max = df.NumberFilter(method="filter_age_max", label=_("最大年龄"))
+    age_min = df.NumberFilter(method="filter_age_min", label=_("最小年龄"), min_value=0, max_value=150, whole=True)
+    age_max = df.NumberFilter(method="filter_age_max", label=_("最大年龄"), min_value=0, max_value=150, whole=True)
 
     class Meta:
         model = Person

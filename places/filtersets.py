@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as df_fields
 
+from core.filters import FilterSet
 from core.validators import normalise_text
 from places.choices import CompoundKind, HouseUse
 from places.models import Building, Community, Compound, Grid, House, Street
@@ -113,8 +114,9 @@ def names(model, path: str, name_field: str = "name") -> ChoicesFilter:
                          queryset=scoped_queryset(model), label=model._meta.verbose_name)
 
 
-class ScopedFilterSet(df.FilterSet):
-    """Base: a ``q`` search box whose meaning each subclass gives in ``search``."""
+class ScopedFilterSet(FilterSet):
+    """Base: a ``q`` search box whose meaning each subclass gives in ``search``; empty and out-of-range values
+    as core.filters.FilterSet says."""
 
     q = df.CharFilter(method="search", label=_("搜索"))
 

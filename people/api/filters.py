@@ -6,12 +6,13 @@ import django_filters as df
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import FilterSet
 from people.models import Tag
 
 __all__ = ["TagFilterSet"]
 
 
-class TagFilterSet(df.FilterSet):
+class TagFilterSet(FilterSet):
     q = df.CharFilter(method="search", label=_("搜索"))
 
     class Meta:
