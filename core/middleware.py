@@ -1,4 +1,4 @@
-"""Request id, the current request for audit, and security headers."""
+"""Request id, the current request for audit, security headers, and inputs no view can use (``BadInputMiddleware``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import contextvars
 import uuid
 
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
-__all__ = ["RequestIdMiddleware", "SecurityHeadersMiddleware", "current_request"]
+__all__ = ["BadInputMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware", "current_request"]
 
 _current_request: contextvars.ContextVar = contextvars.ContextVar("renfang_request", default=None)
 
@@ -44,3 +46,42 @@ class SecurityHeadersMiddleware:
         if not request.path.startswith(settings.STATIC_URL):
             response.setdefault("Cache-Control", "no-store")
         return response
+
+
+class BadInputMiddleware:
+    """What no view can use is answered here, before any view or database sees it:
+
+    * a NUL character in a parameter's name or value (query string or form body): 400 naming the parameter
+      (PostgreSQL refuses NUL in text, so a filter or lookup with it would fail as a server error);
+    * under /api/, a page no route matches (``/api/people/persons/1.5/``) is answered in JSON like every other
+      API error, not with the site's HTML 404 page.
+    """
+
+    API_PREFIX = "/api/"
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        bad = self._nul_parameter(request)
+        if bad is not None:
+            message = _("参数 %(p)s 含有不允许的空字符（\\0）") % {"p": bad.replace("\x00", "\\0")[:40]}
+            if request.path.startswith((self.API_PREFIX, "/open311/")):
+                return JsonResponse({bad.replace("\x00", ""): [message]}, status=400)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        response = self.get_response(request)
+        if (response.status_code == 404 and request.path.startswith(self.API_PREFIX)
+                and response.get("Content-Type", "").startswith("text/html")):
+            return JsonResponse({"detail": _("记录不存在或不在您的管辖范围内")}, status=404)
+        return response
+
+    @staticmethod
+    def _nul_parameter(request) -> str | None:
+        sources = [request.GET]
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+            sources.append(request.POST)
+        for params in sources:
+            for key, values in params.lists():
+                if "\x00" in key or any("\x00" in v for v in values):
+                    return key
+        return None

@@ -2,6 +2,7 @@
 
 Environment variables (see docs/operations.md):
   RENFANG_DEBUG            "1" for development (default "1" unless RENFANG_PRODUCTION=1)
+  RENFANG_STATIC_MANIFEST  "1" serves hashed static files collected into STATIC_ROOT (default: when DEBUG is off)
   RENFANG_PRODUCTION       "1" turns on the production hardening (secure cookies, HSTS, ...)
   DJANGO_SECRET_KEY        or DJANGO_SECRET_KEY_FILE
   DATABASE_URL             default sqlite:///var/renfang.sqlite3 ; postgres://user@host:5432/name in production
@@ -79,12 +80,14 @@ INSTALLED_APPS = [
     "cases",
     "mediation",
     "open311",
+    "resources",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,13 +180,16 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request when it is missing
+# With DEBUG off (production, and `make demo`) static files are served by whitenoise from STATIC_ROOT under hashed
+# names: `manage.py collectstatic` must have run (without its manifest every page answers 500).
+STATIC_MANIFEST = env_bool("RENFANG_STATIC_MANIFEST", PRODUCTION or not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if PRODUCTION else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+                    if STATIC_MANIFEST else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 RENFANG_MAX_UPLOAD_BYTES = 30 * 1024 * 1024
@@ -255,4 +261,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("RENFANG_LOG_LEVEL", "WARNING")},
 }
-    "resources",
