@@ -9,6 +9,8 @@ small-cell rule applied on the server: for an aggregate-only viewer, a count bet
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -25,7 +27,7 @@ from core.scope import PlaceSet, scope_for
 from places.models import Building, Community, Compound, Grid, Street
 
 __all__ = ["BOARD_PERM", "SMALL_CELL", "Place", "board_payload", "children_of", "home_place", "map_figures",
-           "resolve_place", "rollup_values", "covers"]
+           "resolve_place", "rollup_values", "covers", "week_label"]
 
 BOARD_PERM = "cockpit.view_board"
 SMALL_CELL = 5
@@ -119,6 +121,22 @@ def _percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "—"
 
 
+WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def week_label(key: str) -> tuple[str, str]:
+    """An ISO week subkey ("2026-W49") as people read it: ("11/30", "11月30日起的一周") — its Monday; any other key
+    is returned as it is."""
+    m = WEEK_KEY.match(key)
+    if not m:
+        return key, key
+    try:
+        monday = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
+    except ValueError:
+        return key, key
+    return f"{monday.month}/{monday.day}", _("%(m)d月%(d)d日起的一周") % {"m": monday.month, "d": monday.day}
+
+
 def _drill_url(fn, level: str, pk: int, subkey: str) -> str:
     if fn is None:
         return ""
@@ -146,14 +164,21 @@ def _panel(panel: registry.Panel, place: Place, values: dict[str, dict[str, floa
             if subkey not in data and subkey not in labels:
                 continue
             number, text = _display(data.get(subkey, 0), metric.small_cells, place.aggregate_only)
-            items.append({"key": subkey, "label": str(labels.get(subkey, subkey)), "value": number, "text": text,
+            if metric.percent and number is not None:
+                text = f"{100 * number:.1f}%"
+            label, long_label = str(labels.get(subkey, subkey)), ""
+            if subkey not in labels and WEEK_KEY.match(subkey):
+                label, long_label = week_label(subkey)
+            items.append({"key": subkey, "label": label, "value": number, "text": text,
                           "url": _drill_url(panel.drill, place.level, place.pk, subkey)})
+            if long_label:
+                items[-1]["long_label"] = long_label
         if panel.chart == "pyramid":
             items = _pyramid_items(data, metric, place)
         if panel.chart == "gauge":
             items = _gauge_items(data)
         series.append({"metric": key, "label": str(metric.label), "items": items,
-                       "small_cells": metric.small_cells})
+                       "small_cells": metric.small_cells, "percent": metric.percent or panel.chart == "gauge"})
     if not series:
         return None
     return {"key": panel.key, "title": str(panel.title), "chart": panel.chart, "series": series,
@@ -172,11 +197,14 @@ def _pyramid_items(data: dict[str, float], metric, place: Place) -> list[dict]:
 
 
 def gauge_rate(data: dict[str, float]) -> float | None:
-    """The rate a gauge shows: subkey ``rate`` (0..1), else ``num / den``."""
+    """The rate a gauge shows: subkey ``rate`` (0..1), else ``num / den``. Rollups store no zeros: a place with
+    figures but no ``rate`` row has a rate of 0 (0.0%, not "no data")."""
     if "rate" in data:
         return data["rate"]
     if data.get("den"):
         return data.get("num", 0) / data["den"]
+    if data and "den" not in data:
+        return 0.0
     return None
 
 

@@ -80,6 +80,7 @@ class Metric:
     map_label: Any = None
     map_percent: bool = False
     additive: bool = False
+    percent: bool = False  # the values are rates 0..1: charts, tables and the map show them as percentages
 
     def labels(self) -> dict[str, Any]:
         """Display names of the subkeys (translated lazily); a subkey without one shows as itself."""
@@ -150,7 +151,7 @@ def _check_levels(levels: Iterable[str]) -> tuple[str, ...]:
 
 def register_metric(key: str, *, label: Any, compute: Compute, small_cells: bool = False,
                     levels: Iterable[str] = LEVELS, subkey_labels=None, map_value=None, map_label=None,
-                    map_percent: bool = False, additive: bool = False) -> Metric:
+                    map_percent: bool = False, additive: bool = False, percent: bool = False) -> Metric:
     """Register (or re-register, idempotently) a metric.
 
     ``key`` "app.name"; ``label`` its display name; ``compute(level, place_ids=None)`` →
@@ -160,13 +161,14 @@ def register_metric(key: str, *, label: Any, compute: Compute, small_cells: bool
     ``map_value(values) -> number | None`` offers the metric as a colouring of the map (``map_label`` names it,
     ``map_percent`` shows the number as a percentage); ``additive=True`` declares that a place's values are the
     sums of its buildings' (counts of houses or residents): the incremental refresh then recomputes only the
-    dirty buildings and moves their ancestors by the difference (rates and scores must leave it False).
+    dirty buildings and moves their ancestors by the difference (rates and scores must leave it False);
+    ``percent=True`` declares the values rates 0..1, shown as percentages everywhere (it implies ``map_percent``).
     """
     _check_key(key)
     if not callable(compute):
         raise TypeError(f"cockpit registry: compute of {key} is not callable")
     metric = Metric(key, label, compute, bool(small_cells), _check_levels(levels), subkey_labels, map_value,
-                    map_label, bool(map_percent), bool(additive))
+                    map_label, bool(map_percent or percent), bool(additive), bool(percent))
     _REG.metrics[key] = metric
     return metric
 

@@ -54,11 +54,13 @@ def register() -> None:
 
     register_metric("quality.freshness", label=_("数据新鲜度"), compute=freshness,
                     subkey_labels=lambda: {"rate": _("新鲜度"), "fresh": _("按期核实"), "stale": _("已过期")},
-                    map_value=lambda v: v.get("rate"), map_label=_("数据新鲜度"))
+                    map_value=lambda v: v.get("rate", 0.0) if v else None,  # rollups keep no zeros: 0 fresh is 0 %
+                    map_label=_("数据新鲜度"), map_percent=True)
     register_metric("quality.score", label=_("数据质量得分"), compute=score,
                     subkey_labels=lambda: {"score": _("总分"), "area": _("区不漏房"), "house": _("房不漏户"),
                                            "household": _("户不漏人"), "person": _("人不漏项")})
-    register_metric("quality.trend", label=_("新鲜度周趋势"), compute=trend, levels=("street", "community", "grid"))
+    register_metric("quality.trend", label=_("新鲜度周趋势"), compute=trend, levels=("street", "community", "grid"),
+                    percent=True)
     register_panel("quality.freshness", title=_("数据新鲜度"), metrics=["quality.freshness"], chart="gauge",
                    order=40, drill=_drill)
     register_panel("quality.score", title=_("数据质量（区不漏房、房不漏户、户不漏人、人不漏项）"),

@@ -1,16 +1,18 @@
 """End to end in Chromium: the street board draws its map and charts without console errors; a click on a
 community of the map opens its board, a bar of its children chart a grid's, then a compound, a building and a
-house; the table view and the
-PNG download work; screenshots of the wall screen (1920×1080) and of a grid worker's phone (390×844) are saved
-in test-artifacts/ for a person to look at."""
+house; the table view and the PNG download work. The wall screen at 1920×1080 is measured: no chart text overlaps
+another or is clipped, no map label covers another, no heading is cut off, no controls. Screenshots of the wall
+screen and of a grid worker's phone (390×844) are saved in test-artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
 
 from cockpit.rollup import full_rebuild
 from cockpit.tests.conftest import enrich
@@ -49,6 +51,14 @@ def board_world(world):
         b.lat, b.lng = at(x + 20, 10)
         b.save()
     enrich(world)
+    from quality.engine import stamp_houses
+    from quality.scores import take_snapshot
+    from quality.services import recompute
+
+    recompute()
+    visited = [h.pk for hs in world.houses.values() for h in hs[::3]]  # a third of the houses verified lately
+    stamp_houses(visited, timezone.now() - dt.timedelta(days=3), "visit", None)  # freshness of every house (a rate on the map and the gauge), and a week of its trend
+    take_snapshot()
     full_rebuild()
     world.users.street_officer = make_user("street_officer", "community_officer", "street", street=world.street,
                                            roles=world.roles)
@@ -78,6 +88,15 @@ def test_the_street_board_renders_and_drills_down_to_a_house(page, board_world, 
     assert page.locator("#ck-colour option").count() >= 2
     page.select_option("#ck-colour", "cockpit.population")
     assert "–" in page.inner_text("#ck-legend")
+    assert page.url.endswith("?map=cockpit.population")  # the view can be shared: the address follows the map
+    page.select_option("#ck-colour", "quality.freshness")  # a rate: in percent, never "1 – 1"
+    page.wait_for_function("document.getElementById('cockpit').dataset.mapFigure === 'quality.freshness'")
+    assert page.locator("#ck-legend").inner_text().count("%") >= 1
+    labels = page.locator("#ck-map .rf-maplabel").all_inner_texts()
+    assert labels and all("%" in t for t in labels), labels
+    page.go_back()
+    page.wait_for_function("document.getElementById('ck-colour').value === 'cockpit.population'")
+    assert page.locator("#ck-map .rf-maplabel").count() == 2  # both communities named on the map
     # the table view of a chart, and its PNG
     panel = page.locator("#panel-cockpit-houses")
     panel.locator("button[data-act=table]").click()
@@ -89,9 +108,10 @@ def test_the_street_board_renders_and_drills_down_to_a_house(page, board_world, 
 
     # click a community on the map
     page.locator("#ck-map path.leaflet-interactive").first.click()
-    page.wait_for_url("**/cockpit/community/*/")
+    page.wait_for_url("**/cockpit/community/*/?map=cockpit.population")  # the drill-down keeps the colouring
     wait_board(page)
     assert page.locator(".ck-level").inner_text() == "社区"
+    assert page.locator("#ck-colour").input_value() == "cockpit.population"
     # a bar of the children chart opens that grid's board (once ECharts' 1 s grow-in animation has ended: a click
     # half-way up a bar still growing on a loaded machine falls beside it)
     page.wait_for_timeout(1500)
@@ -117,7 +137,63 @@ def test_the_street_board_renders_and_drills_down_to_a_house(page, board_world, 
     assert failed == []
 
 
-def test_the_wall_screen_fills_1920_by_1080_without_scrolling(page, board_world, live_server):
+# Every visible text of the page's charts (the wall draws them as SVG), of the map's labels and of the headings
+# and figures, with its box on screen: what the layout test measures.
+MEASURE_JS = """() => {
+  const shown = (el) => {
+    for (let n = el; n && n.nodeType === 1; n = n.parentNode) {
+      const cs = getComputedStyle(n);
+      if (cs.display === 'none' || cs.visibility === 'hidden' || parseFloat(cs.opacity) === 0) return false;
+      for (const a of ['opacity', 'fill-opacity']) {
+        const v = n.getAttribute(a);
+        if (v !== null && parseFloat(v) === 0) return false;
+      }
+    }
+    return true;
+  };
+  const box = (r) => ({ l: r.left, t: r.top, r: r.right, b: r.bottom });
+  const charts = [...document.querySelectorAll('.ck-chart')].filter((c) => c.getClientRects().length).map((c) => ({
+    id: (c.closest('[id^=panel-]') || c).id, box: box(c.getBoundingClientRect()),
+    height: c.getBoundingClientRect().height, svg: !!c.querySelector('svg'),
+    texts: [...c.querySelectorAll('svg text')].filter((t) => t.textContent.trim() && shown(t))
+      .map((t) => Object.assign({ text: t.textContent.trim() }, box(t.getBoundingClientRect())))
+      .filter((r) => r.r > r.l && r.b > r.t) }));
+  const labels = [...document.querySelectorAll('#ck-map .rf-maplabel')].filter(shown)
+    .map((t) => Object.assign({ text: t.textContent.trim() }, box(t.getBoundingClientRect())));
+  const cut = [...document.querySelectorAll('.ck-head h1, .ck-panel-head h2, .ck-figure b, .ck-figure span')]
+    .filter((e) => e.getClientRects().length)
+    .filter((e) => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+    .map((e) => e.textContent.trim());
+  const tools = [...document.querySelectorAll('.ck-tools button, .ck-maptools select, .ck-maptools input')]
+    .filter((e) => e.getClientRects().length).length;
+  return { charts, labels, cut, tools };
+}"""
+
+
+def _overlaps(a: dict, b: dict, slack: float = 1.0) -> bool:
+    return min(a["r"], b["r"]) - max(a["l"], b["l"]) > slack and min(a["b"], b["b"]) - max(a["t"], b["t"]) > slack
+
+
+def layout_faults(measured: dict) -> list[str]:
+    """Every text that overlaps another text of its chart or sticks out of the chart, every map label over
+    another, every heading or figure cut off — in words, for the assertion message."""
+    faults = []
+    for c in measured["charts"]:
+        texts = c["texts"]
+        for i, a in enumerate(texts):
+            if a["l"] < c["box"]["l"] - 1 or a["r"] > c["box"]["r"] + 1 or a["t"] < c["box"]["t"] - 1 \
+                    or a["b"] > c["box"]["b"] + 1:
+                faults.append(f"{c['id']}: “{a['text']}” is clipped by the chart's edge")
+            faults += [f"{c['id']}: “{a['text']}” overlaps “{b['text']}”" for b in texts[i + 1:] if _overlaps(a, b)]
+    labels = measured["labels"]
+    for i, a in enumerate(labels):
+        faults += [f"map: “{a['text']}” overlaps “{b['text']}”" for b in labels[i + 1:] if _overlaps(a, b)]
+    faults += [f"cut off: “{t}”" for t in measured["cut"]]
+    return faults
+
+
+def test_the_wall_screen_at_1920_by_1080_has_no_overlapping_or_clipped_text_and_no_controls(
+        page, board_world, live_server):
     errors = watch(page)
     client = Client()
     verified_login(client, board_world.users.command)  # the command centre: second factor passed
@@ -131,8 +207,27 @@ def test_the_wall_screen_fills_1920_by_1080_without_scrolling(page, board_world,
     assert size[0] <= 1920 and size[1] <= 1080
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(7, 18, 31)"
     assert page.locator(".topbar").is_hidden()
-    assert page.locator(".ck-chart canvas").count() >= 4
     shot(page, "cockpit-wall-1920x1080", full_page=False)
+    measured = page.evaluate(MEASURE_JS)
+    charts = [c for c in measured["charts"] if c["texts"]]
+    assert len(charts) >= 6 and all(c["svg"] for c in measured["charts"])  # drawn as SVG: measurable text
+    assert sum(len(c["texts"]) for c in charts) >= 40
+    faults = layout_faults(measured)
+    assert faults == [], "\n".join(faults)
+    assert min(c["height"] for c in measured["charts"]) >= 180  # charts of real height, not a 20 px strip
+    assert measured["tools"] == 0  # no 表格 / 下载图片 / 着色 on the wall
+    assert page.locator("#ck-map .rf-maplabel").count() >= 2  # the communities are named on the map
+    # the measure itself can fail: two labels drawn on top of each other are reported
+    page.evaluate("""() => {
+      const d = document.createElement('div'); d.className = 'ck-chart'; d.id = 'probe';
+      d.style.cssText = 'position:fixed;left:0;top:0;width:200px;height:60px';
+      d.innerHTML = '<svg width="200" height="60"><text x="10" y="30">甲乙丙</text><text x="20" y="30">丁戊</text>' +
+        '<text x="170" y="55">超出边界的文字</text></svg>';
+      document.body.appendChild(d);
+    }""")
+    probe = layout_faults(page.evaluate(MEASURE_JS))
+    assert "probe: “甲乙丙” overlaps “丁戊”" in probe
+    assert "probe: “超出边界的文字” is clipped by the chart's edge" in probe
     # it refreshes itself from the board's JSON
     page.evaluate("document.getElementById('cockpit').dataset.refresh")
     assert page.get_attribute("#cockpit", "data-refresh") == "30"

@@ -99,7 +99,14 @@
   // Take a layer's labels off the map (before the layer is drawn again, e.g. coloured by another figure).
   function unlabel(map, layer) {
     if (!map._rfLabels) return;
-    map._rfLabels = map._rfLabels.filter(function (it) { return it.group !== layer; });
+    map._rfLabels = map._rfLabels.filter(function (it) {
+      if (it.group === layer) { // the label itself goes, not only its placing
+        var tip = it.layer.getTooltip(), node = tip && tip.getElement();
+        it.layer.unbindTooltip();
+        if (node && node.parentNode) node.parentNode.removeChild(node);
+      }
+      return it.group !== layer;
+    });
   }
 
   // Click-to-place: a click on the map puts (or moves) one marker there and calls onPick(lat, lng).

@@ -7,40 +7,52 @@
   var PALETTE = ["#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
   var PALETTE_DARK = ["#16324f", "#1d4e89", "#2b6cb0", "#4299e1", "#90cdf4"];
 
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var esc = window.Renfang.esc;
 
   // --- charts -----------------------------------------------------------------------------------------------
+  // The wall screen (1920×1080, read from across the room) draws with bigger type, no redundant axes and the SVG
+  // renderer (its text is measurable: the browser test fails on any label that overlaps another or is clipped).
+  var R = window.Renfang;
   function labelOf(item, series) { return item.label || series.label; }
+  function fontSize() { return dark ? 14 : 12; }
+  function textStyle() { return { color: dark ? "#cbd5e1" : "#334155", fontSize: fontSize() }; }
+  function textOf(i, percent) {
+    if (!i) return "";
+    if (i.text != null && i.text !== "") return i.text;
+    return percent ? R.percent(i.value) : R.num(i.value);
+  }
 
-  function textStyle() { return dark ? { color: "#cbd5e1" } : { color: "#334155" }; }
-
-  function optionFor(p) {
-    var base = { backgroundColor: "transparent", textStyle: textStyle(), animation: !dark,
+  function optionFor(p, width) {
+    var ts = textStyle();
+    var base = { backgroundColor: "transparent", textStyle: ts, animation: !dark,
       tooltip: { trigger: p.chart === "pie" ? "item" : "axis", confine: true },
-      grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true } };
+      grid: { left: 8, right: 20, top: 24, bottom: dark ? 14 : 8, containLabel: true } };
     if (p.chart === "pie") {
       var s = p.series[0];
-      base.series = [{ type: "pie", radius: ["35%", "68%"], label: { formatter: "{b}\n{c}", color: textStyle().color },
+      base.series = [{ type: "pie", radius: dark ? ["30%", "55%"] : ["35%", "62%"], center: ["50%", "52%"],
+        avoidLabelOverlap: true, labelLayout: { hideOverlap: true },
+        // on the wall one line a slice ("自住 62"): two lines of a label read as one block only up close
+        label: { formatter: function (x) { return x.name + (dark ? " " : "\n") + x.data.text; }, color: ts.color, fontSize: ts.fontSize,
+          lineHeight: ts.fontSize + 2, minMargin: dark ? 6 : 2 },
+        labelLine: { length: 8, length2: 8 },
         data: s.items.filter(function (i) { return i.value !== 0; })
-          .map(function (i) { return { name: labelOf(i, s), value: i.value, url: i.url }; }) }];
+          .map(function (i) { return { name: labelOf(i, s), value: i.value, url: i.url, text: textOf(i, s.percent) }; }) }];
       return base;
     }
     if (p.chart === "pyramid") {
       var items = p.series[0].items;
-      base.legend = { top: 0, textStyle: textStyle(), data: [root.dataset.labelMale, root.dataset.labelFemale] };
+      base.legend = { top: 0, textStyle: ts, itemHeight: 10, data: [root.dataset.labelMale, root.dataset.labelFemale] };
       base.tooltip = { trigger: "axis", axisPointer: { type: "shadow" }, confine: true,
         formatter: function (ps) {
           var i = items[ps[0].dataIndex];
           return esc(i.label) + "<br>" + esc(root.dataset.labelMale) + " " + esc(i.male_text) + "<br>" +
             esc(root.dataset.labelFemale) + " " + esc(i.female_text);
         } };
-      base.xAxis = { type: "value", axisLabel: { formatter: function (v) { return Math.abs(v); } } };
-      base.yAxis = { type: "category", data: items.map(function (i) { return i.label; }), axisTick: { show: false } };
-      base.grid.top = 28;
+      base.xAxis = { type: "value", splitNumber: dark ? 2 : 4,
+        axisLabel: { hideOverlap: true, formatter: function (v) { return R.num(Math.abs(v)); } } };
+      base.yAxis = { type: "category", data: items.map(function (i) { return i.label; }), axisTick: { show: false },
+        axisLabel: { interval: "auto", hideOverlap: true } };
+      base.grid.top = ts.fontSize + 16;
       base.series = [
         { name: root.dataset.labelMale, type: "bar", stack: "p", color: "#3b82c4",
           data: items.map(function (i) { return i.male == null ? 0 : -i.male; }) },
@@ -49,37 +61,74 @@
       ];
       return base;
     }
-    if (p.chart === "gauge") {
+    if (p.chart === "gauge") { // the percentage alone in the arc: the panel's heading names it
       var g = p.series[0].items[0] || {};
-      base.series = [{ type: "gauge", min: 0, max: 100, progress: { show: true, width: 12 },
-        axisLine: { lineStyle: { width: 12 } }, pointer: { show: false }, splitLine: { show: false },
-        axisTick: { show: false }, axisLabel: { show: false },
-        detail: { valueAnimation: false, formatter: function () { return g.text || "—"; }, fontSize: 26,
-          color: textStyle().color, offsetCenter: [0, "10%"] },
-        data: [{ value: g.value == null ? 0 : Math.round(g.value * 1000) / 10, name: p.series[0].label }],
-        title: { offsetCenter: [0, "45%"], color: textStyle().color } }];
+      base.series = [{ type: "gauge", min: 0, max: 100, radius: "88%", center: ["50%", "58%"],
+        progress: { show: true, width: dark ? 16 : 12 }, axisLine: { lineStyle: { width: dark ? 16 : 12 } },
+        pointer: { show: false }, splitLine: { show: false }, axisTick: { show: false }, axisLabel: { show: false },
+        title: { show: false },
+        detail: { valueAnimation: false, formatter: function () { return g.text || "—"; },
+          fontSize: dark ? 34 : 24, fontWeight: 600, color: ts.color, offsetCenter: [0, "0%"] },
+        data: [{ value: g.value == null ? 0 : Math.round(g.value * 1000) / 10, name: p.series[0].label }] }];
       return base;
     }
     // bar and line: the categories are the union of the series' subkeys, in order
-    var cats = [], seen = {};
+    var cats = [], seen = {}, long = {};
     p.series.forEach(function (s) {
-      s.items.forEach(function (i) { if (!seen[i.key]) { seen[i.key] = labelOf(i, s); cats.push(i.key); } });
+      s.items.forEach(function (i) {
+        if (!seen[i.key]) { seen[i.key] = labelOf(i, s); long[i.key] = i.long_label || labelOf(i, s); cats.push(i.key); }
+      });
     });
-    base.xAxis = { type: "category", data: cats.map(function (k) { return seen[k]; }),
-      axisLabel: { interval: 0, rotate: cats.length > 6 ? 30 : 0, color: textStyle().color } };
-    base.yAxis = { type: "value", axisLabel: { color: textStyle().color } };
-    if (p.series.length > 1) base.legend = { top: 0, textStyle: textStyle() };
+    var percent = p.series.some(function (s) { return s.percent; });
+    var names = cats.map(function (k) { return seen[k]; });
+    var textWidth = function (n) { // a CJK character is about as wide as the font is high, a Latin one 0.6 of it
+      return String(n).split("").reduce(function (w, c) { return w + (c.charCodeAt(0) > 255 ? 1 : 0.6); }, 0) * ts.fontSize;
+    };
+    var widest = Math.max.apply(null, names.map(textWidth).concat([0]));
+    // many or long category names read across, one a row: a horizontal bar chart (names shortened to 8 characters)
+    var room = (width || 320) - 40, need = cats.length * (widest + 10);
+    // on the wall names are never turned aslant (read from across a room): they do not fit side by side, they go across
+    var across = p.chart === "bar" && (cats.length > 7 || need > (dark ? 1 : 1.6) * room);
+    var catAxis = { type: "category", data: across ? names.map(function (n) { return R.shorten(n, 8); }) : names,
+      axisTick: { show: false },
+      axisLabel: { interval: p.chart === "line" ? "auto" : 0, hideOverlap: true, color: ts.color, fontSize: ts.fontSize,
+        rotate: !across && p.chart === "bar" && need > room ? 30 : 0 } };
+    var values = [];
+    p.series.forEach(function (s) { s.items.forEach(function (i) { if (i.value != null) values.push(i.value); }); });
+    var valAxis = { type: "value", splitNumber: 3, axisLabel: { hideOverlap: true, color: ts.color, fontSize: ts.fontSize,
+      formatter: function (v) { return percent ? R.percent(v, 0) : R.num(v); } } };
+    if (percent) {
+      valAxis.max = 1;
+      valAxis.min = values.length ? Math.max(0, Math.floor(Math.min.apply(null, values) * 5 - 0.5) / 5) : 0;
+    }
+    if (p.chart === "bar" && dark) valAxis.show = false; // the bars carry their figures: no axis on the wall
+    if (across) { catAxis.inverse = true; base.yAxis = catAxis; base.xAxis = valAxis; }
+    else { base.xAxis = catAxis; base.yAxis = valAxis; }
+    if (p.series.length > 1) { base.legend = { top: 0, textStyle: ts }; base.grid.top = ts.fontSize + 20; }
+    base.tooltip.formatter = function (ps) {
+      var k = cats[ps[0].dataIndex];
+      return esc(long[k]) + ps.map(function (x) {
+        return "<br>" + (p.series.length > 1 ? esc(x.seriesName) + " " : "") + esc(x.data.text);
+      }).join("");
+    };
     base.series = p.series.map(function (s) {
       var byKey = {};
       s.items.forEach(function (i) { byKey[i.key] = i; });
-      return { name: s.label, type: p.chart === "line" ? "line" : "bar", barMaxWidth: 28,
-        label: { show: true, position: "top", color: textStyle().color,
-          formatter: function (x) { return x.data && x.data.text != null ? x.data.text : x.value; } },
+      var last = cats.length - 1;
+      return { name: s.label, type: p.chart === "line" ? "line" : "bar", barMaxWidth: across ? 18 : 32,
+        symbolSize: 6,
+        label: { show: true, position: across ? "right" : "top", color: ts.color, fontSize: ts.fontSize,
+          formatter: function (x) {
+            // a line names its latest point only (a figure on each of 12 weeks would run together)
+            if (p.chart === "line" && x.dataIndex !== last) return "";
+            return x.data && x.data.text != null ? x.data.text : x.value;
+          } },
         data: cats.map(function (k) {
           var i = byKey[k];
-          return i ? { value: i.value == null ? 0 : i.value, text: i.text, url: i.url } : { value: 0, text: "" };
+          return i ? { value: i.value == null ? 0 : i.value, text: textOf(i, s.percent), url: i.url } : { value: 0, text: "" };
         }) };
     });
+    if (p.chart === "line") base.grid.right = 8 + 4 * ts.fontSize; // room for the latest figure at the end
     return base;
   }
 
@@ -112,13 +161,14 @@
       if (!box || typeof echarts === "undefined") return;
       var chart = charts[p.id];
       if (!chart) {
-        chart = echarts.init(box, dark ? "dark" : null, { renderer: "canvas", locale: lang === "en" ? "EN" : "ZH" });
+        chart = echarts.init(box, dark ? "dark" : null, { renderer: dark ? "svg" : "canvas",
+          locale: lang === "en" ? "EN" : "ZH" });
         chart.on("click", function (params) {
           if (params.data && params.data.url) window.location.href = params.data.url;
         });
         charts[p.id] = chart;
       }
-      chart.setOption(optionFor(p), true);
+      chart.setOption(optionFor(p, box.clientWidth), true);
       drawn += 1;
     });
     root.dataset.charts = String(drawn);
@@ -129,11 +179,15 @@
     var rows = (payload.children || {}).rows || [];
     if (!box || !rows.length || typeof echarts === "undefined") { if (box) box.hidden = true; return; }
     var chart = echarts.init(box, null, { renderer: "canvas", locale: lang === "en" ? "EN" : "ZH" });
-    chart.setOption({ textStyle: textStyle(), tooltip: { trigger: "axis", confine: true },
+    // the names fit the width they have: straight when they do, else turned 35° and cut to 8 characters
+    var slot = box.clientWidth / rows.length, longest = Math.max.apply(null, rows.map(function (r) { return r.name.length; }));
+    var turn = longest * 12 > slot - 6;
+    chart.setOption({ textStyle: textStyle(), tooltip: { trigger: "axis", confine: true,
+        formatter: function (ps) { var r = rows[ps[0].dataIndex]; return esc(r.name) + "<br>" + esc(R.num(r.population_n)); } },
       grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
-        axisLabel: { interval: 0, rotate: rows.length > 8 ? 30 : 0 } },
-      yAxis: { type: "value" },
+      xAxis: { type: "category", data: rows.map(function (r) { return turn ? R.shorten(r.name, 8) : r.name; }),
+        axisLabel: { interval: turn && slot < 16 ? "auto" : 0, rotate: turn ? 35 : 0, hideOverlap: true } },
+      yAxis: { type: "value", splitNumber: 3, axisLabel: { formatter: function (v) { return R.num(v); } } },
       series: [{ type: "bar", barMaxWidth: 28, color: "#b5322b",
         data: rows.map(function (r) { return { value: r.population_n, url: r.url }; }) }] });
     chart.on("click", function (params) { if (params.data && params.data.url) window.location.href = params.data.url; });
@@ -187,7 +241,7 @@
     return [lng + dlng, lat + dlat];
   }
 
-  function colourScale(key) {
+  function colourScale(key, fig) {
     var vals = mapData.features.map(function (f) { return f.properties.values[key]; })
       .filter(function (v) { return v != null; });
     var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
@@ -199,24 +253,34 @@
     } };
   }
 
-  function fmt(fig, v) {
+  function fmt(fig, v) { // a rate as a percent, a count as a whole number
     if (v == null) return root.dataset.labelNone;
-    return fig && fig.rate ? (100 * v).toFixed(1) + "%" : Math.round(v).toLocaleString();
+    return fig && fig.rate ? R.percent(v) : R.num(Math.round(v));
   }
 
   var canvas = null;
   function canvasRenderer() { if (!canvas) canvas = L.canvas({ padding: 0.2 }); return canvas; }
 
+  // The figure the map is coloured by travels in the address (?map=…), so a board can be shared as it is seen,
+  // and into the boards a click on the map opens.
+  function chosenFigure() { return new URLSearchParams(window.location.search).get("map"); }
+  function withFigure(url, key) {
+    var u = new URL(url, window.location.href);
+    u.searchParams.set("map", key);
+    if (dark) u.searchParams.set("wall", "1");
+    return u.pathname + u.search;
+  }
+
   function drawChildren() {
     var sel = document.getElementById("ck-colour");
     var key = sel.value;
     var fig = mapData.figures.filter(function (f) { return f.key === key; })[0];
-    var scale = colourScale(key);
-    if (childLayer) childLayer.remove();
+    var scale = colourScale(key, fig);
+    if (childLayer) { RenfangMap.unlabel(map, childLayer); childLayer.remove(); }
     childLayer = L.geoJSON(mapData, {
       renderer: mapData.features.length > 300 ? canvasRenderer() : undefined, // SVG for a few, canvas for many
       style: function (f) {
-        return { color: dark ? "#94a3b8" : "#475569", weight: 1, fillOpacity: 0.75,
+        return { color: dark ? "#94a3b8" : "#475569", weight: 1, fillOpacity: 0.6,
           fillColor: scale.colour(f.properties.values[key]) };
       },
       pointToLayer: function (f, latlng) {
@@ -225,19 +289,24 @@
           fillColor: scale.colour(f.properties.values[key]) });
       },
       onEachFeature: function (f, layer) {
-        var few = mapData.features.length <= 40 && map.getSize().x >= 600;
-        layer.bindTooltip(esc(f.properties.name) + "<br>" + esc(fig ? fig.label : "") + " " +
-          esc(fmt(fig, f.properties.values[key])), few ? { permanent: true, direction: "center",
-          className: "ck-maplabel" } : { sticky: true });
-        layer.on("click", function () { window.location.href = f.properties.url; });
+        f.properties.href = withFigure(f.properties.url, key);
+        layer.on("click", function () { window.location.href = f.properties.href; });
       }
     }).addTo(map);
+    // every child named on the map with its figure; compounds and buildings only once zoomed in enough
+    var small = mapData.level === "compound" || mapData.level === "building";
+    RenfangMap.labels(map, childLayer, function (f) {
+      return f.properties.name + "\n" + (fig ? fmt(fig, f.properties.values[key]) : "");
+    }, { minZoom: small ? 16 : 0, className: small ? "rf-maplabel-small" : "",
+      rank: function (f) { return f.properties.values[key] == null ? 0 : 1; } });
     var legend = document.getElementById("ck-legend");
     if (legend) {
-      legend.innerHTML = isFinite(scale.lo) ? scale.pal.map(function (c) {
-        return "<i style=\"background:" + c + "\"></i>";
-      }).join("") + " " + esc(fmt(fig, scale.lo)) + " – " + esc(fmt(fig, scale.hi)) : "";
+      var range = !isFinite(scale.lo) ? "" : scale.lo === scale.hi ? esc(fmt(fig, scale.lo)) :
+        esc(fmt(fig, scale.lo)) + " – " + esc(fmt(fig, scale.hi));
+      legend.innerHTML = range ? "<span class=\"ck-legend-title\">" + esc(fig ? fig.label : "") + "</span> " +
+        scale.pal.map(function (c) { return "<i style=\"background:" + c + "\"></i>"; }).join("") + " " + range : "";
     }
+    root.dataset.mapFigure = key;
   }
 
   function addLayers() {
@@ -272,22 +341,28 @@
 
   function startMap() {
     var el = document.getElementById("ck-map");
-    if (!el || typeof L === "undefined") return;
-    map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
-    if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
-    fetch(root.dataset.mapUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+    if (!el || typeof L === "undefined" || !window.RenfangMap) return;
+    map = RenfangMap.create(el, { dark: dark, leaflet: { zoomSnap: 0.25 } });
+    RenfangMap.getJSON(root.dataset.mapUrl)
       .then(function (data) {
         mapData = data;
         var sel = document.getElementById("ck-colour");
         sel.innerHTML = data.figures.map(function (f) {
           return "<option value=\"" + esc(f.key) + "\">" + esc(f.label) + "</option>";
         }).join("");
+        var has = function (k) { return k && data.figures.some(function (f) { return f.key === k; }); };
         var saved = window.localStorage && localStorage.getItem("cockpit.colour");
-        if (saved && data.figures.some(function (f) { return f.key === saved; })) sel.value = saved;
+        if (has(chosenFigure())) sel.value = chosenFigure(); else if (has(saved)) sel.value = saved;
         sel.addEventListener("change", function () {
           if (window.localStorage) localStorage.setItem("cockpit.colour", sel.value);
+          var u = new URL(window.location.href);
+          u.searchParams.set("map", sel.value);
+          window.history.pushState({ map: sel.value }, "", u.pathname + u.search);
           drawChildren();
+        });
+        window.addEventListener("popstate", function () {
+          var k = chosenFigure();
+          if (has(k) && k !== sel.value) { sel.value = k; drawChildren(); }
         });
         var bounds = L.latLngBounds([]);
         if (data.outline) {
@@ -297,7 +372,7 @@
         }
         drawChildren();
         if (data.features.length) bounds.extend(childLayer.getBounds());
-        if (bounds.isValid()) map.fitBounds(bounds.pad(0.05), { maxZoom: 18 }); else map.setView([31.38, 120.63], 14);
+        RenfangMap.fit(map, bounds, 18, 0.05);
         addLayers();
         el.dataset.ready = "1";
       })
