@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 __all__ = ["BadInputMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware", "current_request"]
@@ -68,7 +69,7 @@ class BadInputMiddleware:
             message = _("参数 %(p)s 含有不允许的空字符（\\0）") % {"p": bad.replace("\x00", "\\0")[:40]}
             if request.path.startswith((self.API_PREFIX, "/open311/")):
                 return JsonResponse({bad.replace("\x00", ""): [message]}, status=400)
-            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+            return HttpResponse(render_to_string("400.html", {"message": message}), status=400)
         response = self.get_response(request)
         if (response.status_code == 404 and request.path.startswith(self.API_PREFIX)
                 and response.get("Content-Type", "").startswith("text/html")):

@@ -1,5 +1,5 @@
 // Copy the installed packages' distributable files into ../static/vendor, served by the app itself.
-import { cpSync, mkdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,5 +21,25 @@ for (const [from, to] of files) {
   const dest = join(out, to);
   mkdirSync(dirname(dest), { recursive: true });
   cpSync(join(here, "node_modules", from), dest, { recursive: true });
+  withSourceMaps(join(here, "node_modules", from), dest);
+}
+
+// Every copied .js/.css that names a source map gets it copied beside it, or loses the reference when the package
+// ships none: collectstatic's manifest storage aborts on a sourceMappingURL to a file that is not there.
+function withSourceMaps(src, dest) {
+  if (statSync(dest).isDirectory()) {
+    for (const name of readdirSync(dest)) withSourceMaps(join(src, name), join(dest, name));
+    return;
+  }
+  if (!/\.(js|css)$/.test(dest)) return;
+  const text = readFileSync(dest, "utf8");
+  const ref = /[#@] sourceMappingURL=([^\s*'"]+)/.exec(text);
+  if (!ref || ref[1].startsWith("data:")) return;
+  const map = join(dirname(src), ref[1]);
+  if (existsSync(map)) {
+    cpSync(map, join(dirname(dest), ref[1]));
+  } else {
+    writeFileSync(dest, text.replace(/\n?(\/\/|\/\*)[#@] sourceMappingURL=[^\n]*/g, ""));
+  }
 }
 console.log(`assets copied to ${out}`);

@@ -143,6 +143,16 @@ def test_the_case_queue_form_with_its_defaults_and_one_filter_lists_the_case(cli
     assert len(submitted) == 1 and submitted == alone
 
 
+@pytest.mark.parametrize("path", ["/people/", "/places/houses/", "/cases/"])
+def test_a_nul_character_in_a_parameter_is_a_chinese_400_page_naming_it_before_any_query(officer, world, path):
+    """NUL cannot be stored or compared in PostgreSQL text: answered by core.middleware.BadInputMiddleware with
+    the standalone 400 page (no user or database needed), on every page alike."""
+    response = officer.get(f"{path}?tag=%00&q=x")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-error="400"' in html and "请求有误" in html and "参数 tag 含有不允许的空字符" in html
+
+
 def test_the_api_and_the_export_take_an_empty_parameter_as_no_filter(officer, world):
     from people.exporter import export_queryset
 
@@ -155,7 +165,7 @@ def test_the_api_and_the_export_take_an_empty_parameter_as_no_filter(officer, wo
 
 
 @pytest.mark.parametrize("query", ["age_max=4.13e16", "age_min=-1", "grid_id=99999999999999999999",
-                                   "grid_id=1e19", "tag=%00"])
+                                   "grid_id=1e19"])
 def test_a_value_out_of_range_on_the_people_list_is_said_on_the_page_not_a_server_error(officer, world, query):
     response = officer.get(f"/people/?{query}")
     assert response.status_code == 200

@@ -49,6 +49,8 @@ AGGREGATE_ONLY = {"command"}
 # Endpoints the automatic classification cannot read, by URL name.
 TABLE: dict[str, dict] = {
     "people:search": {"model": Person, "kind": "ui_search"},
+    # Autocomplete: POSTed as the user types (a number never in a URL); answers like the search, in a fragment.
+    "people:suggest": {"model": Person, "kind": "ui_search"},
     "people:person_reveal": {"model": Person, "kind": "ui_reveal"},
     "people-api:person-reveal": {"model": Person, "kind": "api_action", "perm": "reveal",
                                  "body": {"field": "id_number", "purpose": "矩阵测试核对"}},

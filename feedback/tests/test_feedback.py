@@ -273,10 +273,12 @@ def test_the_community_officer_prints_the_sheet_of_a_compound_of_their_community
     comp = world.compounds["A1"]
     r = client.get(reverse("feedback:sheet", args=[comp.pk]))
     body = r.content.decode()
-    assert r.status_code == 200 and body.count("<svg") == 1
+    # One feedback code per building, and beside it the building's "services near me" code (circle).
+    assert r.status_code == 200 and body.count('class="qr-card"') == 1 and body.count('class="qr-card qr-near"') == 1
+    assert body.count("<svg") == 2
     assert building_token(world.buildings["A1"]) in body
     r = client.get(reverse("feedback:sheet", args=[comp.pk]) + "?per=house")
-    assert r.content.decode().count("<svg") == 24
+    assert r.content.decode().count('class="qr-card"') == 24
 
 
 def test_the_sheet_is_404_out_of_scope_and_403_for_those_who_may_not_print(client, world):
