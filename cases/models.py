@@ -20,6 +20,7 @@ from core import crypto
 from core.models import ScopedModel, TimestampedModel
 from core.querysets import RestrictedManager, RestrictedQuerySet, scope_q
 from core.scope import scope_for
+from core.sealed import SealedTextModel
 from core.validators import mask_phone
 
 __all__ = ["Case", "CaseAttachment", "CaseCategory", "CaseEvent", "CaseParty", "Channel", "Escalation", "Holiday",
@@ -178,8 +179,9 @@ class CaseManager(RestrictedManager.from_queryset(CaseQuerySet)):
     pass
 
 
-class Case(ScopedModel):
+class Case(SealedTextModel, ScopedModel):
     scope_fields = CASE_SCOPE
+    sealed_fields = ("title", "description", "reject_reason")  # numbers typed into them: core.sealed
 
     number = models.CharField(_("编号"), max_length=20, unique=True)
     channel = models.CharField(_("来源"), max_length=16, choices=Channel.choices, default=Channel.WORKER)
@@ -298,7 +300,9 @@ class Case(ScopedModel):
         return self.status in OPEN_STATUSES
 
 
-class CaseParty(models.Model):
+class CaseParty(SealedTextModel):
+    sealed_fields = ("note",)
+
     class Role(models.TextChoices):
         REPORTER = "reporter", _("反映人")
         APPLICANT = "applicant", _("申请人")
@@ -320,6 +324,9 @@ class CaseParty(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def sealed_scope_object(self):
+        return self.case
 
 
 def attachment_path(instance: CaseAttachment, filename: str) -> str:
@@ -351,8 +358,10 @@ class CaseAttachment(TimestampedModel):
         return self.content_type.startswith("image/")
 
 
-class CaseEvent(models.Model):
+class CaseEvent(SealedTextModel):
     """One line of a case's timeline."""
+
+    sealed_fields = ("note",)
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("案件"))
     action = models.CharField(_("动作"), max_length=16)
@@ -377,6 +386,9 @@ class CaseEvent(models.Model):
         from cases.services import ACTION_LABELS
 
         return str(ACTION_LABELS.get(self.action, self.action))
+
+    def sealed_scope_object(self):
+        return self.case
 
     def get_to_status_display(self) -> str:
         return str(Status(self.to_status).label) if self.to_status in Status.values else self.to_status

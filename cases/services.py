@@ -38,6 +38,7 @@ from cases.models import (
 )
 from core import audit, uploads
 from core.scope import scope_for
+from core.sealed import mask_text
 from core.services import ConflictError, assert_in_scope
 from core.validators import validate_mobile
 
@@ -352,7 +353,8 @@ def transition(user, case: Case, action: str, *, expected_version: int | None = 
                 raise ValidationError({"duplicate_of": [_("重复案件不存在或不在您的管辖范围内")]})
         if not reason:
             raise ValidationError({"reason": [_("请填写不予受理的理由")]})
-        fields.update(reject_reason=reason[:200], closed_at=now, duplicate_of=duplicate or None)
+        # The reason is sealed in full in the event's note; the case keeps its masked copy (core.sealed).
+        fields.update(reject_reason=mask_text(reason)[:200], closed_at=now, duplicate_of=duplicate or None)
         note = reason
         event_data["duplicate_of"] = duplicate.number if duplicate else ""
     elif action == "dispatch":

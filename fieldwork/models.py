@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import crypto
 from core.models import ScopedModel
+from core.sealed import SealedTextModel
 from core.validators import mask_phone
 
 __all__ = ["ChangeKind", "ChangePolicy", "ChangeRequest", "ChangeSource", "ChangeStatus", "DEFAULT_POLICY", "Visit",
@@ -98,8 +99,9 @@ class ChangePolicy(models.Model):
         return DEFAULT_POLICY.get(kind, True) if row is None else bool(row)
 
 
-class Visit(ScopedModel):
+class Visit(SealedTextModel, ScopedModel):
     scope_fields = SCOPE
+    sealed_fields = ("note",)  # numbers typed into it: core.sealed
 
     house = models.ForeignKey("places.House", on_delete=models.PROTECT, related_name="visits", verbose_name=_("房屋"))
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits",
@@ -136,8 +138,11 @@ class Visit(ScopedModel):
         self.street_id, self.community_id, self.grid_id = h.street_id, h.community_id, h.grid_id
 
 
-class ChangeRequest(ScopedModel):
+class ChangeRequest(SealedTextModel, ScopedModel):
     scope_fields = SCOPE
+    # The free text of a request (a correction's wording, a new person's note, a move-out reason, the reviewer's
+    # opinion) and its copy in the reviewer's diff: numbers typed into them are sealed (core.sealed).
+    sealed_fields = ("reason", "payload.text", "payload.note", "payload.reason", "after.text")
 
     house = models.ForeignKey("places.House", on_delete=models.PROTECT, related_name="change_requests",
                               verbose_name=_("房屋"))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import crypto
 from core.models import ScopedModel, TimestampedModel
+from core.sealed import SealedTextModel
 from core.validators import mask_phone
 
 __all__ = ["FollowUp", "Mediation", "Mediator", "Outcome", "Party", "PartyRole", "Session", "State"]
@@ -33,8 +34,9 @@ class Outcome(models.TextChoices):
     REFERRED = "referred", _("转交")
 
 
-class Mediation(ScopedModel):
+class Mediation(SealedTextModel, ScopedModel):
     scope_fields = SCOPE
+    sealed_fields = ("title", "facts", "outcome_note", "terms", "performance")  # numbers in them: core.sealed
 
     case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="mediation",
                                 verbose_name=_("案件"))
@@ -82,7 +84,8 @@ class PartyRole(models.TextChoices):
     THIRD = "third", _("第三人")
 
 
-class Party(models.Model):
+class Party(SealedTextModel):
+    sealed_fields = ("address",)
 
     mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="parties",
                                   verbose_name=_("调解"))
@@ -103,6 +106,9 @@ class Party(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def sealed_scope_object(self):
+        return self.mediation
 
     def set_phone(self, value: str) -> None:
         self.phone_enc = crypto.encrypt(value) if value else ""
@@ -132,7 +138,9 @@ class Mediator(models.Model):
         return self.name
 
 
-class Session(TimestampedModel):
+class Session(SealedTextModel, TimestampedModel):
+    sealed_fields = ("notes", "attendees")
+
     mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="sessions",
                                   verbose_name=_("调解"))
     held_at = models.DateTimeField(_("调解时间"))
@@ -150,9 +158,14 @@ class Session(TimestampedModel):
     def __str__(self) -> str:
         return f"{self.mediation_id} {self.held_at:%Y-%m-%d}"
 
+    def sealed_scope_object(self):
+        return self.mediation
 
-class FollowUp(TimestampedModel):
+
+class FollowUp(SealedTextModel, TimestampedModel):
     """A follow-up visit (回访) after closure: due on a date, reminded to the lead mediator, then recorded."""
+
+    sealed_fields = ("note",)
 
     mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="follow_ups",
                                   verbose_name=_("调解"))
@@ -171,3 +184,6 @@ class FollowUp(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.mediation_id} {self.due_on}"
+
+    def sealed_scope_object(self):
+        return self.mediation

@@ -47,6 +47,7 @@ def _check(user, mediation: Mediation, action: str) -> None:
 
 def _bump(mediation: Mediation, expected: int | None, **fields) -> None:
     seen = mediation.version if expected is None else expected
+    fields = mediation.sealed_update(**fields)  # numbers typed into the texts sealed (core.sealed)
     updated = Mediation.objects.filter(pk=mediation.pk, version=seen).update(
         version=F("version") + 1, updated_at=timezone.now(), **fields)
     if not updated:
@@ -113,7 +114,10 @@ def open_mediation(user, case, *, title: str = "", facts: str = "", committee: s
             case=case, number=_next_number(timezone.localtime(now).year), title=(title or case.title)[:100],
             facts=facts or case.description, committee=committee_name[:100], street_id=case.street_id,
             community_id=case.community_id, grid_id=case.grid_id,
-            created_by=user if getattr(user, "is_authenticated", False) else None)
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            # The case's masked numbers copied into the title and facts keep their sealed values (core.sealed).
+            sealed_numbers={k: (case.sealed_numbers or {}).get(src, []) for k, src in
+                            (("title", "title"), ("facts", "description"))})
         rows = list(parties)
         if not rows:
             role_map = {"applicant": PartyRole.APPLICANT, "respondent": PartyRole.RESPONDENT,
@@ -222,7 +226,7 @@ def record_follow_up(user, follow_up: FollowUp, *, honoured: bool | None, note: 
     with transaction.atomic():
         updated = FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(
             done_at=timezone.now(), done_by=user if getattr(user, "is_authenticated", False) else None,
-            honoured=honoured, note=note.strip())
+            honoured=honoured, **follow_up.sealed_update(note=note.strip()))
         if not updated:
             raise ValidationError({"note": [_("这次回访已经记录过了")]})
         audit.record("follow_up", follow_up.mediation, user=user, changes={"follow_up": [None, follow_up.pk]})

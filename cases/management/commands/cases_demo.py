@@ -197,6 +197,8 @@ class Command(BaseCommand):
             rows.append((case, created))
             paths.append(PATH[:idx + 1] if status != Status.REJECTED else [Status.REPORTED, Status.REJECTED])
         with transaction.atomic():
+            for case, _created in rows:
+                case.seal_numbers()  # bulk_create calls no save(): numbers in the texts sealed here (core.sealed)
             Case._base_manager.bulk_create([c for c, _ in rows], batch_size=1000)
             events = []
             for case, created in rows:
@@ -213,6 +215,8 @@ class Command(BaseCommand):
                     data = {"lead_unit": case.lead_unit.name} if status == Status.DISPATCHED and case.lead_unit else {}
                     events.append((CaseEvent(case=case, action=action, from_status=path[k - 1] if k else "",
                                              to_status=status, note=note, data=data), at))
+            for e, _at in events:
+                e.seal_numbers()
             CaseEvent.objects.bulk_create([e for e, _ in events], batch_size=2000)
             # auto_now_add stamped the events "now": give them their moments on the timeline
             for e, at in events:
