@@ -6,12 +6,14 @@
   Viewsets of apps never check permissions themselves.
 * Writes: the viewset hands the validated data to the app's service function (``write``/``remove``),
   which validates again, checks scope, writes history and audit in one transaction.
-* Optimistic locking: responses carry ``ETag: "<version>"`` and a ``version`` field; PUT/PATCH need
-  ``If-Match`` or ``version`` (428 without), a stale one is a 412 and the first writer's change survives.
+* Optimistic locking: responses carry ``ETag: "<version>"`` and a ``version`` field; PUT/PATCH (and the actions
+  in ``if_match_actions``) need ``If-Match`` or ``version`` (428 without), a stale one is a 412 and the first
+  writer's change survives; an ``If-Match`` and a ``version`` that disagree are a 412 too.
 * ``Idempotency-Key`` on POST: a retried request with the same key returns the first response and
   creates nothing new (``core.models.IdempotencyKey``).
 * Errors: ``{field: [message in Chinese]}``; 400 invalid, 403 not permitted, 404 not in scope,
-  409 still referenced, 412 stale version, 428 version missing.
+  409 still referenced, 412 stale version, 422 Idempotency-Key reused, 428 version missing; every one of them is
+  in the schema (``RegistrySchema``).
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ from core.pagination import Pagination
 from core.scope import scope_for
 from core.services import ConflictError
 
-__all__ = ["ACTIONS", "Pagination", "PreconditionFailed", "PreconditionRequired", "RegistrySchema",
-           "RegistrySerializer", "RegistryViewSet", "ScopedPrimaryKeyRelatedField", "api_exception_handler",
-           "api_filterset", "parse_if_match"]
+__all__ = ["ACTIONS", "BlankAsNullChoiceField", "Pagination", "PreconditionFailed", "PreconditionRequired",
+           "RegistrySchema", "RegistrySerializer", "RegistryViewSet", "ScopedPrimaryKeyRelatedField",
+           "api_exception_handler", "api_filterset", "parse_if_match"]
 
 ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change", "PATCH": "change",
            "DELETE": "delete"}
@@ -116,6 +118,19 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return qs
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A read-only choice a model stores as "" while unset (``blank=True`` without ``null``): answered as null, so
+    the value is always one of the enum's or null, as the schema says."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+        self.allow_null = True  # read-only fields drop allow_null from kwargs; the schema reads the attribute
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class RegistrySerializer(serializers.ModelSerializer):
     """Foreign keys scoped to the user; uniqueness left to the service (one validation path, Chinese messages)."""
 
@@ -131,8 +146,10 @@ class RegistrySerializer(serializers.ModelSerializer):
         return fields
 
 
-IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
-                            description="ETag of the version being edited (or send `version` in the body)")
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
+                            description='ETag of the version being edited (`"3"`); without it the answer is 428, '
+                                        "stale 412. A `version` field in the body is accepted instead (forms that "
+                                        "cannot set a header); both present must agree")
 IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
                                    description="Client-generated key: a retry with the same key creates nothing new")
 
@@ -142,22 +159,39 @@ class RegistrySchema(AutoSchema):
 
     def get_override_parameters(self) -> list:
         params = list(super().get_override_parameters())
-        method = self.method.upper()
-        if method in ("PUT", "PATCH"):
+        if self.needs_version():
             params.append(IF_MATCH)
-        if method == "POST" and getattr(self.view, "idempotent_actions", ()) and \
-                getattr(self.view, "action", None) in self.view.idempotent_actions:
+        if self.idempotent():
             params.append(IDEMPOTENCY_KEY)
         return params
+
+    def needs_version(self) -> bool:
+        """PUT/PATCH and the view's ``if_match_actions`` of a versioned record need the version edited."""
+        view = self.view
+        versioned = getattr(view, "versioned", None)
+        actions = getattr(view, "if_match_actions", ())
+        return bool(versioned and versioned() and getattr(view, "action", None) in actions)
+
+    def takes_query(self) -> bool:
+        """A list (filters, page, page_size) or a view declaring query parameters: any of them may be refused."""
+        return self._is_list_view() or any(
+            isinstance(p, OpenApiParameter) and p.location == OpenApiParameter.QUERY
+            for p in self.get_override_parameters())
+
+    def idempotent(self) -> bool:
+        return self.method.upper() == "POST" and getattr(self.view, "action", None) in \
+            getattr(self.view, "idempotent_actions", ())
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         bodies = super()._get_response_bodies(direction)
         method = self.method.upper()
         errors = {"403": _("没有权限"), "404": _("不存在或不在管辖范围内")}
-        if method in ("POST", "PUT", "PATCH"):
-            errors["400"] = _("输入有误：{字段: [原因]}")
-        if method in ("PUT", "PATCH"):
-            errors.update({"412": _("版本已过期"), "428": _("缺少 If-Match 或 version")})
+        if method in ("POST", "PUT", "PATCH") or (method == "GET" and self.takes_query()):
+            errors["400"] = _("输入有误：{字段: [原因]}")  # a filter, page or page_size out of its range, a NUL
+        if self.needs_version():
+            errors.update({"412": _("版本已过期，或 If-Match 与 version 不一致"), "428": _("缺少 If-Match 或 version")})
+        if self.idempotent():
+            errors.update({"409": _("相同幂等键的请求正在处理"), "422": _("该幂等键已用于另一个请求")})
         if method == "DELETE":
             errors["409"] = _("仍被引用，不能删除")
         for code, text in errors.items():
@@ -235,6 +269,8 @@ class RegistryViewSet(viewsets.ModelViewSet):
     action_perms: dict[str, str] = {}
     # POST actions that honour the Idempotency-Key header.
     idempotent_actions: tuple[str, ...] = ("create",)
+    # Actions that need the version being edited (If-Match or ``version``; 428 without, 412 stale).
+    if_match_actions: tuple[str, ...] = ("update", "partial_update")
     # Reads of one object are audited (persons and houses: issue 3 point 5).
     audit_reads = False
     # Models without places only: other permissions that also open reading (e.g. tags for "people.view_person").
@@ -303,17 +339,27 @@ class RegistryViewSet(viewsets.ModelViewSet):
     def etag_headers(self, obj: models.Model) -> dict[str, str]:
         return {"ETag": f'"{obj.version}"'} if self.versioned() and obj is not None else {}
 
-    def expected_version(self, request) -> int | None:
+    def expected_version(self, request, instance: models.Model | None = None) -> int | None:
+        """The version the client edited, from ``If-Match`` or the body's ``version``; both given must agree (412
+        naming ``instance``'s current version otherwise)."""
         if not self.versioned():
             return None
         from_header = parse_if_match(request.headers.get("If-Match"))
         body_version = request.data.get("version") if hasattr(request.data, "get") else None
-        expected = from_header
-        if expected is None and body_version not in (None, ""):
+        from_body = None
+        if body_version not in (None, ""):
             try:
-                expected = int(body_version)
+                from_body = int(body_version)
             except (TypeError, ValueError):
-                raise exceptions.ValidationError({"version": [_("版本号必须是整数")]}) from None
+                if from_header is None:
+                    raise exceptions.ValidationError({"version": [_("版本号必须是整数")]}) from None
+        if from_header is not None and from_body is not None and from_header != from_body:
+            message = _("If-Match 头（第 %(h)d 版）与 version 字段（第 %(b)d 版）不一致，请刷新后再保存") % {
+                "h": from_header, "b": from_body}
+            if instance is None:
+                raise Conflict({"version": [message]})
+            raise PreconditionFailed(message, instance.version)
+        expected = from_header if from_header is not None else from_body
         if expected is None:
             raise PreconditionRequired({"version": [_("请在 If-Match 头或 version 字段中给出您编辑的版本号")]})
         return expected
@@ -378,7 +424,7 @@ class RegistryViewSet(viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs) -> Response:
         partial = kwargs.pop("partial", False)
         instance = self.get_object()
-        expected = self.expected_version(request)
+        expected = self.expected_version(request, instance)
         if expected is not None and expected != instance.version:
             raise PreconditionFailed(_("该记录已被他人修改（您编辑的是第 %(e)d 版，现在是第 %(c)d 版），请刷新后再保存")
                                      % {"e": expected, "c": instance.version}, instance.version)

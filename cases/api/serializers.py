@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from cases.models import Case, CaseEvent, Channel, Priority
+from cases.models import Case, CaseEvent, Channel, Priority, Satisfaction
+from core.api import BlankAsNullChoiceField
 
 __all__ = ["CaseEventSerializer", "CaseReportSerializer", "CaseSerializer", "TransitionSerializer"]
 
@@ -23,6 +24,7 @@ class CaseSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     lead_unit = serializers.CharField(source="lead_unit.name", default="", read_only=True)
     overdue = serializers.SerializerMethodField()
+    satisfaction = BlankAsNullChoiceField(choices=Satisfaction.choices, help_text=_("未评价时为 null"))
 
     class Meta:
         model = Case

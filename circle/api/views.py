@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from circle import services
 from circle.api import serializers as s
 from circle.models import Access, Category, Facility
-from core.api import RegistryViewSet
+from core.api import RegistrySchema, RegistryViewSet
 from core.scope import scope_for
 
 __all__ = ["AccessViewSet", "CategoryViewSet", "CoverageView", "FacilityViewSet"]
@@ -43,6 +43,7 @@ class FacilityViewSet(RegistryViewSet):
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    schema = RegistrySchema()  # documents the 400/403/404 every API answer may be
     queryset = Category.objects.all()
     serializer_class = s.CategorySerializer
     pagination_class = None
@@ -54,6 +55,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 class AccessViewSet(viewsets.ReadOnlyModelViewSet):
     """Nearest facility per compound and category (distance in metres; ``method`` says network or straight line)."""
 
+    schema = RegistrySchema()  # documents the 400/403/404 every API answer may be
     queryset = Access.objects.select_related("category", "compound")
     serializer_class = s.AccessSerializer
     filterset_fields = ["category__code", "compound", "method"]
@@ -64,6 +66,8 @@ class AccessViewSet(viewsets.ReadOnlyModelViewSet):
 
 class CoverageView(APIView):
     """Population-weighted coverage: ``?category=<code>&level=grid|community|street&speed=1.2|1.4``."""
+
+    schema = RegistrySchema()
 
     @extend_schema(
         parameters=[OpenApiParameter("category", OpenApiTypes.STR, required=True, description="category code"),

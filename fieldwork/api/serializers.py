@@ -65,3 +65,4 @@ class ChangeRequestSerializer(RegistrySerializer):
 
 class ReviewSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    version = serializers.IntegerField(required=False, help_text="当前版本号（或用 If-Match 头）")

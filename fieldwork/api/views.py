@@ -44,6 +44,7 @@ class ChangeRequestViewSet(RegistryViewSet):
     filterset_fields = ["house", "person", "kind", "status", "source", "grid"]
     http_method_names = READ_AND_CREATE
     action_perms = {"approve": "review", "reject": "review"}
+    if_match_actions = ("approve", "reject")  # a review needs the version reviewed (If-Match or ``version``)
 
     def write(self, data, instance, expected_version):
         contact = {"name": data.get("contact_name", ""), "phone": data.get("contact_phone", "")}
@@ -55,13 +56,13 @@ class ChangeRequestViewSet(RegistryViewSet):
     @action(detail=True, methods=["post"], serializer_class=s.ReviewSerializer)
     def approve(self, request, pk=None):
         cr = self.get_object()
-        cr = services.approve(request.user, cr, self.expected_version(request))
+        cr = services.approve(request.user, cr, self.expected_version(request, cr))
         return Response(s.ChangeRequestSerializer(cr, context={"request": request}).data,
                         headers=self.etag_headers(cr))
 
     @action(detail=True, methods=["post"], serializer_class=s.ReviewSerializer)
     def reject(self, request, pk=None):
         cr = self.get_object()
-        cr = services.reject(request.user, cr, request.data.get("reason", ""), self.expected_version(request))
+        cr = services.reject(request.user, cr, request.data.get("reason", ""), self.expected_version(request, cr))
         return Response(s.ChangeRequestSerializer(cr, context={"request": request}).data,
                         headers=self.etag_headers(cr))

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.api import RegistrySerializer
-from mediation.models import Mediation
+from core.api import BlankAsNullChoiceField, RegistrySerializer
+from mediation.models import Mediation, Outcome
 
 __all__ = ["MediationSerializer"]
 
@@ -14,6 +14,7 @@ class MediationSerializer(RegistrySerializer):
     case_number = serializers.CharField(source="case.number", read_only=True)
     parties_count = serializers.IntegerField(source="parties.count", read_only=True)
     sessions_count = serializers.IntegerField(source="sessions.count", read_only=True)
+    outcome = BlankAsNullChoiceField(choices=Outcome.choices, help_text="未结案时为 null")
 
     class Meta:
         model = Mediation
