@@ -35,6 +35,7 @@ from demo.loader import BulkLoader
 from demo.models import DemoDataset
 from people.models import Enterprise, Person, PersonTag, Residence, Tag
 from people.pinyin import name_pinyin
+from places.pinyin import place_pinyin
 from places.models import Building, Community, Compound, Grid, House, Street
 
 __all__ = ["DemoMismatch", "REFERENCE_DATE", "STREET_NAME", "TAGS", "generate", "wipe"]
@@ -401,7 +402,7 @@ class Generator:
             lat, lng = lattice.point(i, j, (p.box[0] + p.box[2]) / 2, (p.box[1] + p.box[3]) / 2)
             kind = "office" if p.style == "office" else STYLES[p.style].kind
             rows.append(dict(base, id=p.id, grid_id=g["id"], community_id=g["community_id"],
-                             street_id=self.street_id, name=p.name, name_pinyin=name_pinyin(p.name)[0], kind=kind,
+                             street_id=self.street_id, name=p.name, name_pinyin=place_pinyin(p.name), kind=kind,
                              address=f"苏州市相城区{rng.choice(ROADS)}{rng.randint(1, 999)}号", lat=lat, lng=lng,
                              boundary=lattice.box(i, j, *p.box), built_year=p.built_year,
                              property_company=f"苏州{rng.choice(PROPERTY)}物业管理有限公司"))

@@ -28,6 +28,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -140,11 +141,21 @@ def _public_cases(streets):
 
 
 def _parse_date(value: str, name: str) -> dt.datetime:
-    parsed = parse_datetime(value.strip().replace(" ", "+")) if value else None
+    """An ISO 8601 time the database can compare with, and ``DEFAULT_WINDOW`` either side of it."""
+    bad = _("%(n)s 应为 ISO 8601 时间（例如 2026-11-29T08:00:00+08:00）") % {"n": name}
+    try:
+        parsed = parse_datetime(value.strip().replace(" ", "+")) if value else None
+    except ValueError:  # well-formed but not a date ("2026-02-30")
+        parsed = None
     if parsed is None:
-        raise ValidationError(_("%(n)s 应为 ISO 8601 时间（例如 2026-11-29T08:00:00+08:00）") % {"n": name})
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+        raise ValidationError(bad)
+    try:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        parsed.astimezone(dt.UTC)
+        parsed - DEFAULT_WINDOW, parsed + DEFAULT_WINDOW  # noqa: B018 (the window around it must exist too)
+    except (OverflowError, ValueError):
+        raise ValidationError(_("%(n)s 超出可以查询的时间范围（公元 1 年至 9999 年）") % {"n": name}) from None
     return parsed
 
 
@@ -218,6 +229,8 @@ def _create_request(request, fmt: str):
             return error_response(fmt, 400, _("lat 和 long 应为 WGS-84 经纬度数字"))
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
             return error_response(fmt, 400, _("lat/long 超出经纬度范围"))
+        if _near_compound(lat, lng, streets) is None:
+            return error_response(fmt, 400, OUTSIDE_TEXT % {"lat": f"{lat:.6f}", "long": f"{lng:.6f}"})
     address = (p.get("address_string") or "").strip()[:200]
     place = _place_for(address, streets) if lat is None else None
     if lat is None and place is None:
@@ -249,6 +262,22 @@ def _create_request(request, fmt: str):
         "service_request_id": case.number, "token": token.token,
         "service_notice": _("已受理登记，编号 %(n)s；处理进度可按编号查询") % {"n": case.number},
         "account_id": None}])
+
+
+# The public report page answers a point it cannot place with "请选择问题发生的小区"; an API client has no
+# dropdown to choose from, so it is told the point lies outside the area served.
+OUTSIDE_TEXT = _lazy("lat/long（%(lat)s, %(long)s）不在本平台服务的辖区内：附近 2 公里内没有登记的小区。"
+                     "请确认坐标为 WGS-84 经纬度，或向所在地的街道反映")
+
+
+def _near_compound(lat: float, lng: float, streets):
+    """The compound nearest the point (cases.services.locate), if it is within the jurisdiction asked."""
+    from cases.services import locate
+
+    place = locate(lat, lng)
+    if place is not None and streets is not None and place.street_id not in streets:
+        return None
+    return place
 
 
 _FIELD_NAMES = {"reporter_phone": "phone", "place": "lat/long", "title": "description", "category": "service_code"}

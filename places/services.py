@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
-from pypinyin import lazy_pinyin
+from places.pinyin import place_pinyin
 
 from core import audit
 from core.scope import scope_for
@@ -141,7 +141,7 @@ def save_grid(user, data: dict[str, Any], grid: Grid | None = None, **kw) -> Gri
 
 def save_compound(user, data: dict[str, Any], compound: Compound | None = None, **kw) -> Compound:
     if "name" in data:
-        data = {**data, "name_pinyin": "".join(lazy_pinyin(str(data["name"] or ""))).lower()[:200]}
+        data = {**data, "name_pinyin": place_pinyin(str(data["name"] or ""))}
     return save_place(user, Compound, data, compound, **kw)
 
 

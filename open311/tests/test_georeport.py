@@ -262,3 +262,22 @@ def test_json_posts_of_the_spec_are_form_encoded_and_need_no_csrf_token(api):
     c = Client(enforce_csrf_checks=True)
     assert post(c, **a_request(api)).status_code == 200
     assert json.loads(c.get("/open311/v2/requests.json").content)
+
+
+@pytest.mark.parametrize("query", ["end_date=9999-12-31T23:59:59-14:00", "start_date=0001-01-01T00:00:00%2B14:00",
+                                   "start_date=2026-02-30T08:00:00%2B08:00", "end_date=99999-01-01"])
+def test_a_date_at_the_edge_of_the_calendar_is_a_400_naming_it_never_a_server_error(api, query):
+    """Anonymous clients reach this endpoint: the window around a date at year 1 or 9999 would overflow."""
+    r = Client().get(f"/open311/v2/requests.json?{query}")
+    assert r.status_code == 400, r.content[:300]
+    assert query.split("=")[0] in r.json()[0]["description"]
+
+
+def test_a_point_outside_the_jurisdiction_is_told_so_and_nothing_is_saved(api):
+    from cases.models import Case
+
+    r = post(Client(), **a_request(api, lat="39.9042", long="116.4074"))  # Beijing, far from the demo street
+    assert r.status_code == 400
+    text = r.json()[0]["description"]
+    assert "不在本平台服务的辖区内" in text and "39.904200" in text
+    assert Case._base_manager.count() == 0
