@@ -47,3 +47,15 @@ class CasesConfig(AppConfig):
         from cases.cockpit import register as register_cockpit
 
         register_cockpit()
+        if _serving():
+            from cases.dedup import warm_up
+
+            warm_up()  # jieba's dictionary, in the background: the first case submitted does not wait for it
+
+
+def _serving() -> bool:
+    """This process serves pages (runserver, gunicorn), as opposed to a management command or the tests."""
+    import os
+    import sys
+
+    return (len(sys.argv) > 1 and sys.argv[1] == "runserver") or "gunicorn" in os.path.basename(sys.argv[0])

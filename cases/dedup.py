@@ -12,7 +12,10 @@
    building (or compound) and the same category. Candidates with too few words in common are dropped, however
    close they are: a broken lift and a barking dog in the same building are not duplicates.
 
-jieba loads its dictionary once, on the first text segmented (about 1-2 s), quietly: importing the URLs stays fast.
+jieba loads its dictionary once per process, on the first text segmented: 1-2 s on an idle machine, 4-6 s on a
+busy one, and that first text used to be the first case submitted (submitting took 6.1 s). ``warm_up`` loads it in a
+background thread instead: when a server process starts (cases/apps.py) and when a report form is shown, so it is
+ready long before the form comes back. Importing the URLs stays fast.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -28,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 __all__ = ["MAX_CANDIDATES", "MIN_SCORE", "MIN_TEXT_SIMILARITY", "RADIUS_M", "WINDOW_DAYS", "category_family",
-           "cell_of", "index_case", "index_cases", "jaccard", "suggest", "tokenize"]
+           "cell_of", "index_case", "index_cases", "jaccard", "suggest", "tokenize", "warm_up"]
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -53,6 +57,22 @@ STOP_WORDS = frozenset("""
 """.split())
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 _DIGITS = re.compile(r"^[\d.]+$")
+
+
+_warm_lock = threading.Lock()
+_warming: threading.Thread | None = None
+
+
+def warm_up() -> None:
+    """Start loading jieba's dictionary in a background thread (once per process; returns at once). A text
+    segmented meanwhile waits for the same load (jieba's own lock), never loads it twice."""
+    global _warming
+    if jieba.dt.initialized or _warming is not None:
+        return
+    with _warm_lock:
+        if _warming is None:
+            _warming = threading.Thread(target=jieba.initialize, name="jieba-warm-up", daemon=True)
+            _warming.start()
 
 
 def tokenize(text: str) -> set[str]:

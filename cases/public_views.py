@@ -200,6 +200,9 @@ class PublicReportView(View):
         return render(request, self.template, ctx, status=status)
 
     def get(self, request, token: str | None = None):
+        from cases.dedup import warm_up
+
+        warm_up()  # the duplicate check's dictionary loads while the resident writes, not on submit
         compound, compounds = self.place(token)
         return self.render_page(request, self.make_form(request, compound, compounds), compound)
 

@@ -205,6 +205,9 @@ class ReportView(CasesView):
         return render(request, "cases/report.html", {"title": _("上报案件"), "form": form}, status=status)
 
     def get(self, request):
+        from cases.dedup import warm_up
+
+        warm_up()  # the duplicate check's dictionary loads while the form is filled in, not on submit
         initial = {"channel": Channel.WORKER, "priority": Priority.NORMAL}
         house_id = _int(request.GET.get("house"))
         if request.GET.get("house") is not None:

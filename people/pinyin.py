@@ -61,6 +61,16 @@ def lazy_pinyin(hans: str, style=Style.NORMAL, errors="default") -> list[str]:
     return _PINYIN.lazy_pinyin(hans, style=style, errors=errors)
 
 
+def _letters(text: str) -> list[str]:
+    return [c.lower() for c in text if c.isalnum()]
+
+
+@lru_cache(maxsize=65536)
+def _reading(hans: str) -> tuple[str, ...]:
+    """The syllables of a surname or a given name (an import of 100,000 people meets each given name many times)."""
+    return tuple(lazy_pinyin(hans, style=Style.NORMAL, errors=_letters)) if hans else ()
+
+
 @lru_cache(maxsize=65536)
 def name_pinyin(name: str) -> tuple[str, str]:
     """("zhangsan", "zs") for 张三; surnames read as surnames."""
@@ -74,10 +84,11 @@ def name_pinyin(name: str) -> tuple[str, str]:
         head, rest = COMPOUND_SURNAMES[name[:2]], name[2:]
     elif name[0] in SURNAME_READINGS:
         head, rest = [SURNAME_READINGS[name[0]]], name[1:]
+    elif RE_HANS.match(name[0]):
+        head, rest = list(_reading(name[0])), name[1:]  # the surname by itself: given names repeat, names do not
     else:
         head, rest = [], name
-    tail = lazy_pinyin(rest, style=Style.NORMAL, errors=lambda s: [c.lower() for c in s if c.isalnum()])
-    parts = [p for p in head + tail if p]
+    parts = [p for p in head + list(_reading(rest)) if p]
     full = "".join(parts).replace(" ", "").lower()
     initials = "".join(p[0] for p in parts).lower()
     return full, initials

@@ -50,8 +50,12 @@ class PersonData:
     warnings: list[str] = field(default_factory=list)
 
 
-def clean_person_data(data: PersonData, *, accept_warnings: bool = False) -> PersonData:
-    """Validate and normalise in place. Raises ValidationError({field: [message]}) in Chinese."""
+def clean_person_data(data: PersonData, *, accept_warnings: bool = False, today: dt.date | None = None) -> PersonData:
+    """Validate and normalise in place. Raises ValidationError({field: [message]}) in Chinese.
+
+    ``today``: the date to check birth dates against (an import passes it once instead of reading the clock per row).
+    """
+    today = today or dt.date.today()
     errors: dict[str, list[str]] = {}
     data.name = (data.name or "").strip()
     if not data.name:
@@ -60,7 +64,7 @@ def clean_person_data(data: PersonData, *, accept_warnings: bool = False) -> Per
         errors.setdefault("name", []).append(_("姓名太长（最多64个字）"))
     if data.id_number:
         try:
-            checked: Checked = validate_identifier(data.id_type, data.id_number)
+            checked: Checked = validate_identifier(data.id_type, data.id_number, today)
             data.id_number = checked.value
             data.warnings = list(checked.warnings)
             if checked.birth_date:
@@ -73,7 +77,7 @@ def clean_person_data(data: PersonData, *, accept_warnings: bool = False) -> Per
             data.phone = validate_mobile(data.phone).value
         except ValidationError as exc:
             errors.setdefault("phone", []).extend(exc.messages)
-    if data.birth_date and data.birth_date > dt.date.today():
+    if data.birth_date and data.birth_date > today:
         errors.setdefault("birth_date", []).append(_("出生日期不能晚于今天"))
     if errors:
         raise ValidationError(errors)

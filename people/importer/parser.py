@@ -247,7 +247,7 @@ class RowParser:
             bad = True
         else:
             try:
-                clean_person_data(data, accept_warnings=True)
+                clean_person_data(data, accept_warnings=True, today=self.today)
             except ValidationError as exc:
                 for key, messages in exc.message_dict.items():
                     for message in messages:
