@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.models import LoginLock, UserSession
-from core import audit
+from core import audit, ratelimit
 from core.models import AuditEvent
 
 __all__ = ["LoginRefused", "attempt_login", "end_all_sessions", "remember_session"]
@@ -29,11 +29,12 @@ class LoginRefused(Exception):
 
 
 def _ip_blocked(ip: str | None, now: dt.datetime) -> bool:
+    """core.ratelimit over the audited failures of the last hour from ``ip`` (the view words the refusal)."""
     if not ip:
         return False
-    since = now - dt.timedelta(hours=1)
-    recent = AuditEvent.objects.filter(action="login_failed", ip=ip, at__gte=since).count()
-    return recent >= settings.RENFANG_IP_FAILURES_PER_HOUR
+    window = ratelimit.Window(settings.RENFANG_IP_FAILURES_PER_HOUR, dt.timedelta(hours=1))
+    failures = AuditEvent.objects.filter(action="login_failed", ip=ip)
+    return ratelimit.exceeded(failures, "at", window, now) is not None
 
 
 def _fail(request, username: str, result: str) -> None:

@@ -14,28 +14,30 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from core import crypto
+from core import crypto, ratelimit
 from core.audit import client_ip, record
+from core.ratelimit import RateLimited, Window
 from core.validators import mask_id
 from feedback.models import Submission
 
 IP_PER_HOUR = 10
 PHONE_PER_DAY = 5
+IP_HOUR = Window(IP_PER_HOUR, timedelta(hours=1), gettext_lazy("本网络提交的反馈太多（每小时最多%(n)d次），请稍后再试"))
+PHONE_DAY = Window(PHONE_PER_DAY, timedelta(days=1), gettext_lazy("同一手机号每天最多提交%(n)d次反馈，请明天再试"))
 
-
-class TooMany(Exception):
-    """A limit on reports was reached; ``str(exc)`` is the reason in Chinese."""
+TooMany = RateLimited  # a limit on reports was reached; ``str(exc)`` is the reason in Chinese
 
 
 def check_limits(phone: str, request) -> None:
+    """core.ratelimit over the reports already made: per client address (an hour), per phone (a day)."""
     now = timezone.now()
     ip = client_ip(request) if request is not None else None
-    if ip and Submission.objects.filter(ip=ip, created_at__gt=now - timedelta(hours=1)).count() >= IP_PER_HOUR:
-        raise TooMany(_("本网络提交的反馈太多（每小时最多%(n)d次），请稍后再试") % {"n": IP_PER_HOUR})
+    if ip:
+        ratelimit.check(Submission.objects.filter(ip=ip), "created_at", IP_HOUR, now=now)
     bidx = crypto.blind_index(phone, "phone")
-    if Submission.objects.filter(phone_bidx=bidx, created_at__gt=now - timedelta(days=1)).count() >= PHONE_PER_DAY:
-        raise TooMany(_("同一手机号每天最多提交%(n)d次反馈，请明天再试") % {"n": PHONE_PER_DAY})
+    ratelimit.check(Submission.objects.filter(phone_bidx=bidx), "created_at", PHONE_DAY, now=now)
 
 
 def _correction_text(kind: str, data: dict) -> str:

@@ -7,9 +7,9 @@ class. Both built-in backends write the masked phone only, never the full number
 
 ``send_code(phone, purpose, request=...)`` sends a 6-digit code and returns a challenge id; the database keeps the
 phone sealed (``core.crypto``) and an HMAC of the code, never the code. A code lives 10 minutes and allows
-5 attempts. Sending is rate-limited per phone (1 a minute, 5 an hour) and per client address (20 an hour):
-``RateLimited`` carries the reason in Chinese. ``verify_code(challenge_id, code)`` is true once, for the right code
-within its time and attempts.
+5 attempts. Sending is rate-limited (``core.ratelimit``) per phone (1 a minute, 5 an hour) and per client address
+(20 an hour): ``RateLimited`` carries the reason in Chinese. ``verify_code(challenge_id, code)`` is true once, for
+the right code within its time and attempts.
 """
 from __future__ import annotations
 
@@ -24,14 +24,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from core import crypto
+from core import crypto, ratelimit
 from core.audit import client_ip
+from core.ratelimit import RateLimited, Window
 from core.validators import mask_phone, validate_mobile
 from notify.models import PhoneChallenge
 
@@ -45,15 +47,6 @@ MAX_ATTEMPTS = 5
 PHONE_PER_MINUTE = 1
 PHONE_PER_HOUR = 5
 IP_PER_HOUR = 20
-
-
-class RateLimited(Exception):
-    """Too many codes asked; ``str(exc)`` is the reason in Chinese, ``retry_after`` the seconds to wait."""
-
-    def __init__(self, message: str, retry_after: int = 60) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
 
 
 class ConsoleBackend:
@@ -97,27 +90,19 @@ def _code_hash(public_id: str, code: str) -> str:
     return hmac.new(key, f"{public_id}\x00{code}".encode(), hashlib.sha256).hexdigest()
 
 
+PHONE_MINUTE = Window(PHONE_PER_MINUTE, timedelta(minutes=1),
+                      gettext_lazy("验证码发送太频繁：同一手机号每分钟只能获取1次，请%(s)d秒后再试"))
+PHONE_HOUR = Window(PHONE_PER_HOUR, timedelta(hours=1),
+                    gettext_lazy("验证码发送次数过多：同一手机号每小时最多%(n)d次，请%(m)d分钟后再试"))
+IP_HOUR = Window(IP_PER_HOUR, timedelta(hours=1),
+                 gettext_lazy("本网络获取验证码次数过多（每小时最多%(n)d次），请稍后再试"))
+
+
 def _check_limits(bidx: str, ip: str | None, now) -> None:
-    recent = PhoneChallenge.objects.filter(phone_bidx=bidx, created_at__gt=now - timedelta(hours=1))
-    times = sorted(recent.values_list("created_at", flat=True))
-    last_minute = [t for t in times if t > now - timedelta(minutes=1)]
-    if len(last_minute) >= PHONE_PER_MINUTE:
-        wait = int((last_minute[0] + timedelta(minutes=1) - now).total_seconds()) + 1
-        raise RateLimited(_("验证码发送太频繁：同一手机号每分钟只能获取1次，请%(s)d秒后再试") % {"s": wait}, wait)
-    if len(times) >= PHONE_PER_HOUR:
-        wait = int((times[0] + timedelta(hours=1) - now).total_seconds()) + 1
-        raise RateLimited(_("验证码发送次数过多：同一手机号每小时最多%(n)d次，请%(m)d分钟后再试")
-                          % {"n": PHONE_PER_HOUR, "m": max(1, wait // 60)}, wait)
-    if ip and PhoneChallenge.objects.filter(ip=ip, created_at__gt=now - timedelta(hours=1)).count() >= IP_PER_HOUR:
-        raise RateLimited(_("本网络获取验证码次数过多（每小时最多%(n)d次），请稍后再试") % {"n": IP_PER_HOUR}, 3600)
-
-
-def _serialise_per_phone(bidx: str) -> None:
-    """Two requests for the same phone at once: on PostgreSQL the second waits for the first's row (a
-    transaction-level advisory lock), so the per-phone limit cannot be passed twice. SQLite writes one at a time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", [int(bidx[:15], 16)])
+    """core.ratelimit over the challenges already sent: per phone (a minute, an hour), then per address."""
+    ratelimit.check(PhoneChallenge.objects.filter(phone_bidx=bidx), "created_at", PHONE_MINUTE, PHONE_HOUR, now=now)
+    if ip:
+        ratelimit.check(PhoneChallenge.objects.filter(ip=ip), "created_at", IP_HOUR, now=now)
 
 
 def send_code(phone: str, purpose: str, *, request=None) -> str:
@@ -130,7 +115,7 @@ def send_code(phone: str, purpose: str, *, request=None) -> str:
     code = f"{secrets.randbelow(10**6):06d}"
     public_id = secrets.token_urlsafe(24)
     with transaction.atomic():
-        _serialise_per_phone(bidx)
+        ratelimit.serialise("notify.sms", bidx)  # two requests for one phone at once cannot both pass the limit
         _check_limits(bidx, ip, now)
         PhoneChallenge.objects.create(
             public_id=public_id, purpose=str(purpose)[:64], phone_enc=crypto.encrypt(clear), phone_bidx=bidx,
