@@ -1,4 +1,4 @@
-"""Shared fixtures: a small street with personas (style.md §9).
+"""Shared fixtures: a small street with personas.
 
     street 元和街道
       community A (社区A): grid A1, grid A2          community B (社区B): grid B1
@@ -6,11 +6,20 @@
 
 Personas: worker_a1 (grid A1), worker_a2 (grid A2), worker_b1 (grid B1), officer_a (community A),
 command (street, aggregate), sysadmin, secadmin, auditor, resident. All passwords: PASSWORD.
+
+The ``world`` is built through the real services (encryption, audit chain, roles) once per test module and
+kept as the rows it wrote (``Snapshot``); every later test of the module gets those rows copied back into its
+own transaction, which rolls back as usual, and fresh copies of the Python objects. Tests that commit
+(``transactional_db``, the browser tests) and tests that run under a moved clock build it for real.
+``RENFANG_TEST_WORLD=build`` builds it for real in every test (to rule the snapshot out when hunting a bug).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import os
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -46,6 +55,7 @@ def _audit_guard_lets_test_flush_through():
     original = BaseDatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):
+        Snapshot.forget_all()  # the rows they were taken over (permissions, content types) are gone or renumbered
         return original(self, db_guards.wrap_flush(self.connection.vendor, sql_list))
 
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
@@ -156,9 +166,117 @@ def build_world():
                            password=PASSWORD)
 
 
+class Snapshot:
+    """The rows a fixture's builder wrote, copied back raw (sealed values, audit hashes and all) by later tests.
+
+    Taken by diffing every table before and after the build inside the first test's transaction; restored
+    with one INSERT per table (foreign keys are deferred to the commit that never comes, so the order does not
+    matter). The append-only audit table only ever receives inserts. Sequences: the build advanced them past
+    every id in the snapshot, and ids handed out later stay above (on PostgreSQL they are set to the maximum
+    once per restore, in case a test lowered them with ``setval``).
+    """
+
+    _taken: dict[tuple, Snapshot] = {}
+
+    def __init__(self, inserted: dict[str, tuple[list[str], list[tuple]]], deleted: dict[str, tuple[str, list]],
+                 namespace: object):
+        self.inserted, self.deleted, self.namespace = inserted, deleted, namespace
+
+    @classmethod
+    def forget_all(cls) -> None:
+        cls._taken.clear()
+
+    @staticmethod
+    def _tables(connection) -> dict[str, str]:
+        """{table: primary key column} of every concrete model table that exists."""
+        from django.apps import apps
+
+        existing = set(connection.introspection.table_names())
+        return {m._meta.db_table: m._meta.pk.column for m in apps.get_models(include_auto_created=True)
+                if m._meta.managed and not m._meta.proxy and m._meta.db_table in existing}
+
+    @staticmethod
+    def _read(connection, tables: dict[str, str]) -> dict[str, tuple[list[str], dict]]:
+        """{table: (columns, {hashable row: row})}, the stored values as the database holds them."""
+        from django.utils.hashable import make_hashable
+
+        qn = connection.ops.quote_name
+        out = {}
+        with connection.cursor() as cur:
+            for table in tables:
+                cur.execute(f"SELECT * FROM {qn(table)} WHERE 1 = 0")
+                cols = [c[0] for c in cur.description]
+                # "+col" hides the declared type from SQLite's converters: the values come back as stored.
+                select = ", ".join((f"+{qn(c)}" if connection.vendor == "sqlite" else qn(c)) for c in cols)
+                cur.execute(f"SELECT {select} FROM {qn(table)}")
+                out[table] = (cols, {make_hashable(row): tuple(row) for row in cur.fetchall()})
+        return out
+
+    @classmethod
+    def take(cls, key: tuple, build: Callable[[], object]) -> object:
+        from django.db import connection
+
+        tables = cls._tables(connection)
+        before = cls._read(connection, tables)
+        namespace = build()
+        after = cls._read(connection, tables)
+        inserted, deleted = {}, {}
+        for table, pk in tables.items():
+            cols, rows = after[table]
+            old_rows = before[table][1]
+            new = [row for h, row in rows.items() if h not in old_rows]
+            gone = [row for h, row in old_rows.items() if h not in rows]
+            if new:
+                inserted[table] = (cols, new)
+            if gone:  # deleted, or changed (then also among the new rows)
+                at = cols.index(pk)
+                deleted[table] = (pk, [row[at] for row in gone])
+        cls._taken[key] = cls(inserted, deleted, copy.deepcopy(namespace))
+        return namespace
+
+    def restore(self) -> object:
+        from django.core.management.color import no_style
+        from django.db import connection
+
+        qn = connection.ops.quote_name
+        with connection.cursor() as cur:
+            for table, (pk, ids) in self.deleted.items():
+                cur.execute(f"DELETE FROM {qn(table)} WHERE {qn(pk)} IN ({', '.join(['%s'] * len(ids))})", ids)
+            for table, (cols, rows) in self.inserted.items():
+                cur.executemany(f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) "
+                                f"VALUES ({', '.join(['%s'] * len(cols))})", rows)
+            if connection.vendor == "postgresql":
+                from django.apps import apps
+
+                models = [m for m in apps.get_models(include_auto_created=True)
+                          if m._meta.db_table in self.inserted]
+                statements = connection.ops.sequence_reset_sql(no_style(), models)
+                if statements:
+                    cur.execute("; ".join(statements))
+        return copy.deepcopy(self.namespace)
+
+    @classmethod
+    def build_or_restore(cls, key: tuple, build: Callable[[], object]) -> object:
+        """``build()``'s namespace: built and remembered the first time, restored from the rows afterwards."""
+        import time_machine
+        from django.conf import settings
+        from django.db import connection
+
+        if (not connection.in_atomic_block  # a test that commits: built for real (and flushed afterwards)
+                or time_machine.traveller_stack  # under a moved clock: timestamps must be the clock's
+                or os.environ.get("RENFANG_TEST_WORLD") == "build"):
+            return build()
+        key = (*key, connection.vendor, repr(getattr(settings, "TASKS", None)), settings.LANGUAGE_CODE)
+        snapshot = cls._taken.get(key)
+        if snapshot is None:
+            return cls.take(key, build)
+        return snapshot.restore()
+
+
 @pytest.fixture
-def world(db):
-    return build_world()
+def world(db, request):
+    """The street of the module docstring, built once per test module and restored for each test."""
+    return Snapshot.build_or_restore(("world", request.module.__name__), build_world)
 
 
 # --- Browser tests (Playwright driving Debian's chromium) -----------------------------------------------------------

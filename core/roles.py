@@ -53,21 +53,21 @@ def register_role_permissions(role_code: str, perms: list[str]) -> None:
     _extra.setdefault(role_code, []).extend(perms)
 
 
-def _perm(code: str) -> Permission | None:
-    app_label, codename = code.split(".", 1)
-    return Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-
-
 @transaction.atomic
 def ensure_default_roles() -> dict[str, object]:
+    """Create or complete the default roles in a handful of queries (one for all permissions, one per role)."""
     from core.models import Role
 
+    wanted = {code: spec["perms"] + _extra.get(code, []) for code, spec in DEFAULT_ROLES.items()}
+    labels = {c.split(".", 1)[0] for perms in wanted.values() for c in perms}
+    by_code = {f"{p.content_type.app_label}.{p.codename}": p
+               for p in Permission.objects.filter(content_type__app_label__in=labels).select_related("content_type")}
+    existing = {r.code: r for r in Role.objects.filter(code__in=list(DEFAULT_ROLES))}
     roles = {}
     for code, spec in DEFAULT_ROLES.items():
-        role, _ = Role.objects.get_or_create(code=code, defaults={
-            "name": spec["name"], "description": spec.get("description", ""),
-            "aggregate_only": spec.get("aggregate_only", False)})
-        perms = [p for p in (_perm(c) for c in spec["perms"] + _extra.get(code, [])) if p is not None]
-        role.permissions.add(*perms)
+        role = existing.get(code) or Role.objects.create(
+            code=code, name=spec["name"], description=spec.get("description", ""),
+            aggregate_only=spec.get("aggregate_only", False))
+        role.permissions.add(*{by_code[c] for c in wanted[code] if c in by_code})
         roles[code] = role
     return roles
