@@ -81,12 +81,23 @@ def site(world):
 
 
 @pytest.fixture
-def separate_connections(transactional_db, site, tmp_path):
+def racers(transactional_db, world, site):
+    """50 distinct current residents of A1花园, for the race tests."""
+    from people.services import PersonData, save_person
+
+    house = world.houses["A1"][5]
+    return [save_person(None, PersonData(name=f"住户{i:02d}"),
+                        house=house, relation="other", moved_in=dt.date(2021, 1, 1), accept_warnings=True,
+                        source="test") for i in range(50)]
+
+
+@pytest.fixture
+def separate_connections(racers, site, tmp_path):
     """Threads on their own connections to one database, as web workers would be. SQLite: the in-memory test
     database (shared cache, whose locks fail instead of waiting) is copied into a file that new connections open
     with the production settings (WAL, BEGIN IMMEDIATE, busy timeout)."""
     if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield site
+        yield racers
         return
     path = tmp_path / "race.sqlite3"
     connection.ensure_connection()
@@ -97,6 +108,6 @@ def separate_connections(transactional_db, site, tmp_path):
     memory_name = settings_dict["NAME"]
     settings_dict["NAME"] = str(path)
     try:
-        yield site  # this thread keeps its in-memory connection; read the results from a new thread
+        yield racers  # this thread keeps its in-memory connection; read the results from a new thread
     finally:
         settings_dict["NAME"] = memory_name
