@@ -74,7 +74,7 @@ def execute(job: ImportJob, commit: bool) -> ImportJob:
             fields.update(state=ImportJob.State.DONE, result=plan.summary(), message="")
         else:
             plan = plan_import(data, user, file_name=job.file_name, progress=progress)
-            fields.update(state=ImportJob.State.PREVIEWED, preview=plan.summary(), message="")
+            fields.update(state=ImportJob.State.PREVIEWED, preview=plan.preview(), message="")
         fields.update(total_rows=len(plan.rows) + len({e.row for e in plan.errors}), done_rows=len(plan.rows),
                       errors=[e.as_dict() for e in (plan.errors + plan.warnings)[:MAX_LISTED_ERRORS]])
     except ImportError_ as exc:

@@ -47,6 +47,8 @@ class Plan:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    sheet: str = ""
+    mapping: list[dict] = field(default_factory=list)  # [{"field", "header", "column"}]: the sheet header taken
     counts: dict[str, int] = field(default_factory=dict)
     # work for the commit
     new_buildings: dict[tuple[int, str], dict] = field(default_factory=dict)
@@ -67,6 +69,28 @@ class Plan:
 
     def summary(self) -> dict:
         return {"rows": len(self.rows), "errors": len(self.errors), "warnings": len(self.warnings), **self.counts}
+
+    def preview(self) -> dict:
+        """The summary and what the preview page shows beyond it: which sheet header was taken for which field."""
+        return {**self.summary(), "header_row": self.header_row, "sheet": self.sheet, "mapping": self.mapping,
+                "unknown_columns": self.unknown_columns[:50]}
+
+
+def column_letter(index: int) -> str:
+    """0 → "A", 26 → "AA"."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def header_mapping(table: Table) -> list[dict]:
+    """Each field the sheet gives, in the sheet's column order, with the header text it was read from."""
+    labels = {c.key: c.label for c in COLUMNS}
+    return [{"field": labels.get(key, key), "header": table.headers[i] if i < len(table.headers) else "",
+             "column": column_letter(i)} for key, i in sorted(table.columns.items(), key=lambda kv: kv[1])]
 
 
 def import_places(user) -> PlaceSet | None:
@@ -95,7 +119,7 @@ class Planner:
         self.today = today
         self.progress = progress
         self.plan = Plan(format=table.format, header_row=table.header_row, total_rows=table.total_rows,
-                         unknown_columns=table.unknown)
+                         unknown_columns=table.unknown, sheet=table.sheet, mapping=header_mapping(table))
         self.places = import_places(user)
         self.change_places = (scope_for(user).places_for("people.change_person") if user is not None else None)
         compounds = Compound.objects.all()
