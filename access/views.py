@@ -50,6 +50,7 @@ from core import audit
 from core.models import AuditEvent, Grant, Role
 from core.scope import scope_for
 from core.services import snapshot
+from core.views import require
 
 __all__ = ["audit_list", "grant_delete", "grant_edit", "grant_list", "login_view", "logout_view", "otp_qr",
            "otp_setup", "otp_verify", "password_change", "reason", "role_edit", "role_list", "user_create",
@@ -90,11 +91,6 @@ def perm_required(perm: str):
         return wrapped
 
     return decorate
-
-
-def _require(request, perm: str) -> None:
-    if not scope_for(request.user).has(perm):
-        raise PermissionDenied(_("您没有此项权限"))
 
 
 # --- login, logout, password -----------------------------------------------------------------------------------
@@ -328,7 +324,7 @@ def role_list(request):
 @csrf_protect
 @perm_required("core.view_role")
 def role_edit(request, pk: int | None = None):
-    _require(request, "core.change_role" if pk else "core.add_role")
+    require(request.user, "core.change_role" if pk else "core.add_role")
     role = get_object_or_404(Role, pk=pk) if pk else None
     before = sorted(role.permissions.values_list("codename", flat=True)) if role else []
     form = RoleForm(request.POST or None, instance=role)
@@ -384,7 +380,7 @@ GRANT_FIELDS = ["user", "role", "level", "street_id", "community_id", "grid_id",
 @csrf_protect
 @perm_required("core.view_grant")
 def grant_edit(request, pk: int | None = None):
-    _require(request, "core.change_grant" if pk else "core.add_grant")
+    require(request.user, "core.change_grant" if pk else "core.add_grant")
     grant = get_object_or_404(Grant, pk=pk) if pk else None
     if grant is not None and grant.user_id == request.user.pk:
         raise PermissionDenied(_("不能修改自己的授权（三权分立）"))
@@ -411,7 +407,7 @@ def grant_edit(request, pk: int | None = None):
 @csrf_protect
 @perm_required("core.view_grant")
 def grant_delete(request, pk: int):
-    _require(request, "core.delete_grant")
+    require(request.user, "core.delete_grant")
     grant = get_object_or_404(Grant, pk=pk)
     if grant.user_id == request.user.pk:
         raise PermissionDenied(_("不能修改自己的授权（三权分立）"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -19,13 +18,13 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import View
 
 from circle import services
 from circle.models import Access, CandidateSite, Category, Facility, Network
 from core import uploads
 from core.scope import scope_for
 from core.services import ConflictError
+from core.views import PermissionView, require
 
 SMALL_CELL = 5
 
@@ -37,10 +36,6 @@ def _speed(request) -> float:
         return services.DEFAULT_SPEED
     return value if value in services.SPEEDS else services.DEFAULT_SPEED
 
-
-def _require(user, perm: str) -> None:
-    if not scope_for(user).has(perm):
-        raise PermissionDenied(_("您没有此项权限"))
 
 
 def _aggregate_only(user) -> bool:
@@ -68,13 +63,8 @@ def _method_of(access_qs) -> str | None:
     return access_qs.values_list("method", flat=True).first()
 
 
-class CircleView(LoginRequiredMixin, View):
+class CircleView(PermissionView):
     perm = "circle.view_access"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _require(request.user, self.perm)
-        return super().dispatch(request, *args, **kwargs)
 
     def render(self, request, template, **ctx):
         ctx.setdefault("speeds", services.SPEEDS)
@@ -339,7 +329,7 @@ class FacilityEditView(CircleView):
 
     def _get(self, request, pk):
         if pk is None:
-            _require(request.user, "circle.add_facility")
+            require(request.user, "circle.add_facility")
             return None
         fac = get_object_or_404(Facility.objects.restrict(request.user, "view"), pk=pk)
         if not Facility.objects.restrict(request.user, "change").filter(pk=pk).exists():
@@ -466,7 +456,7 @@ class CategoryEditView(CircleView):
 
     def _get(self, request, pk):
         if pk is None:
-            _require(request.user, "circle.add_category")
+            require(request.user, "circle.add_category")
             return None
         return get_object_or_404(Category, pk=pk)
 

@@ -1,4 +1,4 @@
-"""Generated API tests (style.md §8, in the manner of NetBox's ``utilities/testing/api.py``).
+"""Generated API tests (in the manner of NetBox's ``utilities/testing/api.py``).
 
 A test class per model subclasses ``APICRUDTest`` and declares its test data; the base runs list, detail,
 create, update and delete through the API, each with permission, without permission (403) and out of

@@ -3,6 +3,8 @@
 * ``ObjectListView``: the rows the user may view (``restrict(user, "view")``), a FilterSet, a table,
   pagination; an htmx request gets only the table back.
 * ``ObjectDetailView``: ``get_object_or_404`` on the restricted queryset (out of scope → 404).
+* ``require(user, perm)`` and ``PermissionView``: a page (or an app's base view) that needs a permission held
+  somewhere in the user's scope; anonymous users go to the login page, others without it get a 403 in Chinese.
 * ``ObjectActionView``: a form acting on one object through a service function. The object must be
   visible (else 404) and the action allowed on it (else 403). The service's ValidationError is shown on
   the form; a ConflictError (optimistic locking) is a 409 page showing both versions.
@@ -31,7 +33,27 @@ from core.services import ConflictError
 from core.tables import Table, detail_url
 
 __all__ = ["CappedPaginator", "HomeView", "ObjectActionView", "ObjectDetailView", "ObjectEditView", "ObjectListView",
-           "apply_errors", "is_htmx"]
+           "PermissionView", "apply_errors", "is_htmx", "require"]
+
+
+def require(user, perm: str, message: str | None = None) -> None:
+    """PermissionDenied (a 403 page) unless ``perm`` is held somewhere in the user's scope."""
+    from core.scope import scope_for
+
+    if not scope_for(user).has(perm):
+        raise PermissionDenied(message or _("您没有此项权限"))
+
+
+class PermissionView(LoginRequiredMixin, View):
+    """The base of an app's pages: logged in (else the login page), and ``perm`` held (else 403). What each row or
+    object allows is the restricted querysets' business (``restrict(user, action)``)."""
+
+    perm: str | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.perm:
+            require(request.user, self.perm)
+        return super().dispatch(request, *args, **kwargs)
 
 
 class CappedPaginator(Paginator):

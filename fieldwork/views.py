@@ -15,7 +15,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
@@ -23,13 +22,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views import View
 
 from core import audit
 from core.models import Grant
 from core.scope import scope_for
 from core.services import ConflictError
-from core.views import apply_errors, is_htmx
+from core.views import PermissionView, apply_errors, is_htmx, require
 from fieldwork import services
 from fieldwork.forms import AssignForm, NewPersonForm, RejectForm, VisitForm
 from fieldwork.metrics import OVERDUE_REVIEW_DAYS, week_bounds
@@ -45,10 +43,6 @@ HOUSE_RELATED = ["building__compound", "grid", "community", "street", "compound"
 TODAY_PAGE = 40  # homes a page of today's list shows (a day's round is a few dozen homes)
 
 
-def _require(user, perm: str) -> None:
-    if not scope_for(user).has(perm):
-        raise PermissionDenied(_("您没有此项权限"))
-
 
 def _report_url(house: House) -> str | None:
     """The cases app's phone report page for this house, when that app offers it."""
@@ -58,13 +52,8 @@ def _report_url(house: House) -> str | None:
         return None
 
 
-class FieldworkView(LoginRequiredMixin, View):
+class FieldworkView(PermissionView):
     perm = "fieldwork.view_visit"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _require(request.user, self.perm)
-        return super().dispatch(request, *args, **kwargs)
 
 
 # --- the workbench ----------------------------------------------------------------------------------------------
@@ -461,7 +450,7 @@ class WorkloadView(FieldworkView):
     def post(self, request):
         from quality.services import assign
 
-        _require(request.user, "fieldwork.reassign_visit")
+        require(request.user, "fieldwork.reassign_visit")
         workers = _workers(request.user)
         from quality.models import HouseStatus
 
@@ -495,7 +484,7 @@ class PolicyView(FieldworkView):
             "can_change": scope_for(request.user).has("fieldwork.change_changepolicy")})
 
     def post(self, request):
-        _require(request.user, "fieldwork.change_changepolicy")
+        require(request.user, "fieldwork.change_changepolicy")
         wanted = set(request.POST.getlist("needs"))
         services.save_policy(request.user, {k: k in wanted for k, _label in ChangeKind.choices})
         messages.success(request, _("审核策略已保存"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,14 +11,14 @@ from django.views import View
 
 from core import audit
 from core.scope import scope_for
+from core.views import require
 from open311.models import APIKey
 
 __all__ = ["KeyDeactivateView", "KeyListView", "create_key"]
 
 
 def _require(user, perm: str) -> None:
-    if not scope_for(user).has(perm):
-        raise PermissionDenied(_("您没有管理 Open311 密钥的权限"))
+    require(user, perm, _("您没有管理 Open311 密钥的权限"))
 
 
 def create_key(user, *, name: str, contact: str = "") -> tuple[APIKey, str]:

@@ -1,6 +1,6 @@
 """The one write path of quality, and the worklist other apps (fieldwork) build on.
 
-Contract (docs/helpers-brief.md):
+The contract other apps rely on:
 
 * ``stamp_verified(user, method, *, house_ids=(), person_ids=(), at=None)`` — houses and people were verified now
   (or ``at``) by ``user`` through ``method`` (visit | feedback | import | api | form); their due dates move on.

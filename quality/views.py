@@ -8,8 +8,7 @@ place outside the user's scope → 404; a page the user's roles do not open → 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -17,12 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views import View
 
 from core.querysets import natural
 from core.scope import scope_for
 from core.services import ConflictError
-from core.views import is_htmx
+from core.views import PermissionView, is_htmx, require
 from places.choices import HouseUse
 from quality import scores, services
 from quality.models import FreshnessPolicy, HouseStatus, IssueStatus, QualityIssue
@@ -30,10 +28,6 @@ from quality.rules import PILLARS, RULES
 
 PAGE = 50
 
-
-def _require(user, perm: str) -> None:
-    if not scope_for(user).has(perm):
-        raise PermissionDenied(_("您没有此项权限"))
 
 
 def _int(value) -> int | None:
@@ -84,13 +78,8 @@ def _person_names_visible(user) -> bool:
     return bool(ps) and not ps.aggregate_only
 
 
-class QualityView(LoginRequiredMixin, View):
+class QualityView(PermissionView):
     perm = "quality.view_housestatus"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _require(request.user, self.perm)
-        return super().dispatch(request, *args, **kwargs)
 
 
 class OverviewView(QualityView):
@@ -200,7 +189,7 @@ class StaleListView(QualityView):
 
     def post(self, request):
         """Assign the checked homes to a worker (community officer)."""
-        _require(request.user, "quality.assign_housestatus")
+        require(request.user, "quality.assign_housestatus")
         ids = [_int(v) for v in request.POST.getlist("house")]
         wid = request.POST.get("assignee") or ""
         worker = None

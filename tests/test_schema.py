@@ -1,5 +1,5 @@
 """The OpenAPI 3 schema: generated without warnings, and every operation fuzzed by schemathesis without a server
-error or a response the schema does not describe (issue #13 point 2)."""
+error or a response the schema does not describe."""
 
 import pytest
 import schemathesis
@@ -228,7 +228,7 @@ def test_the_api_docs_page_loads_everything_from_our_own_server(client, db):
     assert started.status_code == 200 and "SwaggerUIBundle" in started.content.decode()
 
 
-# --- What the fuzzer found (issue #13 point 2), each pinned by a test that failed before its fix -------------------
+# --- What the fuzzer found, each pinned by a test that failed before its fix -------------------
 def whole_schema() -> dict:
     from drf_spectacular.generators import SchemaGenerator
 
@@ -324,7 +324,7 @@ def test_an_empty_or_bad_page_or_page_size_is_a_400_naming_it(world, query, para
 
 
 def test_an_empty_filter_is_no_filter_but_pages_are_strict(world):
-    """An empty filter parameter is "no filter" in every FilterSet (issue #12 point 1: a list form submitted with
+    """An empty filter parameter is "no filter" in every FilterSet (a list form submitted with
     its dropdowns at 全部 sends `status=`), so `?status=` lists what no parameter lists; `page` and `page_size` are
     not filters and are strict (above). A page past the end is a 404; a page size above 500 is cut to 500."""
     from core.testing import api_client
