@@ -10,6 +10,7 @@ urlpatterns = [
     path("report/", views.ReportView.as_view(), name="report"),
     path("report/places/", views.PlaceOptionsView.as_view(), name="place_options"),
     path("<int:pk>/", views.DetailView.as_view(), name="detail"),
+    path("<int:pk>/reveal/", views.RevealTextView.as_view(), name="reveal_text"),
     path("<int:pk>/act/<slug:action>/", views.ActView.as_view(), name="act"),
     path("attachment/<int:pk>/", views.AttachmentView.as_view(), name="attachment"),
     path("map/", views.MapView.as_view(), name="map"),

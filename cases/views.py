@@ -30,6 +30,7 @@ from cases.models import (
     Case,
     CaseAttachment,
     CaseCategory,
+    CaseEvent,
     CaseParty,
     Channel,
     Escalation,
@@ -420,7 +421,9 @@ ACTION_FORMS = {
 }
 
 
-def _detail_context(request, case: Case, **extra) -> dict:
+def _detail_context(request, case: Case, revealed=None, reveal_form=None, **extra) -> dict:
+    from core.sealed_views import reveal_context
+
     user = request.user
     actions = services.actions_for(user, case)
     units = list(Unit.objects.filter(is_active=True).filter(Q(street_id=case.street_id) | Q(street_id__isnull=True)))
@@ -430,7 +433,9 @@ def _detail_context(request, case: Case, **extra) -> dict:
             "attachments": case.attachments.all(), "parties": case.parties.all(), "co_units": case.co_units.all(),
             "actions": [(a, services.ACTIONS[a].label, ACTION_FORMS.get(a, [])) for a in actions],
             "units": units, "answers": Satisfaction.choices, "show_contact": show_contact,
-            "duplicates": case.duplicates.all()[:20], **extra}
+            "duplicates": case.duplicates.all()[:20],
+            "sealed_reveal": reveal_context(request, case, reverse("cases:reveal_text", args=[case.pk]), revealed,
+                                            reveal_form), **extra}
 
 
 def _visible_case(request, pk) -> Case:
@@ -443,6 +448,25 @@ class DetailView(CasesView):
     def get(self, request, pk):
         case = _visible_case(request, pk)
         return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+REVEAL_TARGETS = {"case": (Case, None), "caseparty": (CaseParty, "case"), "caseevent": (CaseEvent, "case")}
+
+
+class RevealTextView(CasesView):
+    """POST: the clear text of one of the case's sealed texts, once, in this response only (core.sealed_views;
+    out of scope → 404, no reveal permission → 403, no reason → 400; audited as ``reveal``)."""
+
+    def get(self, request, pk):
+        return redirect("cases:detail", pk=pk)
+
+    def post(self, request, pk):
+        from core.sealed_views import handle_reveal
+
+        case = _visible_case(request, pk)
+        revealed, form, status = handle_reveal(request, case, REVEAL_TARGETS)
+        return render(request, "cases/detail.html", _detail_context(request, case, revealed=revealed,
+                                                                    reveal_form=form), status=status)
 
 
 class ActView(CasesView):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.ListView.as_view(), name="list"),
     path("new/", views.NewView.as_view(), name="new"),
     path("<int:pk>/", views.DetailView.as_view(), name="detail"),
+    path("<int:pk>/reveal/", views.RevealTextView.as_view(), name="reveal_text"),
     path("<int:pk>/parties/", views.PartyAddView.as_view(), name="party_add"),
     path("<int:pk>/mediators/", views.MediatorAddView.as_view(), name="mediator_add"),
     path("<int:pk>/sessions/", views.SessionAddView.as_view(), name="session_add"),

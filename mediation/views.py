@@ -14,6 +14,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,10 +25,10 @@ from core.scope import scope_for
 from core.services import ConflictError
 from core.views import apply_errors
 from mediation import services
-from mediation.models import FollowUp, Mediation, Outcome, PartyRole, State
+from mediation.models import FollowUp, Mediation, Outcome, Party, PartyRole, Session, State
 
 __all__ = ["AgreementView", "CloseView", "DetailView", "FollowUpView", "ListView", "MediatorAddView", "NewView",
-           "PartyAddView", "SessionAddView"]
+           "PartyAddView", "RevealTextView", "SessionAddView"]
 
 
 def _require(user, perm: str) -> None:
@@ -191,8 +192,11 @@ def _mediator_users(user, m: Mediation):
 
 
 class DetailView(MediationView):
-    def get(self, request, pk: int, forms_: dict | None = None, status: int = 200):
-        m = self.obj(request, pk)
+    def get(self, request, pk: int, forms_: dict | None = None, status: int = 200, revealed=None,
+            reveal_form=None, m: Mediation | None = None):
+        from core.sealed_views import reveal_context
+
+        m = m or self.obj(request, pk)
         need = audit.require_reason(request, m)
         if need is not None:
             return need
@@ -211,8 +215,34 @@ class DetailView(MediationView):
                 users=_mediator_users(request.user, m) if may["change"] else ()),
             "close_form": forms_.get("close") or CloseForm(initial={"version": m.version}),
             "follow_form": FollowUpForm(),
+            "sealed_reveal": reveal_context(request, m, reverse("mediation:reveal_text", args=[m.pk]), revealed,
+                                            reveal_form),
         }
         return render(request, "mediation/detail.html", ctx, status=status)
+
+
+REVEAL_TARGETS = {"mediation": (Mediation, None), "party": (Party, "mediation"), "session": (Session, "mediation"),
+                  "followup": (FollowUp, "mediation")}
+
+
+class RevealTextView(MediationView):
+    """POST: the clear text of one of the record's sealed texts, once, in this response only (core.sealed_views;
+    out of scope → 404, no reveal permission → 403, no reason → 400; audited as ``reveal``)."""
+
+    def get(self, request, pk: int):
+        return redirect("mediation:detail", pk=pk)
+
+    def post(self, request, pk: int):
+        from core.sealed_views import handle_reveal
+
+        m = self.obj(request, pk)
+        need = audit.require_reason(request, m)
+        if need is not None:
+            return need
+        revealed, form, status = handle_reveal(request, m, REVEAL_TARGETS)
+        detail = DetailView()
+        detail.request = request
+        return detail.get(request, pk, status=status, revealed=revealed, reveal_form=form, m=m)
 
 
 class _Action(MediationView):
