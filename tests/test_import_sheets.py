@@ -55,3 +55,48 @@ def test_the_preview_page_shows_the_header_taken_for_each_field(world, client):
     resp = client.post(reverse("people:import"), {"file": upload})
     page = client.get(resp["Location"]).content.decode()
     assert "所属小区" in page and "门牌号" in page and "第2行" in page
+
+
+def test_a_person_with_an_unallocated_phone_prefix_is_imported_without_the_phone_and_warned(world):
+    rows = [["A1花园", "5", "1", "301", "陈大明", ID1, "14012345678", "户主"],  # 140: no such prefix
+            ["A1花园", "5", "1", "301", "林小红", ID2, "1391234567", "配偶"],   # 10 digits
+            ["A1花园", "5", "1", "302", "陈小小", ID3, "13912345678", "户主"]]
+    plan = plan_import(sheet(COMMON, rows), world.users.officer_a)
+    assert plan.ok, plan.errors
+    assert plan.counts["people_create"] == 3
+    warned = {(w.row, w.column) for w in plan.warnings}
+    assert (2, "联系电话") in warned and (3, "联系电话") in warned
+    assert all("留空" in w.reason for w in plan.warnings if w.column == "联系电话")
+    commit_import(sheet(COMMON, rows), world.users.officer_a)
+    chen = Person.objects.get(name="陈大明")
+    assert chen.phone_bidx == "" and chen.phone_masked == ""
+    assert Person.objects.get(name="陈小小").phone_masked
+
+
+def _with_cached_value(data: bytes, value: str) -> bytes:
+    """openpyxl writes formulas without their computed value; put one in, as Excel would have saved it."""
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                body = re.sub(rb"(<f>[^<]*</f>)(<v\s*/>|<v></v>)?", rb"\1<v>" + value.encode() + rb"</v>", body)
+            dst.writestr(item, body)
+    return out.getvalue()
+
+
+def test_a_formula_in_a_cell_is_a_row_error_or_its_cached_value_with_a_warning(world):
+    rows = [["A1花园", "5", "1", "301", "陈大明", ID1, '=CONCATENATE("139","12345678")', "户主"],
+            ["A1花园", "5", "1", "302", "陈小小", ID3, "13912345678", "户主"]]
+    data = sheet(COMMON, rows)
+    plan = plan_import(data, world.users.officer_a)
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "联系电话")]
+    assert "公式" in plan.errors[0].reason
+    plan = plan_import(_with_cached_value(data, "13912345670"), world.users.officer_a)
+    assert plan.ok, plan.errors
+    assert [(w.row, w.column) for w in plan.warnings if "公式" in w.reason] == [(2, "联系电话")]
+    assert next(r for r in plan.rows if r.number == 2).data.phone == "13912345670"

@@ -16,6 +16,11 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from core import crypto
+from core.importexport import Column, Table, cell_text, looks_like_formula
+from core.validators import mask_id, mask_phone, validate_mobile
+from people.choices import IdType, Relation, ResidenceRole, ResidencyType
 from people.importer.normalisers import (
     HOUSE_USES,
     ID_TYPES,
@@ -36,11 +41,6 @@ from people.importer.normalisers import (
     parse_area,
     parse_date,
 )
-
-from core import crypto
-from core.importexport import Column, Table, cell_text, looks_like_formula
-from core.validators import mask_id, mask_phone
-from people.choices import IdType, Relation, ResidenceRole, ResidencyType
 from people.models import Person
 from people.pinyin import name_pinyin
 from people.services import PersonData, clean_person_data
@@ -49,9 +49,9 @@ from places.choices import HouseUse
 __all__ = ["COLUMNS", "LABELS", "ImportError_", "Row", "RowError", "RowParser", "source_bytes"]
 
 COLUMNS: list[Column] = [
-    Column("compound", "小区", ("小区名称", "小区名", "所在小区", "所属小区", "所属小区名称", "所在小区名称", "小区楼盘",
-                               "楼盘", "楼盘名称", "小区/楼宇", "楼宇", "小区楼宇", "小区楼宇名称", "公寓", "住宅小区",
-                               "院落", "院落名称", "小区院落", "小区/院落"), required=True),
+    Column("compound", "小区", ("小区名称", "小区名", "所在小区", "所属小区", "所属小区名称", "所在小区名称",
+                               "小区楼盘", "楼盘", "楼盘名称", "小区/楼宇", "楼宇", "小区楼宇", "小区楼宇名称", "公寓",
+                               "住宅小区", "院落", "院落名称", "小区院落", "小区/院落"), required=True),
     Column("building", "楼栋", ("楼栋号", "幢", "幢号", "栋", "栋号", "楼号", "楼幢", "楼幢号", "楼栋/幢", "号楼",
                                "楼", "楼栋幢号", "所属楼栋", "所在楼栋", "楼栋名称", "楼栋编号", "楼宇号", "楼号/幢号",
                                "栋/幢", "幢/栋"), required=True),
@@ -62,9 +62,9 @@ COLUMNS: list[Column] = [
     Column("name", "姓名", ("名字", "居民姓名", "人员姓名", "户主姓名/成员姓名", "成员姓名", "住户姓名"),
            required=True),
     Column("id_type", "证件类型", ("证件种类",)),
-    Column("id_number", "身份证号", ("身份证号码", "公民身份号码", "公民身份证号码", "公民身份证号", "证件号码", "证件号",
-                                  "证件编号", "身份证", "身份证件号码", "身份证件号", "身份号码", "身份证/证件号码",
-                                  "身份证号/护照号", "证件号码/护照号码"), required=True),
+    Column("id_number", "身份证号", ("身份证号码", "公民身份号码", "公民身份证号码", "公民身份证号", "证件号码",
+                                  "证件号", "证件编号", "身份证", "身份证件号码", "身份证件号", "身份号码",
+                                  "身份证/证件号码", "身份证号/护照号", "证件号码/护照号码"), required=True),
     Column("phone", "联系电话", ("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码", "联系电话/手机",
                                 "联系手机", "移动电话", "本人电话", "本人手机", "本人手机号", "手机/电话", "联系号码")),
     Column("relation", "与户主关系", ("关系", "户主关系", "与户主的关系", "与户主之关系", "家庭关系", "与户主关系名称",
@@ -137,8 +137,10 @@ class RowParser:
     """Parses rows of one table; ``errors`` and ``warnings`` collect what it finds (the plan's lists)."""
 
     def __init__(self, table: Table, *, compounds: dict[str, int], tags: dict[str, int], today: dt.date,
-                 errors: list[RowError], warnings: list[RowError]) -> None:
+                 errors: list[RowError], warnings: list[RowError],
+                 formulas: dict[tuple[int, int], bool] | None = None) -> None:
         self.table = table
+        self.formulas = formulas or {}  # (row, column) -> a computed value was saved (people.importer.formulas)
         self.column_items = list(table.columns.items())
         self.compounds = compounds
         self.tags = tags
@@ -173,6 +175,16 @@ class RowParser:
                     bad = True
             else:
                 texts[key] = cell_text(value)
+        if self.formulas:
+            for key, i in self.column_items:
+                saved = self.formulas.get((number, i))
+                if saved is None:
+                    continue
+                if saved and texts[key]:
+                    self.err(number, key, _("单元格是公式，已按其保存的计算结果导入；请核对"), level="warning")
+                else:
+                    self.err(number, key, _("单元格是公式且没有保存计算结果（读出为空），请改为实际的值"))
+                    bad = True
         if bad:
             return None
         compound = case_key(text("compound"))
@@ -204,8 +216,7 @@ class RowParser:
             try:
                 floor = int(cn_number(nfkc(floor_text).removesuffix("层").removesuffix("楼")))
             except ValueError:
-                self.err(number, "floor", _("楼层应为整数"))
-                bad = True
+                self.err(number, "floor", _("楼层应为整数；此项已按房号推算"), level="warning")
         if floor is None and room:
             floor = floor_of(room)
         use = ""
@@ -213,16 +224,14 @@ class RowParser:
         if use_text:
             use = HOUSE_USES.get(choice_key(use_text), "")
             if not use:
-                self.err(number, "use", _("房屋用途应为 自住、出租、空置、商用 或 其他"))
-                bad = True
+                self.err(number, "use", _("房屋用途应为 自住、出租、空置、商用 或 其他；此项已留空"), level="warning")
         area = None
         area_text = text("area")
         if area_text:
             try:
                 area = parse_area(area_text)
             except (InvalidOperation, ValueError):
-                self.err(number, "area", _("面积应为1到99999之间的数字（平方米）"))
-                bad = True
+                self.err(number, "area", _("面积应为1到99999之间的数字（平方米）；此项已留空"), level="warning")
                 area = None
         # --- the person, through the one validation path -----------------------------------------------------
         id_raw = raw.get("id_number")
@@ -243,9 +252,20 @@ class RowParser:
             if not residency:
                 self.err(number, "residency_type", _("人口类型应为 户籍人口、流动人口、境外人员 或 其他"))
                 bad = True
+        phone = text("phone")
+        if phone:
+            # An optional field: a bad phone never drops the person; it is left empty and listed as a warning.
+            try:
+                phone = validate_mobile(phone).value
+            except ValidationError as exc:
+                shown = nfkc(phone)
+                shown = shown[:3] + "…" if len(shown) > 3 else shown
+                self.err(number, "phone", _("联系电话“%(p)s”无效（%(why)s），此项已留空，人员照常导入；请核实后补登")
+                         % {"p": shown, "why": "；".join(exc.messages)}, level="warning")
+                phone = ""
         data = PersonData(
             name=text("name"), id_type=id_type, id_number=text("id_number"),
-            phone=text("phone"), residency_type=residency or ResidencyType.REGISTERED,
+            phone=phone, residency_type=residency or ResidencyType.REGISTERED,
             nationality=text("nationality")[:32], ethnicity=text("ethnicity")[:16],
             hukou_address=text("hukou_address")[:200], work_unit=text("work_unit")[:100], note=text("note"),
         )
@@ -291,11 +311,13 @@ class RowParser:
             try:
                 moved_in = parse_date(raw.get("moved_in"))
                 if moved_in > self.today:
-                    self.err(number, "moved_in", _("入住日期不能晚于今天"))
-                    bad = True
+                    self.err(number, "moved_in", _("入住日期不能晚于今天；此项已留空（记为导入当天）"),
+                             level="warning")
+                    moved_in = None
             except (ValueError, TypeError, OverflowError):
-                self.err(number, "moved_in", _("入住日期格式应为 2020-01-31"))
-                bad = True
+                self.err(number, "moved_in", _("入住日期格式应为 2020-01-31；此项已留空（记为导入当天）"),
+                         level="warning")
+                moved_in = None
         tags: list[int] = []
         tags_text = text("tags")
         if tags_text:
@@ -304,8 +326,7 @@ class RowParser:
                     continue
                 tid = self.tags.get(part) or self.tags.get(part.lower())
                 if tid is None:
-                    self.err(number, "tags", _("人群标签“%(t)s”不存在") % {"t": part[:16]})
-                    bad = True
+                    self.err(number, "tags", _("人群标签“%(t)s”不存在，未添加") % {"t": part[:16]}, level="warning")
                 else:
                     tags.append(tid)
         if bad:

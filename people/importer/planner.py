@@ -20,13 +20,14 @@ from typing import IO
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from people.importer.normalisers import nfkc
-from people.importer.parser import COLUMNS, ImportError_, Row, RowError, RowParser, source_bytes
 
 from core.importexport import SheetError, Table, read_table
 from core.querysets import scope_q
 from core.scope import PlaceSet, scope_for
 from people.choices import Relation
+from people.importer.formulas import formula_cells
+from people.importer.normalisers import nfkc
+from people.importer.parser import COLUMNS, ImportError_, Row, RowError, RowParser, source_bytes
 from people.models import Person, PersonTag, Residence, Tag
 from places.choices import HouseUse
 from places.models import Building, Compound, House
@@ -112,7 +113,7 @@ def in_places(places: PlaceSet | None, grid_id, community_id, street_id) -> bool
 
 class Planner:
     def __init__(self, table: Table, user, *, today: dt.date, progress: Callable[[int, int, str], None] | None,
-                 precompute: bool = False) -> None:
+                 precompute: bool = False, formulas: dict[tuple[int, int], bool] | None = None) -> None:
         self.table = table
         self.precompute = precompute
         self.user = user
@@ -136,7 +137,7 @@ class Planner:
             self.tags[code.lower()] = tid
 
         self.parser = RowParser(table, compounds=self.compounds, tags=self.tags, today=today,
-                                errors=self.plan.errors, warnings=self.plan.warnings)
+                                errors=self.plan.errors, warnings=self.plan.warnings, formulas=formulas)
 
     def err(self, row: int, key: str, reason: str, level: str = "error") -> None:
         self.parser.err(row, key, reason, level)
@@ -376,6 +377,11 @@ def _demoted(rows: list[Row], open_res: dict[int, list[tuple[int, int, str, str]
     return out
 
 
+def sheet_formulas(data: bytes, table: Table) -> dict[tuple[int, int], bool]:
+    """The formula cells of the sheet read (an .xlsx), which the cell reader shows as their cached values only."""
+    return formula_cells(data, table.sheet) if table.format == "xlsx" else {}
+
+
 def chunks(items, size: int):
     items = list(items)
     for i in range(0, len(items), size):
@@ -391,7 +397,8 @@ def plan_import(source: str | Path | bytes | IO[bytes], user, *, file_name: str 
         table = read_table(data, COLUMNS)
     except SheetError as exc:
         raise ImportError_(str(exc)) from None
-    plan = Planner(table, user, today=timezone.localdate(), progress=progress, precompute=precompute).run()
+    plan = Planner(table, user, today=timezone.localdate(), progress=progress, precompute=precompute,
+                   formulas=sheet_formulas(data, table)).run()
     plan.file_name = file_name
     plan.sha256 = hashlib.sha256(data).hexdigest()
     return plan

@@ -23,9 +23,6 @@ from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from people.importer.normalisers import nfkc
-from people.importer.parser import COLUMNS, ImportError_, Row, RowError, source_bytes
-from people.importer.planner import LOOKUP_BATCH, Plan, Planner, chunks, import_places, plan_import
 
 from core import audit, crypto
 from core.bulk import BulkLoader
@@ -33,6 +30,17 @@ from core.importexport import SheetError, cell_text, read_table
 from core.querysets import scope_q
 from core.validators import mask_id, mask_phone
 from people.choices import ResidencyType
+from people.importer.normalisers import nfkc
+from people.importer.parser import COLUMNS, ImportError_, Row, RowError, source_bytes
+from people.importer.planner import (
+    LOOKUP_BATCH,
+    Plan,
+    Planner,
+    chunks,
+    import_places,
+    plan_import,
+    sheet_formulas,
+)
 from people.models import Person, PersonTag, Residence
 from people.pinyin import name_pinyin
 from places.models import Building, Compound, House
@@ -251,7 +259,8 @@ def _drop_rows(plan: Plan, bad_rows: set[int], source, user, file_name, progress
     data = source_bytes(source)
     table = read_table(data, COLUMNS)
     table.rows = ((n, cells) for n, cells in table.rows if n not in bad_rows)
-    again = Planner(table, user, today=timezone.localdate(), progress=progress, precompute=True).run()
+    again = Planner(table, user, today=timezone.localdate(), progress=progress, precompute=True,
+                    formulas=sheet_formulas(data, table)).run()
     again.file_name, again.sha256 = file_name, plan.sha256
     if again.errors:  # a row that became bad only through another one (two householders...)
         return _drop_rows(again, bad_rows | {e.row for e in again.errors}, source, user, file_name, progress)
