@@ -100,3 +100,24 @@ def test_a_formula_in_a_cell_is_a_row_error_or_its_cached_value_with_a_warning(w
     assert plan.ok, plan.errors
     assert [(w.row, w.column) for w in plan.warnings if "公式" in w.reason] == [(2, "联系电话")]
     assert next(r for r in plan.rows if r.number == 2).data.phone == "13912345670"
+
+
+def test_the_document_type_is_read_from_the_numbers_shape_without_a_type_column(world):
+    from people.importer.normalisers import id_type_of
+
+    assert id_type_of(ID1) == "resident_id" and id_type_of("1234") == "resident_id"
+    assert id_type_of(ID1[:17]) == "resident_id"  # a resident ID one digit short stays one (and is refused)
+    assert id_type_of("E12345678") == id_type_of("G1234567") == id_type_of("ea1234567") == "passport"
+    assert id_type_of("H12345678") == id_type_of("M1234567890") == "hk_macau"
+    assert id_type_of("12345678") == id_type_of("1234567890(B)") == id_type_of("1234567890B") == "taiwan"
+    rows = [["A1花园", "5", "1", "301", "John Smith", "E12345678", "", "户主"],
+            ["A1花园", "5", "1", "301", "陈大明", ID1, "", "配偶"],
+            ["A1花园", "5", "1", "302", "何家明", "H12345678", "", "户主"],
+            ["A1花园", "5", "1", "303", "林志明", "12345678", "", "户主"],
+            ["A1花园", "5", "1", "304", "坏号码", "1234", "", "户主"]]
+    plan = plan_import(sheet(COMMON, rows), world.users.officer_a)
+    assert [(e.row, e.column) for e in plan.errors] == [(6, "身份证号")]
+    types = {r.data.name: r.data.id_type for r in plan.rows}
+    assert types == {"John Smith": "passport", "陈大明": "resident_id", "何家明": "hk_macau", "林志明": "taiwan"}
+    commit_import(sheet(COMMON, rows[:4]), world.users.officer_a)
+    assert Person.objects.get(name="John Smith").id_type == "passport"

@@ -18,7 +18,8 @@ from people.choices import IdType, Relation, ResidenceRole, ResidencyType
 from places.choices import HouseUse
 
 __all__ = ["HOUSE_USES", "ID_TYPES", "RELATIONS", "RESIDENCY", "ROLES", "SEXES", "TAG_SPLIT", "case_key",
-           "choice_key", "cn_number", "floor_of", "nfkc", "nfkc_keep_space", "normalise_building", "normalise_room",
+           "choice_key", "cn_number", "floor_of", "id_shape", "id_type_of",
+           "nfkc", "nfkc_keep_space", "normalise_building", "normalise_room",
            "normalise_unit", "parse_area", "parse_date"]
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
@@ -194,3 +195,33 @@ def parse_date(value: Any) -> dt.date:
 def nfkc_keep_space(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
+
+
+_RESIDENT_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
+_HK_MACAU_SHAPE = re.compile(r"[HM]\d{8}(?:\d{2})?")
+_TAIWAN_SHAPE = re.compile(r"\d{8}|\d{10}[A-Z]?")
+_PASSPORT_SHAPE = re.compile(r"[A-Z]{1,2}\d{6,9}")
+
+
+@lru_cache(maxsize=4096)
+def id_shape(value: str) -> str:
+    """A document number as its shape is read: half-width, upper case, no spaces or brackets ("1234567890(B)")."""
+    return re.sub(r"[()\[\]]", "", nfkc(value).upper())
+
+
+@lru_cache(maxsize=4096)
+def id_type_of(value: str) -> str:
+    """The document type a number's shape tells, for a sheet without a 证件类型 column: H/M + 8 or 10 digits is
+    a Hong Kong / Macau permit, 8 digits (or the older 10 digits and a letter) a Taiwan permit, one or two letters
+    and 6-9 digits (E12345678, G1234567) a passport; anything else is read as a resident ID (and checked as one,
+    so a resident ID with a digit missing is refused, not taken for another document)."""
+    s = id_shape(value)
+    if _RESIDENT_SHAPE.fullmatch(s):
+        return IdType.RESIDENT_ID
+    if _HK_MACAU_SHAPE.fullmatch(s):
+        return IdType.HK_MACAU
+    if _TAIWAN_SHAPE.fullmatch(s):
+        return IdType.TAIWAN
+    if _PASSPORT_SHAPE.fullmatch(s):
+        return IdType.PASSPORT
+    return IdType.RESIDENT_ID

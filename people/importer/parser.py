@@ -33,6 +33,8 @@ from people.importer.normalisers import (
     choice_key,
     cn_number,
     floor_of,
+    id_shape,
+    id_type_of,
     nfkc,
     nfkc_keep_space,
     normalise_building,
@@ -240,11 +242,19 @@ class RowParser:
                                             "重新填写"))
             return None
         id_type = IdType.RESIDENT_ID
+        id_number = text("id_number")
         if text("id_type"):
             id_type = ID_TYPES.get(choice_key(text("id_type")), "")
             if not id_type:
                 self.err(number, "id_type", _("证件类型应为 居民身份证、护照、港澳通行证、台湾通行证 或 其他"))
                 return None
+        elif id_number:
+            # No type given: the number's shape tells it (a passport is not a too-short resident ID).
+            id_type = id_type_of(id_number)
+            if id_type != IdType.RESIDENT_ID:
+                id_number = id_shape(id_number)
+                self.err(number, "id_type", _("未填证件类型，按号码格式识别为%(t)s") % {"t": IdType(id_type).label},
+                         level="warning")
         residency = ""
         residency_text = text("residency_type")
         if residency_text:
@@ -264,7 +274,7 @@ class RowParser:
                          % {"p": shown, "why": "；".join(exc.messages)}, level="warning")
                 phone = ""
         data = PersonData(
-            name=text("name"), id_type=id_type, id_number=text("id_number"),
+            name=text("name"), id_type=id_type, id_number=id_number,
             phone=phone, residency_type=residency or ResidencyType.REGISTERED,
             nationality=text("nationality")[:32], ethnicity=text("ethnicity")[:16],
             hukou_address=text("hukou_address")[:200], work_unit=text("work_unit")[:100], note=text("note"),
