@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Floor
 from django.http import FileResponse, Http404, JsonResponse
@@ -20,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import View
 
 from cases import services
 from cases.filtersets import NEAR_HOURS, CaseFilterSet
@@ -42,24 +40,15 @@ from cases.models import (
 from core.querysets import natural, scope_q
 from core.scope import scope_for
 from core.services import ConflictError
-from core.views import apply_errors, is_htmx
+from core.views import PermissionView, apply_errors, is_htmx
 
 PER_PAGE = 50
 STAFF_CHANNELS = [Channel.WORKER, Channel.WALK_IN, Channel.ENTERPRISE, Channel.HOTLINE]
 
 
-def _require(user, perm: str) -> None:
-    if not scope_for(user).has(perm):
-        raise PermissionDenied(_("您没有此项权限"))
 
-
-class CasesView(LoginRequiredMixin, View):
+class CasesView(PermissionView):
     perm = "cases.view_case"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _require(request.user, self.perm)
-        return super().dispatch(request, *args, **kwargs)
 
 
 def my_units(user) -> list[Unit]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,12 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import View
 
 from core import audit
 from core.scope import scope_for
 from core.services import ConflictError
-from core.views import apply_errors
+from core.views import PermissionView, apply_errors
 from mediation import services
 from mediation.models import FollowUp, Mediation, Outcome, Party, PartyRole, Session, State
 
@@ -31,18 +29,9 @@ __all__ = ["AgreementView", "CloseView", "DetailView", "FollowUpView", "ListView
            "PartyAddView", "RevealTextView", "SessionAddView"]
 
 
-def _require(user, perm: str) -> None:
-    if not scope_for(user).has(perm):
-        raise PermissionDenied(_("您没有此项权限"))
 
-
-class MediationView(LoginRequiredMixin, View):
+class MediationView(PermissionView):
     perm = "mediation.view_mediation"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _require(request.user, self.perm)
-        return super().dispatch(request, *args, **kwargs)
 
     def obj(self, request, pk: int, action: str = "view") -> Mediation:
         m = get_object_or_404(Mediation.objects.restrict(request.user, "view").select_related("case"), pk=pk)
