@@ -121,3 +121,33 @@ def test_the_document_type_is_read_from_the_numbers_shape_without_a_type_column(
     assert types == {"John Smith": "passport", "陈大明": "resident_id", "何家明": "hk_macau", "林志明": "taiwan"}
     commit_import(sheet(COMMON, rows[:4]), world.users.officer_a)
     assert Person.objects.get(name="John Smith").id_type == "passport"
+
+
+def test_an_exact_duplicate_is_imported_once_and_one_id_in_two_homes_is_an_error_naming_both_rows(world):
+    rows = [["A1花园", "5", "1", "301", "陈大明", ID1, "13912345678", "户主"],
+            ["A1花园", "5", "1", "301", "陈大明", ID1, "13912345678", "户主"],  # the same row again
+            ["A1花园", "5", "1", "302", "陈小小", ID3, "", "户主"],
+            ["A1花园", "6", "2", "501", "陈大明", ID1, "13912345678", "户主"]]  # the same person in another home
+    plan = plan_import(sheet(COMMON, rows), world.users.officer_a)
+    assert [w.row for w in plan.warnings if "完全相同" in w.reason] == [3]
+    assert [(e.row, e.column) for e in plan.errors] == [(5, "身份证号")]
+    reason = plan.errors[0].reason
+    assert "第2行" in reason and "第5行" in reason and "两处" in reason
+    assert "5栋1单元301" in reason and "6栋2单元501" in reason
+    assert plan.errors[0].name == "陈大明"
+    done = commit_import(sheet(COMMON, rows), world.users.officer_a, skip_errors=True)
+    assert done.counts["people_create"] == 2 and Person.objects.filter(name="陈大明").count() == 1
+
+
+def test_a_refused_commit_keeps_the_warnings_and_the_page_shows_the_names(world, client):
+    client.force_login(world.users.officer_a)
+    rows = [["A1花园", "5", "1", "301", "陈大明", ID1, "13912345678", "户主"],
+            ["A1花园", "5", "1", "301", "陈大明", ID1, "13912345678", "户主"],
+            ["A1花园", "5", "1", "302", "王坏号", "1234", "", "户主"]]
+    upload = io.BytesIO(sheet(COMMON, rows))
+    upload.name = "名单.xlsx"
+    location = client.post(reverse("people:import"), {"file": upload})["Location"]
+    token = location.rstrip("/").split("/")[-1]
+    client.post(reverse("people:import_commit", args=[token]))
+    page = client.get(location).content.decode()
+    assert "完全相同" in page and "王坏号" in page

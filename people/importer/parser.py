@@ -92,9 +92,11 @@ class RowError:
     column: str
     reason: str
     level: str = "error"  # "error" blocks the import; "warning" is listed and accepted
+    name: str = ""  # the row's name cell, to find the row (never a number)
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "reason": self.reason, "level": self.level}
+        return {"row": self.row, "column": self.column, "reason": self.reason, "level": self.level,
+                "name": self.name}
 
 
 class ImportError_(Exception):  # noqa: N801 - "ImportError" is a builtin
@@ -150,16 +152,29 @@ class RowParser:
         self.errors = errors
         self.warnings = warnings
 
-    def err(self, row: int, key: str, reason: str, level: str = "error") -> None:
+    def err(self, row: int, key: str, reason: str, level: str = "error", name: str = "") -> None:
         target = self.errors if level == "error" else self.warnings
-        target.append(RowError(row, LABELS.get(key, key), reason, level))
+        target.append(RowError(row, LABELS.get(key, key), reason, level, name))
 
     def compound_id(self, name: str) -> int | None:
         return self.compounds.get(name) or self.compounds.get(name.removesuffix("小区")) \
             or self.compounds.get(name + "小区")
 
     # --- one row ------------------------------------------------------------------------------------------------
-    def parse_row(self, number: int, cells: list[Any]) -> Row | None:  # noqa: C901 - one check per column
+    def parse_row(self, number: int, cells: list[Any]) -> Row | None:
+        """One row parsed; what it found about the row is listed with the row's name (the page's error table)."""
+        n_errors, n_warnings = len(self.errors), len(self.warnings)
+        row = self._parse_row(number, cells)
+        if len(self.errors) > n_errors or len(self.warnings) > n_warnings:
+            i = self.table.columns.get("name")
+            name = cell_text(cells[i])[:64] if i is not None and i < len(cells) else ""
+            if name.startswith("="):
+                name = ""
+            for e in (*self.errors[n_errors:], *self.warnings[n_warnings:]):
+                e.name = name
+        return row
+
+    def _parse_row(self, number: int, cells: list[Any]) -> Row | None:  # noqa: C901 - one check per column
         bad = False
 
         width = len(cells)

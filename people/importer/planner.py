@@ -127,7 +127,9 @@ class Planner:
         if self.places is not None:
             compounds = compounds.filter(scope_q(Compound, self.places))
         self.compounds: dict[str, int] = {}
+        self.compound_names: dict[int, str] = {}
         for cid, name in compounds.values_list("id", "name"):
+            self.compound_names[cid] = name
             key = nfkc(name)
             self.compounds[key] = cid
             self.compounds.setdefault(key.removesuffix("小区"), cid)
@@ -139,8 +141,12 @@ class Planner:
         self.parser = RowParser(table, compounds=self.compounds, tags=self.tags, today=today,
                                 errors=self.plan.errors, warnings=self.plan.warnings, formulas=formulas)
 
-    def err(self, row: int, key: str, reason: str, level: str = "error") -> None:
-        self.parser.err(row, key, reason, level)
+    def err(self, row: int, key: str, reason: str, level: str = "error", name: str = "") -> None:
+        self.parser.err(row, key, reason, level, name)
+
+    def house_label(self, key: tuple[int, str, str, str]) -> str:
+        cid, building, unit, room = key
+        return f"{self.compound_names.get(cid, '')}{building}栋{unit}单元{room}"
 
     def parse_all(self) -> list[Row]:
         """Every data row parsed and validated, in file order.
@@ -177,10 +183,19 @@ class Planner:
             signature = (row.house_key, row.data.name, row.phone_bidx, row.relation, row.role, row.data.residency_type)
             first = seen.get(row.bidx)
             if first is not None:
+                name = row.data.name
                 if first[1] == signature:
-                    self.err(number, "id_number", _("与第%(n)d行完全相同，已忽略") % {"n": first[0]}, level="warning")
+                    self.err(number, "id_number", _("与第%(n)d行完全相同，已忽略（只导入一次）") % {"n": first[0]},
+                             level="warning", name=name)
+                elif first[1][0] != row.house_key:
+                    self.err(number, "id_number", _(
+                        "同一证件号码登记在两处房屋：第%(a)d行（%(h1)s）和第%(b)d行（%(h2)s）；一人只能现住一处，"
+                        "请确认实际居住地后删去另一行") % {"a": first[0], "h1": self.house_label(first[1][0]),
+                                                   "b": number, "h2": self.house_label(row.house_key)}, name=name)
                 else:
-                    self.err(number, "id_number", _("证件号码与第%(n)d行重复") % {"n": first[0]})
+                    self.err(number, "id_number", _("证件号码与第%(n)d行重复，但姓名、电话或关系不同（第%(n)d行和第"
+                                                    "%(m)d行），请核对后只保留一行") % {"n": first[0], "m": number},
+                             name=name)
                 continue
             seen[row.bidx] = (number, signature)
             plan.rows.append(row)

@@ -210,7 +210,7 @@ def commit_import(source: str | Path | bytes | IO[bytes], user, *, file_name: st
     plan = plan_import(source, user, file_name=file_name, progress=progress, precompute=True)
     if plan.errors and not skip_errors:
         raise ImportError_(_("有%(n)d处错误，未导入任何数据；请按错误清单修改后重新导入") % {"n": len(plan.errors)},
-                           plan.errors)
+                           plan.errors + plan.warnings)
     if plan.errors:
         plan = _drop_rows(plan, {e.row for e in plan.errors}, source, user, file_name, progress)
     try:
