@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -22,14 +23,17 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from core.importexport import SheetError, XlsxWriter, detect_format
+from core.querysets import scope_q
 from core.scope import scope_for
 from people import exporter
 from people.importer import COLUMNS, RowError, import_places, write_error_sheet
 from people.iomodels import ExportRequest, ImportJob
 from people.tasks import INLINE_BYTES, execute, read_progress, run_import_job, upload_dir
+from places.models import Grid
+from places.services import save_compound
 
-__all__ = ["ExportRequestsView", "ExportView", "ImportCommitView", "ImportErrorsView", "ImportJobView",
-           "ImportProgressView", "ImportTemplateView", "ImportUploadView"]
+__all__ = ["ExportRequestsView", "ExportView", "ImportCommitView", "ImportCreatePlacesView", "ImportErrorsView",
+           "ImportJobView", "ImportProgressView", "ImportTemplateView", "ImportUploadView", "creation_grids"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -89,16 +93,65 @@ class ImportUploadView(LoginRequiredMixin, View):
         return HttpResponseRedirect(reverse("people:import_job", args=[job.token]))
 
 
+def creation_grids(user):
+    """The grids where the user may both create a compound and import people: where a missing compound of a
+    sheet can be created from the preview."""
+    scope = scope_for(user)
+    add, imp = scope.places_for("places.add_compound"), scope.places_for("people.import_person")
+    if add is None or imp is None:
+        return Grid.objects.none()
+    return Grid.objects.filter(scope_q(Grid, add)).filter(scope_q(Grid, imp)).order_by("community_id", "name")
+
+
+def _job_page(request: HttpRequest, job: ImportJob, *, error: str = "", status: int = 200) -> HttpResponse:
+    errors = [e for e in job.errors if e.get("level") == "error"]
+    warnings = [e for e in job.errors if e.get("level") != "error"]
+    to_create = (job.preview or {}).get("compounds_to_create") or []
+    return render(request, "people/import_job.html", {
+        "title": _("导入：%(f)s") % {"f": job.file_name}, "job": job, "errors": errors[:500],
+        "warnings": warnings[:200], "n_errors": len(errors), "n_warnings": len(warnings),
+        "progress": read_progress(job), "running": job.state in {ImportJob.State.QUEUED, ImportJob.State.RUNNING},
+        "to_create": to_create, "to_create_rows": sum(c.get("rows", 0) for c in to_create),
+        "grids": list(creation_grids(request.user)) if to_create else [], "create_error": error,
+    }, status=status)
+
+
 class ImportJobView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, token) -> HttpResponse:
+        return _job_page(request, _job(request, token))
+
+
+class ImportCreatePlacesView(LoginRequiredMixin, View):
+    """From the preview: create the compounds the sheet names that do not exist yet, in a grid the user chooses
+    among those of their scope (places.services.save_compound checks the permission and the scope again), all
+    or none, then preview the file again. Their buildings and houses are created by the import itself."""
+
+    def post(self, request: HttpRequest, token) -> HttpResponse:
         job = _job(request, token)
-        errors = [e for e in job.errors if e.get("level") == "error"]
-        warnings = [e for e in job.errors if e.get("level") != "error"]
-        return render(request, "people/import_job.html", {
-            "title": _("导入：%(f)s") % {"f": job.file_name}, "job": job, "errors": errors[:500],
-            "warnings": warnings[:200], "n_errors": len(errors), "n_warnings": len(warnings),
-            "progress": read_progress(job), "running": job.state in {ImportJob.State.QUEUED, ImportJob.State.RUNNING},
-        })
+        if job.state != ImportJob.State.PREVIEWED:
+            return HttpResponseRedirect(reverse("people:import_job", args=[job.token]))
+        offered = {c["name"] for c in (job.preview or {}).get("compounds_to_create") or []}
+        names = [n for n in dict.fromkeys(request.POST.getlist("compound")) if n in offered]
+        grid = creation_grids(request.user).filter(pk=request.POST.get("grid") or 0).first() \
+            if (request.POST.get("grid") or "").isdigit() else None
+        if grid is None:
+            return _job_page(request, job, error=_("请选择您管辖范围内的网格"), status=400)
+        if not names:
+            return _job_page(request, job, error=_("请勾选要新建的小区"), status=400)
+        try:
+            with transaction.atomic():
+                for name in names:
+                    save_compound(request.user, {"name": name[:100], "grid": grid}, source="import")
+        except ValidationError as exc:
+            return _job_page(request, job, error="；".join(exc.messages), status=400)
+        except PermissionDenied as exc:
+            return _job_page(request, job, error=str(exc), status=403)
+        if job.size <= INLINE_BYTES:
+            execute(job, commit=False)
+        else:
+            ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.QUEUED, stage="validate")
+            run_import_job.enqueue(job.pk, False)
+        return HttpResponseRedirect(reverse("people:import_job", args=[job.token]))
 
 
 class ImportProgressView(LoginRequiredMixin, View):

@@ -25,6 +25,7 @@ urlpatterns += [
     path("import/<uuid:token>/", import_views.ImportJobView.as_view(), name="import_job"),
     path("import/<uuid:token>/progress/", import_views.ImportProgressView.as_view(), name="import_progress"),
     path("import/<uuid:token>/commit/", import_views.ImportCommitView.as_view(), name="import_commit"),
+    path("import/<uuid:token>/places/", import_views.ImportCreatePlacesView.as_view(), name="import_create_places"),
     path("import/<uuid:token>/errors.xlsx", import_views.ImportErrorsView.as_view(), name="import_errors"),
     path("export/", import_views.ExportView.as_view(), name="export"),
     path("export/requests/", import_views.ExportRequestsView.as_view(), name="export_requests"),

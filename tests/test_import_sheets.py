@@ -151,3 +151,52 @@ def test_a_refused_commit_keeps_the_warnings_and_the_page_shows_the_names(world,
     client.post(reverse("people:import_commit", args=[token]))
     page = client.get(location).content.decode()
     assert "完全相同" in page and "王坏号" in page
+
+
+NEW_COMPOUND_ROWS = [["幸福里小区", "3", "1", "101", "陈大明", ID1, "13912345678", "户主"],
+                     ["幸福里小区", "3", "1", "101", "林小红", ID2, "", "配偶"],
+                     ["和园", "1", "1", "202", "陈小小", ID3, "", "户主"],
+                     ["B1花园", "1", "1", "202", "王外区", resident_id("32050719800505005"), "", "户主"]]
+
+
+def test_compounds_the_sheet_names_that_do_not_exist_are_listed_to_create(world):
+    plan = plan_import(sheet(COMMON, NEW_COMPOUND_ROWS), world.users.officer_a)
+    assert {c["name"]: c["rows"] for c in plan.compounds_to_create} == {"幸福里小区": 2, "和园": 1}
+    assert {c["name"]: c["buildings"] for c in plan.compounds_to_create} == {"幸福里小区": ["3"], "和园": ["1"]}
+    by_row = {e.row: e.reason for e in plan.errors}
+    assert "尚未建立" in by_row[2] and "尚未建立" in by_row[4]
+    assert "权限范围" in by_row[5]  # B1花园 exists, outside community A: not offered for creation
+    assert plan.preview()["compounds_to_create"] == plan.compounds_to_create
+
+
+def test_the_officer_creates_the_missing_compounds_from_the_preview_in_a_grid_of_their_scope(world, client):
+    from places.models import Compound
+
+    officer = world.users.officer_a
+    client.force_login(officer)
+    upload = io.BytesIO(sheet(COMMON, NEW_COMPOUND_ROWS[:3]))
+    upload.name = "名单.xlsx"
+    location = client.post(reverse("people:import"), {"file": upload})["Location"]
+    token = location.rstrip("/").split("/")[-1]
+    page = client.get(location).content.decode()
+    assert "待新建" in page and "幸福里小区" in page and "和园" in page
+    assert f'value="{world.grids["A2"].pk}"' in page and f'value="{world.grids["B1"].pk}"' not in page
+    url = reverse("people:import_create_places", args=[token])
+    # A grid outside the officer's scope is refused, nothing created.
+    resp = client.post(url, {"grid": world.grids["B1"].pk, "compound": ["幸福里小区", "和园"]})
+    assert resp.status_code == 400 and not Compound.objects.filter(name="和园").exists()
+    resp = client.post(url, {"grid": world.grids["A2"].pk, "compound": ["幸福里小区", "和园"]})
+    assert resp.status_code == 302
+    created = Compound.objects.filter(name__in=["幸福里小区", "和园"])
+    assert {c.grid_id for c in created} == {world.grids["A2"].pk} and created.count() == 2
+    from people.iomodels import ImportJob
+
+    job = ImportJob.objects.get(token=token)
+    assert job.state == "previewed" and job.preview["errors"] == 0, job.errors
+    assert job.preview["buildings_create"] == 2
+    page = client.get(location).content.decode()
+    assert "待新建的楼栋" in page and "幸福里小区 3栋" in page and "尚未建立" not in page
+    client.post(reverse("people:import_commit", args=[token]))
+    job.refresh_from_db()
+    assert job.state == "done" and job.result["people_create"] == 3
+    assert Person.objects.get(name="陈小小").grid_id == world.grids["A2"].pk

@@ -142,8 +142,12 @@ class RowParser:
 
     def __init__(self, table: Table, *, compounds: dict[str, int], tags: dict[str, int], today: dt.date,
                  errors: list[RowError], warnings: list[RowError],
-                 formulas: dict[tuple[int, int], bool] | None = None) -> None:
+                 formulas: dict[tuple[int, int], bool] | None = None,
+                 existing: set[str] | None = None) -> None:
         self.table = table
+        # Compound names that exist anywhere (in or out of the user's scope); a name in neither is "to create".
+        self.existing = existing if existing is not None else set()
+        self.to_create: dict[str, dict] = {}  # compound name -> {"rows": [row numbers], "buildings": set}
         self.formulas = formulas or {}  # (row, column) -> a computed value was saved (people.importer.formulas)
         self.column_items = list(table.columns.items())
         self.compounds = compounds
@@ -155,6 +159,10 @@ class RowParser:
     def err(self, row: int, key: str, reason: str, level: str = "error", name: str = "") -> None:
         target = self.errors if level == "error" else self.warnings
         target.append(RowError(row, LABELS.get(key, key), reason, level, name))
+
+    def known_anywhere(self, name: str) -> bool:
+        e = self.existing
+        return name in e or name.removesuffix("小区") in e or name + "小区" in e
 
     def compound_id(self, name: str) -> int | None:
         return self.compounds.get(name) or self.compounds.get(name.removesuffix("小区")) \
@@ -210,9 +218,17 @@ class RowParser:
             self.err(number, "compound", _("小区不能为空"))
             bad = True
         elif cid is None:
-            self.err(number, "compound", _("小区“%(c)s”不存在，或不在您的导入权限范围内") % {"c": compound[:40]})
+            if self.known_anywhere(compound):
+                self.err(number, "compound", _("小区“%(c)s”不在您的导入权限范围内") % {"c": compound[:40]})
+            else:
+                new = self.to_create.setdefault(compound, {"rows": [], "buildings": set()})
+                new["rows"].append(number)
+                self.err(number, "compound", _("小区“%(c)s”尚未建立（待新建）：可在预览页选择网格新建后重新预览，"
+                                               "或先在“小区”页面新建") % {"c": compound[:40]})
             bad = True
         building = normalise_building(text("building"))
+        if compound and cid is None and compound in self.to_create and building and len(building) <= 16:
+            self.to_create[compound]["buildings"].add(building)
         if not building:
             self.err(number, "building", _("楼栋不能为空"))
             bad = True

@@ -50,6 +50,10 @@ class Plan:
     unknown_columns: list[str] = field(default_factory=list)
     sheet: str = ""
     mapping: list[dict] = field(default_factory=list)  # [{"field", "header", "column"}]: the sheet header taken
+    # Compounds the sheet names that exist nowhere yet: [{"name", "rows", "first_row", "buildings"}]; their rows
+    # are errors until an officer creates them (the preview offers it) and previews again.
+    compounds_to_create: list[dict] = field(default_factory=list)
+    buildings_to_create: list[str] = field(default_factory=list)  # "幸福里小区 3栋", for the preview
     counts: dict[str, int] = field(default_factory=dict)
     # work for the commit
     new_buildings: dict[tuple[int, str], dict] = field(default_factory=dict)
@@ -74,7 +78,8 @@ class Plan:
     def preview(self) -> dict:
         """The summary and what the preview page shows beyond it: which sheet header was taken for which field."""
         return {**self.summary(), "header_row": self.header_row, "sheet": self.sheet, "mapping": self.mapping,
-                "unknown_columns": self.unknown_columns[:50]}
+                "unknown_columns": self.unknown_columns[:50], "compounds_to_create": self.compounds_to_create[:200],
+                "buildings_to_create": self.buildings_to_create[:500]}
 
 
 def column_letter(index: int) -> str:
@@ -133,13 +138,15 @@ class Planner:
             key = nfkc(name)
             self.compounds[key] = cid
             self.compounds.setdefault(key.removesuffix("小区"), cid)
+        existing = {nfkc(name) for name in Compound.objects.values_list("name", flat=True)}
         self.tags = {}
         for tid, code, name in Tag.objects.values_list("id", "code", "name"):
             self.tags[nfkc(name)] = tid
             self.tags[code.lower()] = tid
 
         self.parser = RowParser(table, compounds=self.compounds, tags=self.tags, today=today,
-                                errors=self.plan.errors, warnings=self.plan.warnings, formulas=formulas)
+                                errors=self.plan.errors, warnings=self.plan.warnings, formulas=formulas,
+                                existing=existing)
 
     def err(self, row: int, key: str, reason: str, level: str = "error", name: str = "") -> None:
         self.parser.err(row, key, reason, level, name)
@@ -201,7 +208,12 @@ class Planner:
             plan.rows.append(row)
         if self.progress:
             self.progress(total, total, "validate")
+        plan.compounds_to_create = [
+            {"name": name, "rows": len(new["rows"]), "first_row": new["rows"][0],
+             "buildings": sorted(new["buildings"], key=lambda b: (len(b), b))}
+            for name, new in sorted(self.parser.to_create.items(), key=lambda kv: kv[1]["rows"][0])]
         self.resolve()
+        plan.buildings_to_create = [f"{self.compound_names.get(c, '')} {n}栋" for c, n in plan.new_buildings]
         plan.errors.sort(key=lambda e: e.row)
         plan.warnings.sort(key=lambda e: e.row)
         return plan
