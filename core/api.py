@@ -118,6 +118,18 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return qs
 
 
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's SlugRelatedField, refusing what no slug can be before the lookup (a NUL character, which PostgreSQL
+    cannot compare with text, or a value longer than the column) as "no such object": a 400, never a 500."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            column = self.get_queryset().model._meta.get_field(self.slug_field)
+            if "\x00" in data or (column.max_length and len(data) > column.max_length):
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\0")[:40])
+        return super().to_internal_value(data)
+
+
 class BlankAsNullChoiceField(serializers.ChoiceField):
     """A read-only choice a model stores as "" while unset (``blank=True`` without ``null``): answered as null, so
     the value is always one of the enum's or null, as the schema says."""

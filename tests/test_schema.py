@@ -350,3 +350,15 @@ def test_a_non_integer_id_is_a_json_404(world, path):
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json"), response.content[:200]
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("value", ["sq\x00uare", "x" * 500])
+def test_a_slug_no_category_can_have_is_a_validation_error_not_a_database_error(world, value):
+    """Found on PostgreSQL (NUL cannot be compared with text): PUT /api/circle/facilities/{id}/ with such a
+    category answered 500."""
+    from circle.api.serializers import FacilitySerializer
+    from people.api.serializers import PersonSerializer
+
+    for serializer in (FacilitySerializer(data={"category": value}), PersonSerializer(data={"tags": [value]})):
+        assert not serializer.is_valid()
+        assert set(serializer.errors) & {"category", "tags"}

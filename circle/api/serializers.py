@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from circle.models import Access, Category, Facility
-from core.api import RegistrySerializer
+from core.api import RegistrySerializer, SlugRelatedField
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -12,7 +12,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class FacilitySerializer(RegistrySerializer):
-    category = serializers.SlugRelatedField(
+    category = SlugRelatedField(
         slug_field="code", queryset=Category.objects.filter(is_active=True, parent__isnull=False))
 
     class Meta:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from core.api import RegistrySerializer, ScopedPrimaryKeyRelatedField
+from core.api import RegistrySerializer, ScopedPrimaryKeyRelatedField, SlugRelatedField
 from people.choices import Relation, ResidenceRole
 from people.models import Enterprise, Person, Residence, Tag
 from places.models import House
@@ -34,7 +34,7 @@ class PersonSerializer(RegistrySerializer):
                                   help_text="手机号码（只写；响应中只有脱敏的 phone_masked）")
     accept_warnings = serializers.BooleanField(write_only=True, required=False, default=False,
                                                help_text="确认证件号码的提示（如地区码未知）后仍保存")
-    tags = serializers.SlugRelatedField(slug_field="code", many=True, required=False, queryset=Tag.objects.all())
+    tags = SlugRelatedField(slug_field="code", many=True, required=False, queryset=Tag.objects.all())
     # The first residence of a new person (create only).
     house = ScopedPrimaryKeyRelatedField(queryset=House.objects.all(), write_only=True, required=False,
                                          help_text="新增人员时：入住的房屋")
