@@ -200,3 +200,107 @@ def test_the_officer_creates_the_missing_compounds_from_the_preview_in_a_grid_of
     job.refresh_from_db()
     assert job.state == "done" and job.result["people_create"] == 3
     assert Person.objects.get(name="陈小小").grid_id == world.grids["A2"].pk
+
+
+def community_sheet() -> tuple[bytes, dict]:
+    """A population sheet in the common shape of issue 13: a title row, 所属小区 and friends as headers, no
+    证件类型 column with passports and permits mixed in, unallocated phone prefixes, a formula in a phone cell,
+    exact duplicate rows, one ID in two homes and a few bad IDs, in two compounds the registry does not hold yet.
+    103 valid people in 40 homes (23 of three people, 17 of two)."""
+    header = ["序号", "所属小区", "楼号", "单元", "门牌号", "姓名", "性别", "身份证号码", "手机号码", "户主关系",
+              "备注"]
+    homes = []
+    for compound in ("锦绣花苑", "金桂园"):
+        for building in ("1栋", "2栋"):
+            for unit in ("1单元", "2单元"):
+                for room in ("101", "102", "201", "202", "301"):
+                    homes.append((compound, building, unit, room))
+    assert len(homes) == 40
+    others = iter(["E12345678", "G1234567", "E87654321", "EA1234567", "G7654321", "H12345678", "12345678"])
+    bad_phones = iter(["14012345678", "12012345678", "1391234567"])
+    rows, seq = [], 0
+    for h, home in enumerate(homes):
+        size = 3 if h < 23 else 2
+        for k in range(size):
+            seq += 1
+            if seq % 14 == 0:
+                number = next(others, None)
+            else:
+                number = None
+            if number is None:
+                number = resident_id(f"320507{1950 + seq % 50}{1 + seq % 12:02d}{1 + seq % 28:02d}{seq:03d}")
+                sex = "男" if int(number[16]) % 2 else "女"
+            else:
+                sex = "男"
+            phone = f"139{seq:08d}"
+            if seq % 31 == 0:
+                phone = next(bad_phones)
+            relation = "户主" if k == 0 else ("配偶" if k == 1 else "子女")
+            rows.append([*home, f"居民{seq:03d}", sex, number, phone, relation, ""])
+    valid = len(rows)
+    extra = [
+        list(rows[4]), list(rows[50]), list(rows[90]),  # exact duplicate rows
+        [*homes[39], rows[10][4], rows[10][5], rows[10][6], rows[10][7], "子女", ""],  # one ID in a second home
+        [*homes[0], "错校验", "男", rows[0][6][:-1] + ("0" if rows[0][6][-1] != "0" else "1"), "", "子女", ""],
+        [*homes[1], "少一位", "男", "32050719800101001", "", "子女", ""],
+        [*homes[2], "错生日", "男", resident_id("32050719801301001"), "", "子女", ""],
+        [*homes[3], "公式号", "男", resident_id("32050719900909009"), '=CONCATENATE("139","00000000")', "子女", ""],
+    ]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["幸福社区实有人口登记表（2026年12月）"])
+    ws.append(header)
+    for i, row in enumerate(rows + extra, start=1):
+        ws.append([i, *row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), {"valid": valid, "homes": len(homes), "passports": sum(
+        1 for r in rows if not r[6][:1].isdigit() or len(r[6]) == 8)}
+
+
+def test_a_sheet_as_communities_keep_it_imports_103_people_in_40_homes_once_the_compounds_are_created(
+        world, client):
+    from places.models import Compound, House
+
+    data, facts = community_sheet()
+    assert facts == {"valid": 103, "homes": 40, "passports": 7}
+    officer = world.users.officer_a
+    client.force_login(officer)
+    upload = io.BytesIO(data)
+    upload.name = "幸福社区人口.xlsx"
+    location = client.post(reverse("people:import"), {"file": upload})["Location"]
+    token = location.rstrip("/").split("/")[-1]
+    from people.iomodels import ImportJob
+
+    job = ImportJob.objects.get(token=token)
+    assert job.preview["header_row"] == 2
+    assert {c["name"]: c["rows"] for c in job.preview["compounds_to_create"]} == {"锦绣花苑": 65, "金桂园": 45}
+    client.post(reverse("people:import_create_places", args=[token]),
+                {"grid": world.grids["A2"].pk, "compound": ["锦绣花苑", "金桂园"]})
+    job.refresh_from_db()
+    errors = [e for e in job.errors if e["level"] == "error"]
+    warnings = [e for e in job.errors if e["level"] != "error"]
+    assert [(e["row"], e["column"]) for e in errors] == [(109, "身份证号"), (110, "身份证号"), (111, "身份证号"),
+                                                       (112, "身份证号"), (113, "联系电话")]
+    assert "两处" in errors[0]["reason"] and "第13行" in errors[0]["reason"]
+    assert sum("完全相同" in w["reason"] for w in warnings) == 3
+    assert sum(w["column"] == "联系电话" for w in warnings) == 3
+    assert sum(w["column"] == "证件类型" for w in warnings) == 7
+    assert job.preview["people_create"] == 103 and job.preview["houses_create"] == 40
+    client.post(reverse("people:import_commit", args=[token]), {"skip_errors": "on"})
+    job.refresh_from_db()
+    assert job.state == "done", job.message
+    assert job.result["people_create"] == 103 and job.result["houses_create"] == 40
+    compounds = Compound.objects.filter(name__in=["锦绣花苑", "金桂园"])
+    houses = House.objects.filter(compound__in=compounds)
+    assert houses.count() == 40 and sum(h.resident_count for h in houses) == 103
+    people = Person.objects.filter(residences__house__compound__in=compounds).distinct()
+    assert people.count() == 103
+    assert people.filter(id_type="passport").count() == 5
+    assert people.filter(id_type="hk_macau").count() == 1 and people.filter(id_type="taiwan").count() == 1
+    assert people.filter(phone_bidx="").count() == 3
+    region = sum("地区码" in w["reason"] for w in warnings)
+    print(f"\nissue-13 sheet: {len(errors)} row errors, {len(warnings)} warnings ({region} region-code notices); "
+          f"imported "
+          f"{job.result['people_create']} people in {job.result['houses_create']} homes "
+          f"({houses.values('building_id').distinct().count()} buildings) of {compounds.count()} new compounds")
