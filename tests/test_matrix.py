@@ -66,6 +66,7 @@ TABLE: dict[str, dict] = {
     "people:import_progress": {"model": Person, "kind": "ui_owned"},
     "people:import_errors": {"model": Person, "kind": "ui_owned"},
     "people:import_commit": {"model": Person, "kind": "ui_owned", "method": "post"},
+    "people:import_create_places": {"model": Person, "kind": "ui_owned", "method": "post"},
 }
 OWNER = "officer_a"  # the uploader of the import job the ``ui_owned`` endpoints are tried on
 
