@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= 1
 PG_URL ?= postgres://postgres@127.0.0.1:5432/renfang
+# The demo is served as a deployment would be: DEBUG off (the app's own error pages), gunicorn, hashed static files.
+DEMO_ENV := RENFANG_DEBUG=0
 
 .PHONY: demo test test-sqlite test-postgres venv assets browser postgres migrate check-deploy lint serve bench clean
 
@@ -41,13 +43,14 @@ demo: migrate
 	$(PYTHON) manage.py mediation_demo
 	$(PYTHON) manage.py open311_demo
 	$(PYTHON) manage.py cockpit_demo
+	$(DEMO_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
 	$(PYTHON) manage.py demo_accounts --url http://$(HOST):$(PORT)/
 	@echo ""
 	@echo "  Renfang 演示街道 / demo sub-district:  http://$(HOST):$(PORT)/"
 	@echo ""
 	@# The background worker (task queue + periodic jobs) runs beside the web server and stops with it.
-	$(PYTHON) manage.py worker & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
-	  $(PYTHON) manage.py runserver $(HOST):$(PORT) --noreload
+	$(DEMO_ENV) $(PYTHON) manage.py worker & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  $(DEMO_ENV) $(BIN)/gunicorn renfang.wsgi --bind $(HOST):$(PORT) --workers 2 --timeout 120 --access-logfile -
 
 serve: migrate
 	$(PYTHON) manage.py worker & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
