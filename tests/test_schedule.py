@@ -64,3 +64,14 @@ def test_the_worker_once_runs_the_due_jobs(settings, monkeypatch):
     result = DBTaskResult.objects.get()
     assert result.status == "SUCCESSFUL"
     assert ScheduledRun.objects.filter(name="core.purge_audit", last_run_at__isnull=False).exists()
+
+
+def test_every_registered_job_names_a_task_that_exists():
+    """A job whose task path names nothing fails in the worker every tick, unseen by any test of the app."""
+    from django.utils.module_loading import import_string
+    from django_tasks.base import Task
+
+    jobs = schedule.registered()
+    assert len(jobs) >= 10
+    for job in jobs:
+        assert isinstance(import_string(job.task_path), Task), job.task_path
