@@ -83,7 +83,7 @@ INSERT INTO cases_case (created_at, updated_at, version, number, channel, catego
   status, street_id, community_id, grid_id, compound_id, building_id, house_id, address, lat, lng,
   reporter_name_enc, reporter_name_masked, reporter_phone_enc, reporter_phone_bidx, reporter_phone_masked,
   lead_unit_id, deadline_at, escalation_level, satisfaction, reopened_count, external_id, service_code,
-  handled_at, closed_at, reject_reason)
+  handled_at, closed_at, reject_reason, sealed_numbers)
 SELECT s.created, s.created, 1, {number},
   CASE WHEN s.x % 5 = 0 THEN 'hotline' ELSE 'worker' END, k.id,
   CASE WHEN s.x % 9 = 0 THEN 'urgent' ELSE 'normal' END, t.title, h.cname || '：' || t.title, s.st,
@@ -95,7 +95,7 @@ SELECT s.created, s.created, 1, {number},
        WHEN s.b < 73 THEN 'dissatisfied' ELSE '' END, 0, 'bench', '',
   CASE WHEN s.st IN ('handled', 'verified', 'closed') THEN {plus_hours('s.created', '1 + s.x % 60')} END,
   CASE WHEN s.st IN ('closed', 'rejected') THEN {plus_hours('s.created', '2 + s.x % 72')} END,
-  CASE WHEN s.st = 'rejected' THEN '重复反映' ELSE '' END
+  CASE WHEN s.st = 'rejected' THEN '重复反映' ELSE '' END, '{{}}'
 FROM r AS s
 JOIN h ON h.rn = 1 + (s.x * 7919) % {house_count}
 JOIN k ON k.rn = 1 + s.x % {cat_count}
