@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("mediation/", include("mediation.urls")),
     path("open311/", include("open311.urls")),
+    path("resources/", include("resources.urls")),
     path("api/", include("renfang.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.

@@ -1,0 +1,470 @@
+"""The pages of the shared resources.
+
+Residents and employees (an account linked to a registry person by ``BookerLink``), on a phone: the resources
+they may book with who may when (in plain Chinese when the rule says no), one day's choices of a resource, booking,
+their bookings with cancel, and check-in from the QR code at the place. Staff of a place: the resources of their
+scope, a week grid per resource (names masked), a printable day sheet, the bookings waiting for approval and the
+check-in by plate at the gate. Every write goes through ``resources.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters as df
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from core.filters import FilterSet
+from core.tables import Column, Table
+from core.views import ObjectListView, PermissionView, is_htmx, require
+from resources import services
+from resources.choices import ACTIVE_STATES, BookingState, Kind, Mode
+from resources.models import BookerLink, Booking, Resource, Window
+
+WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
+SHOWN_STATES = [*ACTIVE_STATES, BookingState.RELEASED]
+
+
+def mask_name(name: str) -> str:
+    """张* / 张*丰 / 欧**修: the first and (from three characters) the last character."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name or "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def day_label(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日 周{WEEKDAYS[day.weekday()]}"
+
+
+def _parse_day(value: str | None, default: dt.date) -> dt.date:
+    try:
+        return parse_date(value or "") or default
+    except ValueError:
+        return default
+
+
+def _parse_moment(value: str | None) -> dt.datetime | None:
+    try:
+        moment = parse_datetime(value or "")
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+# --- residents and employees --------------------------------------------------------------------------------
+class BookerView(PermissionView):
+    """Logged in; the registry person the account books as (``BookerLink``), or a page saying how to get one."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            link = BookerLink.objects.filter(user=request.user).select_related("person").first()
+            if link is None:
+                return render(request, "resources/not_linked.html", {"title": _("共享资源预约")}, status=403)
+            self.person = link.person
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _bookable(qs):
+    """What a booker picks: every active resource that takes bookings, but not the single spaces of a pool (the
+    pool hands out a free one)."""
+    return (qs.filter(is_active=True).exclude(mode=Mode.NONE).exclude(parent__mode=Mode.GROUP)
+            .select_related("compound", "parent", "rule"))
+
+
+def _rules_text(resource: Resource, booker, windows: list[Window]) -> list[dict]:
+    """Who may book when: each tidal window (or the resource's rule) and what it says to this booker."""
+    rows = []
+    if windows:
+        for w in windows:
+            refusal = services.eligibility_refusal(w.rule, booker)
+            rows.append({"label": f"{w.label} {w.starts:%H:%M}–{w.ends:%H:%M}", "rule": w.rule.name,
+                         "refusal": "；".join(refusal)})
+        return rows
+    chain = [resource, *services.ancestors(resource)]
+    rule = next((r.rule for r in chain if r.rule_id), None)
+    refusal = services.eligibility_refusal(rule, booker)
+    rows.append({"label": "", "rule": rule.name if rule else _("所有居民与员工"), "refusal": "；".join(refusal)})
+    return rows
+
+
+def _windows_of(resources: list[Resource]) -> dict[int, list[Window]]:
+    ids = {r.pk for r in resources} | {r.parent_id for r in resources if r.parent_id}
+    out: dict[int, list[Window]] = {}
+    for w in Window.objects.filter(resource__in=ids).select_related("rule").order_by("starts"):
+        out.setdefault(w.resource_id, []).append(w)
+    return out
+
+
+class BrowseView(BookerView):
+    """The resources a resident may book, the ones they may not with why."""
+
+    def get(self, request):
+        booker = services.booker_for(self.person, request.user)
+        resources = list(_bookable(Resource.objects.all()).order_by("compound__name", "parent_id", "code", "id"))
+        windows = _windows_of(resources)
+        items = []
+        for r in resources:
+            ws = windows.get(r.pk) or windows.get(r.parent_id) or []
+            rules = _rules_text(r, booker, ws)
+            items.append({"resource": r, "rules": rules, "eligible": any(not x["refusal"] for x in rules),
+                          "block": services.strikes_block(r, self.person)})
+        items.sort(key=lambda i: not i["eligible"])
+        return render(request, "resources/browse.html", {
+            "title": _("共享资源预约"), "items": items, "person": self.person,
+            "eligible_count": sum(1 for i in items if i["eligible"])})
+
+
+class DayView(BookerView):
+    """One day's choices of one resource, each with a button to book it."""
+
+    def get(self, request, pk):
+        resource = get_object_or_404(_bookable(Resource.objects.all()), pk=pk)
+        today = timezone.localdate()
+        day = _parse_day(request.GET.get("date"), today)
+        options = services.availability(resource, day)
+        booker = services.booker_for(self.person, request.user, day)
+        windows = _windows_of([resource])
+        rules = _rules_text(resource, booker, windows.get(resource.pk) or windows.get(resource.parent_id) or [])
+        last = today + dt.timedelta(days=min(resource.horizon_days, 13))
+        days = []
+        d = today
+        while d <= last:
+            days.append({"date": d, "label": f"{d.month}/{d.day}", "weekday": WEEKDAYS[d.weekday()],
+                         "current": d == day})
+            d += dt.timedelta(days=1)
+        return render(request, "resources/day.html", {
+            "title": resource.name, "resource": resource, "day": day, "day_label": day_label(day),
+            "options": [{"o": o, "start": timezone.localtime(o.start), "end": timezone.localtime(o.end),
+                         "overnight": timezone.localtime(o.end).date() != timezone.localtime(o.start).date()}
+                        for o in options],
+            "days": days, "rules": rules, "block": services.strikes_block(resource, self.person),
+            "pool": resource.mode == Mode.GROUP, "seats": resource.mode in (Mode.SEATS, Mode.DAILY)})
+
+
+class BookView(BookerView):
+    def post(self, request, pk):
+        resource = get_object_or_404(_bookable(Resource.objects.all()), pk=pk)
+        start, end = _parse_moment(request.POST.get("start")), _parse_moment(request.POST.get("end"))
+        back = reverse("resources:day", args=[resource.pk])
+        if start is None:
+            messages.error(request, _("请选择一个时段"))
+            return HttpResponseRedirect(back)
+        back += f"?date={timezone.localtime(start).date().isoformat()}"
+        try:
+            if request.POST.get("wait"):
+                services.join_waitlist(self.person, resource, start, end or start, user=request.user)
+                messages.success(request, _("已加入候补：有人取消时会为您保留名额并通知您"))
+                return HttpResponseRedirect(back)
+            booking = services.book(self.person, resource, start, end, user=request.user, channel="web")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(back)
+        if booking.state == BookingState.PENDING:
+            messages.success(request, _("已提交预约申请「%(r)s」，审批通过后会通知您") % {"r": booking.resource.name})
+        else:
+            messages.success(request, _("预约成功：%(r)s") % {"r": booking.resource.name})
+        return HttpResponseRedirect(reverse("resources:mine"))
+
+
+def _booking_row(b: Booking, now: dt.datetime) -> dict:
+    start, end = timezone.localtime(b.starts_at), timezone.localtime(b.ends_at)
+    limit = b.starts_at - dt.timedelta(minutes=b.resource.cancel_minutes)
+    return {"b": b, "start": start, "end": end, "day": day_label(start.date()),
+            "overnight": end.date() != start.date(),
+            "place": f"{b.resource.parent.name} {b.resource.name}" if b.resource.parent_id else b.resource.name,
+            "can_cancel": b.is_active and b.state != BookingState.CHECKED_IN and (now <= limit
+                                                                                or b.state == BookingState.HELD),
+            "can_accept": b.state == BookingState.HELD,
+            "checkin_open": b.state == BookingState.CONFIRMED and b.starts_at - services.TZ_HOLD <= now < b.ends_at}
+
+
+class MineView(BookerView):
+    def get(self, request):
+        now = timezone.now()
+        rows = [_booking_row(b, now) for b in Booking.objects.filter(person=self.person)
+                .select_related("resource", "resource__parent", "vehicle").order_by("starts_at", "id")
+                .filter(starts_at__gte=now - dt.timedelta(days=60))]
+        upcoming = [r for r in rows if r["b"].is_active and r["b"].ends_at > now]
+        past = [r for r in rows if r not in upcoming][::-1][:30]
+        return render(request, "resources/mine.html", {"title": _("我的预约"), "upcoming": upcoming, "past": past})
+
+
+class CancelView(BookerView):
+    def post(self, request, pk):
+        booking = get_object_or_404(Booking.objects.filter(person=self.person).select_related("resource"), pk=pk)
+        try:
+            if request.POST.get("accept"):
+                services.accept_hold(booking, self.person)
+                messages.success(request, _("已确认：%(r)s") % {"r": booking.resource.name})
+            else:
+                services.cancel(booking, person=self.person)
+                messages.success(request, _("已取消：%(r)s") % {"r": booking.resource.name})
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("resources:mine"))
+
+
+class CheckInView(BookerView):
+    """The page behind the QR code at a space, room or point: the booking there now, one button to check in."""
+
+    def get(self, request, token):
+        resource = get_object_or_404(Resource, qr_token=token, is_active=True)
+        now = timezone.now()
+        near = [resource.pk, *services.descendants([resource.pk]), *[a.pk for a in services.ancestors(resource)]]
+        booking = (Booking.objects.filter(person=self.person, resource__in=near,
+                                          state__in=[BookingState.CONFIRMED, BookingState.CHECKED_IN],
+                                          starts_at__lte=now + services.TZ_HOLD, ends_at__gt=now)
+                   .select_related("resource", "resource__parent").order_by("starts_at").first())
+        upcoming = None
+        if booking is None and resource.mode != Mode.NONE:
+            upcoming = (Booking.objects.filter(person=self.person, resource__in=near, state=BookingState.CONFIRMED,
+                                               starts_at__gt=now).select_related("resource").order_by("starts_at")
+                        .first())
+        return render(request, "resources/checkin.html", {
+            "title": _("签到"), "resource": resource, "row": _booking_row(booking, now) if booking else None,
+            "upcoming": _booking_row(upcoming, now) if upcoming else None, "point": resource.mode == Mode.NONE})
+
+    def post(self, request, token):
+        try:
+            resource, booking = services.check_in_by_qr(token, self.person)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(reverse("resources:checkin", args=[token]))
+        if booking is None:
+            messages.success(request, _("已签到：%(r)s") % {"r": resource.name})
+        else:
+            messages.success(request, _("签到成功：%(r)s %(t)s") % {
+                "r": booking.resource.name, "t": f"{timezone.localtime(booking.checked_in_at):%H:%M}"})
+        return HttpResponseRedirect(reverse("resources:mine"))
+
+
+# --- staff --------------------------------------------------------------------------------------------------
+class ResourceFilterSet(FilterSet):
+    q = df.CharFilter(method="search", label=gettext_lazy("搜索"))
+    kind = df.ChoiceFilter(choices=Kind.choices, label=gettext_lazy("类型"))
+
+    class Meta:
+        model = Resource
+        fields = ["kind"]
+
+    def search(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__contains=value) | Q(code=value) | Q(compound__name__contains=value)
+                               | Q(owner_name__contains=value))
+
+
+ResourceTable = Table(columns=[
+    Column(gettext_lazy("名称"), "name", link=True),
+    Column(gettext_lazy("类型"), "get_kind_display"),
+    Column(gettext_lazy("预约方式"), "get_mode_display"),
+    Column(gettext_lazy("所在小区/楼宇"), "compound.name"),
+    Column(gettext_lazy("管理单位"), "owner_name"),
+    Column(gettext_lazy("容量"), lambda r: r.capacity if r.mode in (Mode.SEATS, Mode.DAILY) else "", css="num"),
+    Column(gettext_lazy("须审批"), lambda r: _("是") if r.needs_approval else ""),
+], select_related=["compound"])
+
+
+class StaffListView(ObjectListView):
+    """The resources of the user's places (not the single spaces of a pool: the pool's grid shows them)."""
+
+    title = pgettext_lazy("nav", "共享资源")
+    model = Resource
+    filterset_class = ResourceFilterSet
+    table = ResourceTable
+    filter_fields = ["q", "kind"]
+    ordering = ["compound__name", "parent_id", "code", "id"]
+    template_name = "resources/staff_list.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            require(request.user, "resources.view_resource")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(parent__mode=Mode.GROUP)
+
+    def extra_context(self, request):
+        from core.scope import scope_for
+
+        scope = scope_for(request.user)
+        return {"q_placeholder": _("名称、编号、小区、管理单位"),
+                "can_approve": scope.has("resources.approve_resource"),
+                "can_checkin": scope.has("resources.checkin_resource"),
+                "pending": Booking.objects.restrict(request.user, "view").filter(
+                    state=BookingState.PENDING, resource__in=Resource.objects.restrict(request.user, "approve")
+                    .values("id")).count()}
+
+
+class StaffView(PermissionView):
+    perm = "resources.view_resource"
+
+    def resource(self, request, pk) -> Resource:
+        return get_object_or_404(Resource.objects.restrict(request.user, "view").select_related("compound", "parent"),
+                                 pk=pk)
+
+
+def _rows_of(resource: Resource, day: dt.date) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """The rows of the grid for one day: sittings, the provider's day, or hours over the opening time."""
+    if resource.mode in (Mode.SEATS, Mode.DAILY):
+        out = []
+        for s in services._offer_starts(resource, day):
+            end = s + dt.timedelta(minutes=resource.sitting_minutes) if resource.mode == Mode.SEATS else \
+                services._span(day, resource.opens_at, resource.closes_at)[1]
+            out.append((s, end, f"{timezone.localtime(s):%H:%M}"))
+        return out
+    a = services._at(day, dt.time(0))
+    hours = range(24)
+    if resource.closes_at > resource.opens_at:  # a day's opening time: only its hours
+        hours = range(resource.opens_at.hour, resource.closes_at.hour + (1 if resource.closes_at.minute else 0))
+    return [(a + dt.timedelta(hours=h), a + dt.timedelta(hours=h + 1), f"{h:02d}:00") for h in hours]
+
+
+def _bookings(request, resource: Resource, start: dt.datetime, end: dt.datetime) -> list[Booking]:
+    tree = [resource.pk, *services.descendants([resource.pk])]
+    return list(Booking.objects.restrict(request.user, "view")
+                .filter(resource__in=tree, starts_at__lt=end, ends_at__gt=start, state__in=SHOWN_STATES)
+                .select_related("resource", "person", "vehicle").order_by("starts_at", "id"))
+
+
+def _units(resource: Resource) -> int:
+    if resource.mode == Mode.GROUP:
+        return Resource.objects.filter(parent=resource, is_active=True).count() or 1
+    return resource.capacity if resource.mode in (Mode.SEATS, Mode.DAILY) else 1
+
+
+class WeekView(StaffView):
+    """Days × slots: each cell the bookings over it (masked names), and how full it is."""
+
+    def get(self, request, pk):
+        resource = self.resource(request, pk)
+        today = timezone.localdate()
+        first = _parse_day(request.GET.get("start"), today - dt.timedelta(days=today.weekday()))
+        first -= dt.timedelta(days=first.weekday())
+        days = [first + dt.timedelta(days=i) for i in range(7)]
+        bookings = _bookings(request, resource, services._at(days[0], dt.time(0)),
+                             services._at(days[-1] + dt.timedelta(days=1), dt.time(0)))
+        units = _units(resource)
+        open_days = [services.open_on(resource, d) for d in days]
+        per_day_rows = [_rows_of(resource, d) for d in days]
+        labels = [label for _a, _b, label in per_day_rows[0]] or \
+            sorted({label for rows in per_day_rows for _a, _b, label in rows})
+        grid = []
+        for i, label in enumerate(labels):
+            cells = []
+            for rows, is_open in zip(per_day_rows, open_days, strict=True):
+                if i >= len(rows):
+                    cells.append({"closed": True})
+                    continue
+                a, b, _label = rows[i]
+                here = [x for x in bookings if x.starts_at < b and x.ends_at > a]
+                live = [x for x in here if x.state != BookingState.RELEASED]
+                used = sum(x.seats for x in live)
+                cells.append({"closed": not is_open, "count": used, "units": units,
+                              "level": 0 if not used else (3 if used >= units else (2 if used * 2 >= units else 1)),
+                              "names": [{"name": mask_name(x.person.name), "state": x.state,
+                                         "space": x.resource.code or x.resource.name if x.resource_id != resource.pk
+                                         else ""} for x in here[:4]],
+                              "more": max(len(here) - 4, 0)})
+            grid.append({"label": label, "cells": cells})
+        return render(request, "resources/week.html", {
+            "title": resource.name, "resource": resource, "grid": grid, "units": units,
+            "days": [{"date": d, "label": day_label(d), "today": d == today, "open": o}
+                     for d, o in zip(days, open_days, strict=True)],
+            "prev": (first - dt.timedelta(days=7)).isoformat(), "next": (first + dt.timedelta(days=7)).isoformat(),
+            "total": len([b for b in bookings if b.state != BookingState.RELEASED]),
+            "no_shows": len([b for b in bookings if b.state == BookingState.RELEASED])})
+
+
+class SheetView(StaffView):
+    """The day's bookings of a resource on one page to print (names masked, a column to sign)."""
+
+    def get(self, request, pk):
+        resource = self.resource(request, pk)
+        day = _parse_day(request.GET.get("date"), timezone.localdate())
+        bookings = _bookings(request, resource, services._at(day, dt.time(0)),
+                             services._at(day + dt.timedelta(days=1), dt.time(0)))
+        rows = [{"b": b, "start": timezone.localtime(b.starts_at), "end": timezone.localtime(b.ends_at),
+                 "name": mask_name(b.person.name), "space": b.resource.name if b.resource_id != resource.pk else "",
+                 "plate": b.vehicle.plate if b.vehicle_id else ""} for b in bookings]
+        return render(request, "resources/sheet.html", {
+            "title": _("%(r)s 预约单") % {"r": resource.name}, "resource": resource, "rows": rows, "day": day,
+            "day_label": f"{day.year}年{day_label(day)}", "printed": timezone.localtime(),
+            "prev": (day - dt.timedelta(days=1)).isoformat(), "next": (day + dt.timedelta(days=1)).isoformat()})
+
+
+class PendingView(PermissionView):
+    perm = "resources.approve_resource"
+
+    def get(self, request):
+        allowed = Resource.objects.restrict(request.user, "approve").values("id")
+        bookings = (Booking.objects.restrict(request.user, "view")
+                    .filter(state=BookingState.PENDING, resource__in=allowed)
+                    .select_related("resource", "person", "home_compound", "enterprise").order_by("starts_at"))
+        rows = [{"b": b, "start": timezone.localtime(b.starts_at), "end": timezone.localtime(b.ends_at),
+                 "name": mask_name(b.person.name)} for b in bookings[:200]]
+        return render(request, "resources/pending.html", {"title": _("待审批预约"), "rows": rows})
+
+
+class DecideView(PermissionView):
+    perm = "resources.approve_resource"
+
+    def post(self, request, pk, decision):
+        if decision not in ("approve", "reject"):
+            raise Http404
+        booking = get_object_or_404(Booking.objects.restrict(request.user, "view").select_related("resource"),
+                                    pk=pk)
+        try:
+            if decision == "approve":
+                services.approve(booking, request.user)
+                messages.success(request, _("已通过：%(r)s") % {"r": booking.resource.name})
+            else:
+                services.reject(booking, request.user, request.POST.get("reason", "").strip())
+                messages.success(request, _("已驳回：%(r)s") % {"r": booking.resource.name})
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except PermissionDenied:
+            raise
+        return HttpResponseRedirect(reverse("resources:pending"))
+
+
+class PlateView(PermissionView):
+    """The gate: staff type the plate, the booking of that vehicle's household or enterprise is checked in."""
+
+    perm = "resources.checkin_resource"
+
+    def get(self, request):
+        return render(request, "resources/plate.html", {"title": _("车牌签到")})
+
+    def post(self, request):
+        plate = request.POST.get("plate", "")
+        context = {"title": _("车牌签到"), "plate": plate}
+        try:
+            booking = services.check_in_by_plate(request.user, plate)
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
+        else:
+            context["done"] = {"b": booking, "name": mask_name(booking.person.name),
+                               "plate": services.normalise_plate(plate),
+                               "start": timezone.localtime(booking.starts_at),
+                               "end": timezone.localtime(booking.ends_at),
+                               "place": f"{booking.resource.parent.name} {booking.resource.name}"
+                               if booking.resource.parent_id else booking.resource.name}
+            context["plate"] = ""
+        template = "resources/_plate_result.html" if is_htmx(request) else "resources/plate.html"
+        return render(request, template, context, status=200 if "done" in context or is_htmx(request) else 400)
