@@ -42,6 +42,7 @@ demo: migrate
 	$(PYTHON) manage.py dedup_index
 	$(PYTHON) manage.py mediation_demo
 	$(PYTHON) manage.py open311_demo
+	$(PYTHON) manage.py resources_demo
 	$(PYTHON) manage.py cockpit_demo
 	$(DEMO_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
 	$(PYTHON) manage.py demo_accounts --url http://$(HOST):$(PORT)/
