@@ -122,7 +122,10 @@ class BrowseView(BookerView):
             rules = _rules_text(r, booker, ws)
             items.append({"resource": r, "rules": rules, "eligible": any(not x["refusal"] for x in rules),
                           "block": services.strikes_block(r, self.person)})
-        items.sort(key=lambda i: not i["eligible"])
+        # the eligible first; a room's zones right after the room
+        items.sort(key=lambda i: (not i["eligible"], i["resource"].compound.name,
+                                  i["resource"].parent_id or i["resource"].pk, i["resource"].parent_id is not None,
+                                  i["resource"].code, i["resource"].pk))
         return render(request, "resources/browse.html", {
             "title": _("共享资源预约"), "items": items, "person": self.person,
             "eligible_count": sum(1 for i in items if i["eligible"])})
@@ -151,7 +154,7 @@ class DayView(BookerView):
             "options": [{"o": o, "start": timezone.localtime(o.start), "end": timezone.localtime(o.end),
                          "overnight": timezone.localtime(o.end).date() != timezone.localtime(o.start).date()}
                         for o in options],
-            "days": days, "rules": rules, "block": services.strikes_block(resource, self.person),
+            "days": days, "rules": rules, "strike_block": services.strikes_block(resource, self.person),
             "pool": resource.mode == Mode.GROUP, "seats": resource.mode in (Mode.SEATS, Mode.DAILY)})
 
 
@@ -176,7 +179,10 @@ class BookView(BookerView):
         if booking.state == BookingState.PENDING:
             messages.success(request, _("已提交预约申请「%(r)s」，审批通过后会通知您") % {"r": booking.resource.name})
         else:
-            messages.success(request, _("预约成功：%(r)s") % {"r": booking.resource.name})
+            place = booking.resource.name
+            if booking.resource.parent_id and booking.resource.parent_id != resource.parent_id:
+                place = f"{resource.name} {place}"
+            messages.success(request, _("预约成功：%(r)s") % {"r": place})
         return HttpResponseRedirect(reverse("resources:mine"))
 
 
@@ -247,8 +253,11 @@ class CheckInView(BookerView):
         if booking is None:
             messages.success(request, _("已签到：%(r)s") % {"r": resource.name})
         else:
+            place = booking.resource.name
+            if booking.resource.parent_id:
+                place = f"{booking.resource.parent.name} {place}"
             messages.success(request, _("签到成功：%(r)s %(t)s") % {
-                "r": booking.resource.name, "t": f"{timezone.localtime(booking.checked_in_at):%H:%M}"})
+                "r": place, "t": f"{timezone.localtime(booking.checked_in_at):%H:%M}"})
         return HttpResponseRedirect(reverse("resources:mine"))
 
 
@@ -375,12 +384,14 @@ class WeekView(StaffView):
                 here = [x for x in bookings if x.starts_at < b and x.ends_at > a]
                 live = [x for x in here if x.state != BookingState.RELEASED]
                 used = sum(x.seats for x in live)
+                # names where a booking begins (or at the day's first row, for one carried over from the night)
+                named = [x for x in here if x.starts_at >= a or i == 0]
                 cells.append({"closed": not is_open, "count": used, "units": units,
                               "level": 0 if not used else (3 if used >= units else (2 if used * 2 >= units else 1)),
                               "names": [{"name": mask_name(x.person.name), "state": x.state,
                                          "space": x.resource.code or x.resource.name if x.resource_id != resource.pk
-                                         else ""} for x in here[:4]],
-                              "more": max(len(here) - 4, 0)})
+                                         else ""} for x in named[:4]],
+                              "more": max(len(named) - 4, 0)})
             grid.append({"label": label, "cells": cells})
         return render(request, "resources/week.html", {
             "title": resource.name, "resource": resource, "grid": grid, "units": units,
@@ -400,6 +411,7 @@ class SheetView(StaffView):
         bookings = _bookings(request, resource, services._at(day, dt.time(0)),
                              services._at(day + dt.timedelta(days=1), dt.time(0)))
         rows = [{"b": b, "start": timezone.localtime(b.starts_at), "end": timezone.localtime(b.ends_at),
+                 "overnight": timezone.localtime(b.ends_at).date() != timezone.localtime(b.starts_at).date(),
                  "name": mask_name(b.person.name), "space": b.resource.name if b.resource_id != resource.pk else "",
                  "plate": b.vehicle.plate if b.vehicle_id else ""} for b in bookings]
         return render(request, "resources/sheet.html", {

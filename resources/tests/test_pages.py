@@ -41,13 +41,14 @@ def test_a_resident_books_a_night_space_sees_it_and_cancels_it(world, site, clie
     person = linked(world, client)
     page = client.get(f"/resources/book/{site.garage.pk}/?date={MONDAY}").content.decode()
     assert "空余车位 10/10" in page and "19:00–次日08:00" in page
+    assert "Node" not in page, "no template internals on the page (a context variable named block)"
     start, end = at(MONDAY, 19), at(MONDAY + dt.timedelta(days=1), 8)
     response = client.post(f"/resources/book/{site.garage.pk}/new/", {"start": start.isoformat(),
                                                                       "end": end.isoformat()}, follow=True)
     booking = Booking.objects.get(person=person)
     assert booking.resource.parent == site.garage and booking.state == BookingState.CONFIRMED
     html = response.content.decode()
-    assert "预约成功" in html and "元和大厦地下车库 B1-01" in html and "取消预约" in html
+    assert "预约成功：元和大厦地下车库 B1-01" in html and "元和大厦地下车库 B1-01" in html and "取消预约" in html
     client.post(f"/resources/mine/{booking.pk}/cancel/")
     booking.refresh_from_db()
     assert booking.state == BookingState.CANCELLED

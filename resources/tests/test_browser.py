@@ -1,0 +1,109 @@
+"""End to end in Chromium: a resident on a phone (390×844) books a night space in the tower's garage, finds it in
+"my bookings" and checks in from the garage's QR code; a neighbour's booking is released as a no-show; the grid
+worker sees both in the garage's week grid at 1440×900. The clock is set to tomorrow 18:50 (check-in opens at
+18:45 for the 19:00 night window)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from conftest import login
+from resources.tests.conftest import at
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def evening() -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    tomorrow = dt.datetime.now(tz).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, dt.time(18, 50), tzinfo=tz)
+
+
+def test_a_resident_books_a_night_space_on_a_phone_checks_in_and_staff_see_the_week(page, browser, world, site):
+    from resources import services
+    from resources.choices import BookingState
+    from resources.models import BookerLink, Booking
+
+    start = evening()
+    with time_machine.travel(start, tick=True):
+        BookerLink.objects.create(user=world.users.resident, person=world.people["张三"])
+        day = start.date()
+        # A neighbour booked a space for tonight too (and will not come: released after the grace time).
+        late = services.book(world.people["王芳"], site.garage, at(day, 19), at(day + dt.timedelta(days=1), 8))
+
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                    timezone_id="Asia/Shanghai", is_mobile=True, has_touch=True)
+        p = phone.new_page()
+        errors: list[str] = []
+        p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        p.base_url = page.base_url
+        login(p, "resident")
+        p.goto(p.base_url + "/resources/")
+        card = p.locator(f"li[data-resource='{site.garage.pk}']")
+        assert "您可以预约" in card.inner_text()
+        lot = p.locator(f"li[data-resource='{site.lot.pk}']")
+        assert "不可预约：仅限元和大厦内企业的员工" in lot.inner_text(), "refused in plain Chinese"
+        assert p.evaluate("document.documentElement.scrollWidth") <= 391
+        shot(p, "resources-phone-browse")
+
+        card.locator("a.rs-primary").click()
+        p.wait_for_load_state("networkidle")
+        assert "空余车位 9/10" in p.inner_text(".rs-options")
+        assert "夜间 19:00–次日08:00" in p.inner_text(".rs-options")
+        assert "Node" not in p.inner_text("main")
+        shot(p, "resources-phone-day")
+        p.locator("button[data-book]").first.click()
+        p.wait_for_load_state("networkidle")
+        assert "预约成功" in p.inner_text(".messages")
+        mine = p.inner_text("[data-upcoming]")
+        assert "元和大厦地下车库 B1-02" in mine and "已预约" in mine and "现在可以签到" in mine
+        assert p.locator("button[data-cancel]").count() == 0, "ten minutes before the start: no longer cancellable"
+        assert "开始前 60 分钟内不能自行取消" in mine
+        assert p.evaluate("document.documentElement.scrollWidth") <= 391
+        shot(p, "resources-phone-mine")
+
+        # The QR code on the garage wall opens the check-in page.
+        p.goto(p.base_url + f"/resources/checkin/{site.garage.qr_token}/")
+        assert "元和大厦地下车库" in p.inner_text("main")
+        shot(p, "resources-phone-checkin")
+        p.click("button[data-checkin]")
+        p.wait_for_load_state("networkidle")
+        assert "签到成功" in p.inner_text(".messages")
+        assert "已签到" in p.inner_text("[data-upcoming]")
+        shot(p, "resources-phone-checked-in")
+        assert errors == []
+        phone.close()
+        mine = Booking.objects.get(person=world.people["张三"])
+        assert mine.state == BookingState.CHECKED_IN and mine.checked_in_at is not None
+
+        # The neighbour's no-show is released by the periodic job 30 minutes after the start.
+        assert services.release_no_shows(now=at(day, 19, 31)) == 1
+        late.refresh_from_db()
+        assert late.state == BookingState.RELEASED
+
+        page.set_viewport_size({"width": 1440, "height": 900})
+        login(page, "worker_a1")
+        page.goto(page.base_url + "/resources/staff/")
+        page.click(f"a[href='/resources/staff/{site.garage.pk}/']")
+        page.wait_for_selector("table[data-week]")
+        grid = page.inner_text("table[data-week]")
+        assert "张*" in grid and "王*" in grid and "张三" not in grid
+        assert page.locator(".rs-s-released").count() >= 1 and page.locator(".rs-s-checked_in").count() >= 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+        shot(page, "resources-staff-week")
+        page.goto(page.base_url + f"/resources/staff/{site.garage.pk}/sheet/?date={day.isoformat()}")
+        assert "B1-01" in page.inner_text("table[data-sheet]") and "B1-02" in page.inner_text("table[data-sheet]")
+        shot(page, "resources-staff-sheet")
+        assert page.console_errors == []
