@@ -26,9 +26,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from core import audit
+from core.scope import scope_for
 from core.services import ConflictError
 from core.tables import Table, detail_url
 
@@ -269,28 +271,409 @@ class ObjectActionView(LoginRequiredMixin, View):
 ObjectEditView = ObjectActionView  # the name NetBox readers look for
 
 
+# --- the home page: each person's work for today ------------------------------------------------------------------
+# The home page gathers what other apps hold (visits due, reviews, cases, imports, figures). core imports no domain
+# app: models come from the app registry and functions by name, and every read goes through ``.restrict(user,
+# action)`` or a permission held in ``scope_for(user)``. Each section is a dict drawn by templates/home/_section.html.
+HOME_LIST = 5  # items shown per section; the link leads to the whole list
+
+# A resident's words for where their report stands (no staff wording: no 受理/派遣/核查).
+RESIDENT_CASE_WORDS = {
+    "reported": gettext_lazy("已收到，等待社区处理"), "accepted": gettext_lazy("社区已接手，正在安排"),
+    "rejected": gettext_lazy("未能办理"), "dispatched": gettext_lazy("已交给负责的单位"),
+    "in_progress": gettext_lazy("正在处理"), "handled": gettext_lazy("已处理，正在确认结果"),
+    "verified": gettext_lazy("已处理完毕"), "closed": gettext_lazy("已办结"), "reopened": gettext_lazy("重新处理中"),
+}
+RESIDENT_CHANGE_WORDS = {
+    "pending": gettext_lazy("社区正在核实"), "approved": gettext_lazy("已确认，正在更新"),
+    "rejected": gettext_lazy("未采纳"), "applied": gettext_lazy("已更新登记信息"),
+}
+# Case actions that move a case on (the ones a to-do list is about), from cases.services.ACTIONS.
+CASE_MOVES = ("accept", "dispatch", "start", "handle", "verify", "close")
+
+
+def _model(label: str):
+    from django.apps import apps
+
+    app, name = label.split(".")
+    return apps.get_model(app, name) if apps.is_installed(app) else None
+
+
+def _function(path: str):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    module, name = path.rsplit(".", 1)
+    if not apps.is_installed(module.split(".")[0]):
+        return None
+    return getattr(import_module(module), name)
+
+
+def _url(name: str, *args, query: str = "") -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(name, args=args) + (f"?{query}" if query else "")
+    except NoReverseMatch:
+        return ""
+
+
+def _section(key: str, title, *, url: str = "", link=None, count: int | None = None, items=(), empty=None,
+             stats=(), note=None) -> dict:
+    return {"key": key, "title": title, "url": url, "link": link or gettext_lazy("查看全部"), "count": count,
+            "items": list(items), "empty": empty, "stats": list(stats), "note": note}
+
+
+def _local(value, fmt: str = "%Y-%m-%d") -> str:
+    from django.utils import timezone
+
+    if value is None:
+        return ""
+    if hasattr(value, "tzinfo") and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime(fmt)
+
+
+def _case_moves_q(user):
+    """The cases ``user`` may move on now: for each step, the cases in its starting status within the places where
+    the user holds that step's permission (``Case.objects.restrict(user, perm)``)."""
+    from django.db.models import Q
+
+    Case = _model("cases.Case")
+    actions = _function("cases.services.ACTIONS")
+    q = Q(pk__in=[])
+    for name in CASE_MOVES:
+        act = actions[name]
+        ids = Case.objects.restrict(user, act.perm).filter(status__in=act.sources)
+        if name == "verify":  # the handler never verifies their own work
+            ids = ids.exclude(handler_id=user.pk)
+        q |= Q(pk__in=ids.values("pk"))
+    return q
+
+
+def _case_items(rows) -> list[dict]:
+    from django.utils import timezone
+
+    now = timezone.now()
+    out = []
+    for c in rows:
+        overdue = c.deadline_at is not None and c.deadline_at < now and c.paused_at is None \
+            and c.status in ("accepted", "dispatched", "in_progress", "reopened")
+        meta = [str(c.get_status_display())]
+        if c.deadline_at:
+            meta.append(_("期限 %(d)s") % {"d": _local(c.deadline_at, "%Y-%m-%d %H:%M")})
+        out.append({"label": f"{c.number} {c.title}", "meta": " · ".join(meta), "url": _url("cases:detail", c.pk),
+                    "flag": _("超期") if overdue else ""})
+    return out
+
+
+def _cases_to_act(user) -> dict | None:
+    Case = _model("cases.Case")
+    if Case is None or not scope_for(user).has("cases.view_case"):
+        return None
+    qs = Case.objects.restrict(user, "view").filter(_case_moves_q(user)).select_related("category")
+    rows = list(qs.order_by(models.F("deadline_at").asc(nulls_last=True), "id")[:HOME_LIST + 1])
+    return _section("cases", _("待我处理的案件"), url=_url("cases:queue", query="state=open"),
+                    count=qs.count() if len(rows) > HOME_LIST else len(rows), items=_case_items(rows[:HOME_LIST]),
+                    empty=_("没有需要您处理的案件"))
+
+
+def _overdue_cases(user) -> dict | None:
+    from django.utils import timezone
+
+    Case = _model("cases.Case")
+    if Case is None or not scope_for(user).has("cases.view_case"):
+        return None
+    qs = (Case.objects.restrict(user, "view")
+          .filter(status__in=("accepted", "dispatched", "in_progress", "reopened"), paused_at__isnull=True,
+                  deadline_at__lt=timezone.now()).select_related("category"))
+    rows = list(qs.order_by("deadline_at", "id")[:HOME_LIST])
+    return _section("overdue", _("超期案件"), url=_url("cases:queue", query="state=overdue"), count=qs.count(),
+                    items=_case_items(rows), empty=_("没有超期的案件"))
+
+
+def _visits_due(user) -> dict | None:
+    worklist = _function("quality.services.worklist")
+    if worklist is None or not scope_for(user).has("fieldwork.submit_visit"):
+        return None
+    count = _function("quality.services.worklist_count")(user, mine_or_unassigned=user)
+    items = []
+    if count:
+        for w in worklist(user, mine_or_unassigned=user, limit=HOME_LIST):
+            meta = "、".join(w.reason_labels)
+            if w.due_at:
+                meta += " · " + _("到期 %(d)s") % {"d": _local(w.due_at)}
+            items.append({"label": w.address, "meta": meta, "url": _url("fieldwork:house", w.house_id)})
+    return _section("visits", _("今日走访"), url=_url("fieldwork:today"), link=_("开始走访"), count=count,
+                    items=items, empty=_("今天没有待走访的房屋"))
+
+
+def _change_rows(qs) -> list[dict]:
+    out = []
+    for cr in qs:
+        out.append({"label": f"{cr.get_kind_display()} · {cr.house.address}",
+                    "meta": _("提交于 %(d)s") % {"d": _local(cr.created_at, "%Y-%m-%d %H:%M")},
+                    "url": _url("fieldwork:change", cr.pk)})
+    return out
+
+
+def _my_changes_waiting(user) -> dict | None:
+    ChangeRequest = _model("fieldwork.ChangeRequest")
+    if ChangeRequest is None or not scope_for(user).has("fieldwork.submit_visit"):
+        return None
+    qs = (ChangeRequest.objects.restrict(user, "view").filter(submitted_by_id=user.pk, status="pending")
+          .select_related("house__building__compound"))
+    rows = list(qs.order_by("-created_at", "-id")[:HOME_LIST])
+    return _section("my_changes", _("我提交的待审核变更"), count=qs.count() if len(rows) == HOME_LIST else len(rows),
+                    items=_change_rows(rows), empty=_("您提交的变更都已审核"))
+
+
+def _reviews_waiting(user) -> dict | None:
+    ChangeRequest = _model("fieldwork.ChangeRequest")
+    if ChangeRequest is None or not scope_for(user).has("fieldwork.review_changerequest"):
+        return None
+    qs = (ChangeRequest.objects.restrict(user, "review").filter(status="pending")
+          .select_related("house__building__compound"))
+    rows = list(qs.order_by("created_at", "id")[:HOME_LIST])
+    return _section("reviews", _("待审核的变更"), url=_url("fieldwork:review"), link=_("去审核"), count=qs.count(),
+                    items=_change_rows(rows), empty=_("没有待审核的变更"))
+
+
+def _imports(user) -> dict | None:
+    ImportJob = _model("people.ImportJob")
+    if ImportJob is None or not scope_for(user).has("people.import_person"):
+        return None
+    rows = list(ImportJob.objects.filter(user=user).order_by("-id")[:3])  # a user's own jobs, as the import page
+    items = [{"label": j.file_name, "meta": f"{j.get_state_display()} · {_local(j.created_at, '%Y-%m-%d %H:%M')}",
+              "url": _url("people:import_job", j.token),
+              "flag": _("待确认") if j.state == "previewed" else ""} for j in rows]
+    return _section("imports", _("导入"), url=_url("people:import"), link=_("导入人房表"), items=items,
+                    empty=_("最近没有导入"))
+
+
+def _quality(user, title, level: str) -> dict | None:
+    figures = _function("quality.scores.figures")
+    HouseStatus, QualityIssue = _model("quality.HouseStatus"), _model("quality.QualityIssue")
+    if figures is None or not scope_for(user).has("quality.view_housestatus"):
+        return None
+    got = figures(level, None, statuses=HouseStatus.objects.restrict(user, "view"),
+                  issues=QualityIssue.objects.restrict(user, "view"))
+    houses = sum(f["houses"] for f in got.values())
+    stale = sum(f["stale"] for f in got.values())
+    issues = sum(f["open_issues"] for f in got.values())
+    score = round(sum(f["score"] * f["houses"] for f in got.values()) / houses, 1) if houses else None
+    stats = [{"value": f"{100 * (houses - stale) / houses:.1f}%" if houses else "—", "label": _("数据新鲜度"),
+              "url": _url("quality:overview")},
+             {"value": stale, "label": _("待复核房屋"), "url": _url("quality:stale")},
+             {"value": issues, "label": _("待处理的质量问题"), "url": _url("quality:issues")},
+             {"value": score if score is not None else "—", "label": _("质量得分"), "url": _url("quality:overview")}]
+    return _section("quality", title, url=_url("quality:overview"), stats=stats)
+
+
+def _area(user) -> tuple[list[dict], dict]:
+    """Per grid of the user's scope: houses, occupied houses, residents (the old home page, now a section)."""
+    House, Grid = _model("places.House"), _model("places.Grid")
+    houses = House.objects.restrict(user, "view")
+    per_grid = {r["grid_id"]: r for r in houses.values("grid_id").annotate(
+        houses=Count("id"), residents=Sum("resident_count"),
+        occupied=Count("id", filter=models.Q(resident_count__gt=0)))}
+    grids = list(Grid.objects.restrict(user, "view").select_related("community"))
+    rows = [{"grid": g, "url": detail_url(g), **per_grid.get(g.pk, {"houses": 0, "residents": 0, "occupied": 0})}
+            for g in grids]
+    totals = {"grids": len(grids), "communities": len({g.community_id for g in grids}),
+              "houses": sum(r["houses"] for r in rows), "residents": sum(r["residents"] or 0 for r in rows),
+              "occupied": sum(r["occupied"] for r in rows)}
+    return rows, totals
+
+
+def _command(user) -> list[dict]:
+    """The command centre: the cockpit first, then the street's key figures (aggregates only)."""
+    from django.utils import timezone
+
+    out = []
+    stats = []
+    House = _model("places.House")
+    agg = House.objects.restrict(user, "view").aggregate(houses=Count("id"), residents=Sum("resident_count"))
+    stats += [{"value": f"{agg['houses'] or 0:,}", "label": _("房屋"), "url": _url("cockpit:home")},
+              {"value": f"{agg['residents'] or 0:,}", "label": _("现住人口"), "url": _url("cockpit:home")}]
+    Case = _model("cases.Case")
+    if Case is not None and scope_for(user).has("cases.view_case"):
+        cases = Case.objects.restrict(user, "view").aggregate(
+            open=Count("id", filter=models.Q(status__in=("reported", "accepted", "dispatched", "in_progress",
+                                                         "handled", "verified", "reopened"))),
+            overdue=Count("id", filter=models.Q(status__in=("accepted", "dispatched", "in_progress", "reopened"),
+                                                paused_at__isnull=True, deadline_at__lt=timezone.now())),
+            today=Count("id", filter=models.Q(created_at__date=timezone.localdate())))
+        stats += [{"value": cases["today"], "label": _("今日新增案件"), "url": _url("cases:queue")},
+                  {"value": cases["open"], "label": _("办理中的案件"), "url": _url("cases:queue", query="state=open")},
+                  {"value": cases["overdue"], "label": _("超期案件"),
+                   "url": _url("cases:queue", query="state=overdue")}]
+    out.append(_section("cockpit", _("街道概况"), url=_url("cockpit:home"), link=_("打开驾驶舱"), stats=stats,
+                        note=_("大屏：%(url)s") % {"url": _url("cockpit:wall")}))
+    if (q := _quality(user, _("数据质量"), "street")) is not None:
+        out.append(q)
+    return out
+
+
+def _admin(user) -> list[dict]:
+    """The three duties: each sees its own work (users; roles and grants; the audit), no personal data."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from core.models import AuditEvent, Grant
+
+    out, scope, now = [], scope_for(user), timezone.now()
+    if scope.has("auth.view_user"):
+        User = get_user_model()
+        LoginLock = _model("access.LoginLock")
+        locked = list(LoginLock.objects.filter(locked_until__gt=now).order_by("-locked_until")[:HOME_LIST]) \
+            if LoginLock is not None else []
+        no_grant = User.objects.filter(is_active=True, grants__isnull=True).count()
+        items = [{"label": lk.username, "meta": _("登录已锁定至 %(t)s") % {"t": _local(lk.locked_until, "%H:%M")},
+                  "url": _url("access:user_list")} for lk in locked]
+        out.append(_section("users", _("用户管理"), url=_url("access:user_list"), items=items,
+                            empty=_("没有被锁定的账号"),
+                            stats=[{"value": User.objects.filter(is_active=True).count(), "label": _("在用账号"),
+                                    "url": _url("access:user_list")},
+                                   {"value": no_grant, "label": _("尚未授权的账号"), "url": _url("access:user_list")}]))
+    if scope.has("core.view_grant"):
+        soon = (Grant.objects.filter(expires_at__gt=now, expires_at__lte=now + dt.timedelta(days=14))
+                .select_related("user", "role").order_by("expires_at"))
+        rows = list(soon[:HOME_LIST])
+        items = [{"label": f"{g.user.username} · {g.role.name}",
+                  "meta": _("%(d)s 到期") % {"d": _local(g.expires_at)}, "url": _url("access:grant_edit", g.pk)}
+                 for g in rows]
+        out.append(_section("grants", _("14 天内到期的授权"), url=_url("access:grant_list"), link=_("全部授权"),
+                            count=soon.count(), items=items, empty=_("没有即将到期的授权")))
+    if scope.has("core.view_auditevent"):
+        today = timezone.localdate()
+        events = AuditEvent.objects.filter(at__date=today)
+        figures = events.aggregate(all=Count("id"), reveal=Count("id", filter=models.Q(action="reveal")),
+                                   reason=Count("id", filter=models.Q(action="break_glass")),
+                                   denied=Count("id", filter=~models.Q(result="ok")))
+        day = today.isoformat()
+        base = f"date_from={day}&date_to={day}"
+        out.append(_section("audit", _("今日审计"), url=_url("access:audit_list", query=base), link=_("查看审计记录"),
+                            stats=[{"value": figures["all"], "label": _("今日操作"),
+                                    "url": _url("access:audit_list", query=base)},
+                                   {"value": figures["reveal"], "label": _("查看完整号码"),
+                                    "url": _url("access:audit_list", query=base + "&action=reveal")},
+                                   {"value": figures["reason"], "label": _("说明事由后查看"),
+                                    "url": _url("access:audit_list", query=base + "&action=break_glass")},
+                                   {"value": figures["denied"], "label": _("被拒绝的操作"),
+                                    "url": _url("access:audit_list", query=base)}]))
+    return out
+
+
+def _resident(user) -> list[dict]:
+    """A resident's own submissions: the cases they reported and the corrections they sent about their home.
+
+    A resident's grant is at level "self" and carries no permission on places, so ``restrict`` gives them
+    nothing; what they may read is what they submitted themselves: rows whose submitter is this user."""
+    Case, ChangeRequest = _model("cases.Case"), _model("fieldwork.ChangeRequest")
+    cases, changes = [], []
+    if Case is not None:
+        for c in Case._base_manager.filter(reported_by_id=user.pk).select_related("category").order_by("-id")[:20]:
+            cases.append({"label": c.title, "meta": f"{c.number} · {_local(c.created_at)}",
+                          "status": RESIDENT_CASE_WORDS.get(c.status, ""), "done": c.status in ("verified", "closed"),
+                          "url": _url("cases:public_track", query=f"number={c.number}")})
+    if ChangeRequest is not None:
+        for cr in (ChangeRequest._base_manager.filter(submitted_by_id=user.pk, source="feedback")
+                   .select_related("house__building__compound").order_by("-created_at", "-id")[:20]):
+            changes.append({"label": f"{cr.get_kind_display()} · {cr.house.address}", "meta": _local(cr.created_at),
+                            "status": RESIDENT_CHANGE_WORDS.get(cr.status, ""),
+                            "done": cr.status in ("applied", "rejected"), "url": ""})
+    return [_section("my_cases", _("我反映的问题"), url=_url("cases:public_pick"), link=_("我要反映"), items=cases,
+                     empty=_("您还没有反映过问题。扫描楼栋的二维码即可反映。")),
+            _section("my_feedback", _("我报告的住户变化"), items=changes,
+                     empty=_("您还没有报告过住户变化。有人搬入或搬走时，扫描楼栋的二维码告诉社区。"))]
+
+
 class HomeView(LoginRequiredMixin, View):
-    """An overview of the places the user may view, with counts (the cockpit comes later)."""
+    """Each person's work for today, by what their grants allow: a grid worker's visits, cases and changes waiting;
+    a community officer's reviews, overdue cases, imports and figures; the command centre's cockpit and figures; the
+    three admins' own work; a resident's own submissions. Every item links to where it is done."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        from django.apps import apps
-
         user = request.user
-        House = apps.get_model("places", "House")
-        Grid = apps.get_model("places", "Grid")
-        houses = House.objects.restrict(user, "view")
-        per_grid = {r["grid_id"]: r for r in houses.values("grid_id").annotate(houses=Count("id"),
-                                                                             residents=Sum("resident_count"),
-                                                                             occupied=Count("id", filter=models.Q(
-                                                                                 resident_count__gt=0)))}
-        grids = list(Grid.objects.restrict(user, "view").select_related("community"))
-        rows = [{"grid": g, "url": detail_url(g), **per_grid.get(g.pk, {"houses": 0, "residents": 0, "occupied": 0})}
-                for g in grids]
-        totals = {
-            "grids": len(grids),
-            "communities": len({g.community_id for g in grids}),
-            "houses": sum(r["houses"] for r in rows),
-            "residents": sum(r["residents"] or 0 for r in rows),
-            "occupied": sum(r["occupied"] for r in rows),
-        }
-        return render(request, "home.html", {"rows": rows, "totals": totals, "title": _("首页")})
+        scope = scope_for(user)
+        sections: list[dict] = []
+        area = None
+        if scope.has("fieldwork.review_changerequest"):  # a community officer
+            sections += [s for s in (_reviews_waiting(user), _cases_to_act(user), _overdue_cases(user),
+                                     _imports(user), _quality(user, _("本社区数据质量"), "community")) if s]
+            area = _area(user)
+        elif scope.has("fieldwork.submit_visit"):  # a grid worker
+            sections += [s for s in (_visits_due(user), _cases_to_act(user), _my_changes_waiting(user)) if s]
+            area = _area(user)
+        elif scope.has("cockpit.view_board") or scope.has("places.view_house"):  # the command centre
+            sections += _command(user)
+        sections += _admin(user)
+        resident = not sections and "resident" in scope.roles
+        if resident:
+            sections = _resident(user)
+        rows, totals = area if area else ([], {})
+        return render(request, "home.html", {"sections": sections, "rows": rows, "totals": totals,
+                                             "resident": resident, "title": _("首页")})
+
+
+# --- the house page: what hangs off a house (its residents' tags, its visits, its cases) --------------------------
+HOUSE_ROWS = 60  # visits and cases read for a house page at most (the newest first)
+
+
+def house_summary(user, house) -> dict:
+    """For the house page (templates through ``{% house_summary %}``): the special groups of its current residents,
+    its latest visits and cases and its freshness, each read within the user's scope (``restrict``).
+
+    Two queries, so the house page keeps its budget (tests/test_ui_pages.py): the tags, and one UNION ALL of the
+    visits, the cases and the freshness row, in columns of one shape (kind, id, when, code, text, text)."""
+    out: dict = {"tags": [], "visits": [], "cases": [], "status": None, "links": {}}
+    scope = scope_for(user)
+    Residence, Tag = _model("people.Residence"), _model("people.Tag")
+    if Residence is not None:
+        current = (Residence.objects.restrict(user, "view").filter(house_id=house.pk, moved_out__isnull=True)
+                   .values("person_id"))
+        out["tags"] = list(Tag.objects.filter(people__in=current).annotate(n=Count("people", distinct=True))
+                           .order_by("code"))
+    text = models.CharField()
+    parts = []
+    Visit, Case, HouseStatus = _model("fieldwork.Visit"), _model("cases.Case"), _model("quality.HouseStatus")
+    if Visit is not None and scope.has("fieldwork.view_visit"):
+        parts.append(Visit.objects.restrict(user, "view").filter(house_id=house.pk).annotate(
+            kind=models.Value("visit", text), at=models.F("visited_at"), code=models.F("outcome"),
+            a=models.F("worker__username"), b=models.Value("", text))
+            .values_list("kind", "id", "at", "code", "a", "b").order_by())
+        out["links"]["history"] = _url("fieldwork:house_history", house.pk) \
+            if scope.has("fieldwork.view_changerequest") else ""
+        out["links"]["visit"] = _url("fieldwork:house", house.pk) if scope.has("fieldwork.submit_visit") else ""
+    if Case is not None and scope.has("cases.view_case"):
+        parts.append(Case.objects.restrict(user, "view").filter(house_id=house.pk).annotate(
+            kind=models.Value("case", text), at=models.F("created_at"), code=models.F("status"),
+            a=models.F("number"), b=models.F("title")).values_list("kind", "id", "at", "code", "a", "b").order_by())
+    if HouseStatus is not None and scope.has("quality.view_housestatus"):
+        parts.append(HouseStatus.objects.restrict(user, "view").filter(house_id=house.pk).annotate(
+            kind=models.Value("status", text), at=models.F("last_verified_at"),
+            code=models.Case(models.When(is_stale=True, then=models.Value("stale")), default=models.Value("fresh"),
+                             output_field=text),
+            a=models.Value("", text), b=models.Value("", text))
+            .values_list("kind", "house_id", "at", "code", "a", "b").order_by())
+    if not parts:
+        return out
+    rows = parts[0].union(*parts[1:], all=True).order_by(models.F("at").desc(nulls_first=True))[:HOUSE_ROWS] \
+        if len(parts) > 1 else parts[0].order_by(models.F("at").desc(nulls_first=True))[:HOUSE_ROWS]
+    outcomes = dict(Visit.outcome.field.choices) if Visit is not None else {}
+    statuses = dict(Case.status.field.choices) if Case is not None else {}
+    open_statuses = {"reported", "accepted", "dispatched", "in_progress", "handled", "verified", "reopened"}
+    for kind, pk, at, code, a, b in rows:
+        if kind == "visit" and len(out["visits"]) < HOME_LIST:
+            out["visits"].append({"when": _local(at, "%Y-%m-%d %H:%M"), "outcome": outcomes.get(code, code),
+                                  "who": a, "url": _url("fieldwork:visit", pk)})
+        elif kind == "case" and len(out["cases"]) < HOME_LIST:
+            out["cases"].append({"number": a, "title": b, "status": statuses.get(code, code),
+                                 "open": code in open_statuses, "when": _local(at), "url": _url("cases:detail", pk)})
+        elif kind == "status":
+            out["status"] = {"last_verified_at": at, "is_stale": code == "stale"}
+    return out
