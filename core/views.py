@@ -628,52 +628,61 @@ def house_summary(user, house) -> dict:
     """For the house page (templates through ``{% house_summary %}``): the special groups of its current residents,
     its latest visits and cases and its freshness, each read within the user's scope (``restrict``).
 
-    Two queries, so the house page keeps its budget (tests/test_ui_pages.py): the tags, and one UNION ALL of the
-    visits, the cases and the freshness row, in columns of one shape (kind, id, when, code, text, text)."""
+    One query, so the house page keeps its budget (tests/test_ui_pages.py): a UNION ALL of the residents' tags, the
+    freshness row, the visits and the cases, in columns of one shape (rank, kind, id, when, code, text, text); rank
+    0 (tags, freshness) sorts before rank 1 (visits and cases, newest first)."""
     out: dict = {"tags": [], "visits": [], "cases": [], "status": None, "links": {}}
     scope = scope_for(user)
-    Residence, Tag = _model("people.Residence"), _model("people.Tag")
+    text, number, when = models.CharField(), models.IntegerField(), models.DateTimeField()
+    cols = ("rank", "kind", "pk_", "at", "code", "a", "b")
+
+    def part(qs, rank: int, kind: str, pk: str, at, code, a, b):
+        return qs.annotate(rank=models.Value(rank, number), kind=models.Value(kind, text), pk_=models.F(pk), at=at,
+                           code=code, a=a, b=b).values_list(*cols).order_by()
+
+    parts = []
+    Residence, PersonTag = _model("people.Residence"), _model("people.PersonTag")
     if Residence is not None:
         current = (Residence.objects.restrict(user, "view").filter(house_id=house.pk, moved_out__isnull=True)
                    .values("person_id"))
-        out["tags"] = list(Tag.objects.filter(people__in=current).annotate(n=Count("people", distinct=True))
-                           .order_by("code"))
-    text = models.CharField()
-    parts = []
+        parts.append(part(PersonTag.objects.filter(person_id__in=current), 0, "tag", "tag_id",
+                          models.Value(None, when), models.F("tag__code"), models.F("tag__name"),
+                          models.F("tag__color")))
     Visit, Case, HouseStatus = _model("fieldwork.Visit"), _model("cases.Case"), _model("quality.HouseStatus")
+    if HouseStatus is not None and scope.has("quality.view_housestatus"):
+        stale = models.Case(models.When(is_stale=True, then=models.Value("stale")), default=models.Value("fresh"),
+                            output_field=text)
+        parts.append(part(HouseStatus.objects.restrict(user, "view").filter(house_id=house.pk), 0, "status",
+                          "house_id", models.F("last_verified_at"), stale, models.Value("", text),
+                          models.Value("", text)))
     if Visit is not None and scope.has("fieldwork.view_visit"):
-        parts.append(Visit.objects.restrict(user, "view").filter(house_id=house.pk).annotate(
-            kind=models.Value("visit", text), at=models.F("visited_at"), code=models.F("outcome"),
-            a=models.F("worker__username"), b=models.Value("", text))
-            .values_list("kind", "id", "at", "code", "a", "b").order_by())
+        parts.append(part(Visit.objects.restrict(user, "view").filter(house_id=house.pk), 1, "visit", "id",
+                          models.F("visited_at"), models.F("outcome"), models.F("worker__username"),
+                          models.Value("", text)))
         out["links"]["history"] = _url("fieldwork:house_history", house.pk) \
             if scope.has("fieldwork.view_changerequest") else ""
         out["links"]["visit"] = _url("fieldwork:house", house.pk) if scope.has("fieldwork.submit_visit") else ""
     if Case is not None and scope.has("cases.view_case"):
-        parts.append(Case.objects.restrict(user, "view").filter(house_id=house.pk).annotate(
-            kind=models.Value("case", text), at=models.F("created_at"), code=models.F("status"),
-            a=models.F("number"), b=models.F("title")).values_list("kind", "id", "at", "code", "a", "b").order_by())
-    if HouseStatus is not None and scope.has("quality.view_housestatus"):
-        parts.append(HouseStatus.objects.restrict(user, "view").filter(house_id=house.pk).annotate(
-            kind=models.Value("status", text), at=models.F("last_verified_at"),
-            code=models.Case(models.When(is_stale=True, then=models.Value("stale")), default=models.Value("fresh"),
-                             output_field=text),
-            a=models.Value("", text), b=models.Value("", text))
-            .values_list("kind", "house_id", "at", "code", "a", "b").order_by())
+        parts.append(part(Case.objects.restrict(user, "view").filter(house_id=house.pk), 1, "case", "id",
+                          models.F("created_at"), models.F("status"), models.F("number"), models.F("title")))
     if not parts:
         return out
-    rows = parts[0].union(*parts[1:], all=True).order_by(models.F("at").desc(nulls_first=True))[:HOUSE_ROWS] \
-        if len(parts) > 1 else parts[0].order_by(models.F("at").desc(nulls_first=True))[:HOUSE_ROWS]
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    rows = rows.order_by("rank", models.F("at").desc(nulls_last=True), "kind", "pk_")[:HOUSE_ROWS]
     outcomes = dict(Visit.outcome.field.choices) if Visit is not None else {}
     statuses = dict(Case.status.field.choices) if Case is not None else {}
     open_statuses = {"reported", "accepted", "dispatched", "in_progress", "handled", "verified", "reopened"}
-    for kind, pk, at, code, a, b in rows:
-        if kind == "visit" and len(out["visits"]) < HOME_LIST:
+    tags: dict[int, dict] = {}
+    for _rank, kind, pk, at, code, a, b in rows:
+        if kind == "tag":
+            tags.setdefault(pk, {"code": code, "name": a, "color": b, "n": 0})["n"] += 1
+        elif kind == "status":
+            out["status"] = {"last_verified_at": at, "is_stale": code == "stale"}
+        elif kind == "visit" and len(out["visits"]) < HOME_LIST:
             out["visits"].append({"when": _local(at, "%Y-%m-%d %H:%M"), "outcome": outcomes.get(code, code),
                                   "who": a, "url": _url("fieldwork:visit", pk)})
         elif kind == "case" and len(out["cases"]) < HOME_LIST:
             out["cases"].append({"number": a, "title": b, "status": statuses.get(code, code),
                                  "open": code in open_statuses, "when": _local(at), "url": _url("cases:detail", pk)})
-        elif kind == "status":
-            out["status"] = {"last_verified_at": at, "is_stale": code == "stale"}
+    out["tags"] = sorted(tags.values(), key=lambda t: t["code"])
     return out
