@@ -578,6 +578,15 @@ def _hours(value) -> float | None:
     return round(float(value) / 3_600_000_000, 1)  # microseconds (SQLite)
 
 
+def took_text(hours: float | None) -> str:
+    """A handling time as people say it: "3.5 小时" under two days, "4.2 天" from two days on ("—" for none)."""
+    if hours is None:
+        return "—"
+    if hours < 48:
+        return _("%(h).1f 小时") % {"h": hours}
+    return _("%(d).1f 天") % {"d": hours / 24}
+
+
 class FiguresView(CasesView):
     def get(self, request):
         qs = Case.objects.restrict(request.user, "view")
@@ -599,12 +608,15 @@ class FiguresView(CasesView):
         cat_rows = [{"name": r["category__parent__name"] or r["category__name"], "sub": r["category__name"],
                      "n": r["n"], "hours": _hours(r["avg"])} for r in by_cat]
         unit_rows = [{"name": r["lead_unit__name"], "n": r["n"], "hours": _hours(r["avg"])} for r in by_unit]
+        for r in cat_rows + unit_rows:
+            r["took"] = took_text(r["hours"])
         by_status = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
         chart = {"status": [{"name": str(Status(k).label), "value": v} for k, v in by_status.items()],
                  "category": [[r["sub"], r["hours"]] for r in cat_rows[:12]],
                  "unit": [[r["name"], r["hours"]] for r in unit_rows[:12]],
-                 "labels": {"status": _("按状态"), "category": _("平均办理时长（小时）·类别"),
-                            "unit": _("平均办理时长（小时）·单位")}}
+                 "labels": {"status": _("按状态"), "category": _("平均办理时长·类别"),
+                            "unit": _("平均办理时长·单位"), "empty": _("暂无结案"), "hours": _("小时"),
+                            "days": _("天")}}
         return render(request, "cases/figures.html", {"title": _("案件统计"), "totals": totals, "rate": rate,
                                                       "cat_rows": cat_rows, "unit_rows": unit_rows, "chart": chart})
 

@@ -215,6 +215,18 @@ def test_the_figures_count_open_closed_and_satisfaction(world, cw, cases):
     assert r.context["totals"]["open"] == 2 and r.context["totals"]["closed_month"] == 1
     assert r.context["rate"] == 100.0
     assert r.context["cat_rows"][0]["n"] == 1
+    html = r.content.decode()
+    # each figure apart from its label (not "2未结案件"), the rate with how many answered
+    assert '<b id="fig-open">2</b> <span>未结案件</span>' in html and "1 件已评价" in html
+    assert r.context["cat_rows"][0]["took"].endswith(("小时", "天"))
+
+
+@pytest.mark.parametrize("hours, text", [(None, "—"), (0.5, "0.5 小时"), (47.9, "47.9 小时"), (48, "2.0 天"),
+                                         (2564.0, "106.8 天")])
+def test_handling_times_read_in_hours_then_days(hours, text):
+    from cases.views import took_text
+
+    assert took_text(hours) == text
 
 
 # --- every page × persona ---------------------------------------------------------------------------------------
