@@ -244,7 +244,8 @@ class PublicReportView(View):
             case = services.report(None, channel=channel, category=category,
                                    title=(prefix + text.splitlines()[0])[:40], description=text, place=place,
                                    lat=d.get("lat"), lng=d.get("lng"), reporter_phone=phone,
-                                   reporter_name=reporter_name, attachments=[d["photo"]] if d.get("photo") else [])
+                                   reporter_name=reporter_name, attachments=[d["photo"]] if d.get("photo") else [],
+                                   reporter_account=request.user if request.user.is_authenticated else None)
         except ValidationError as exc:
             for key, msgs in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
                 form.add_error("photo" if key == "attachments" else None, " ".join(msgs))

@@ -177,8 +177,11 @@ def report(user, *, channel: str, category, title: str, description: str = "", p
            reporter_name: str = "", reporter_phone: str = "", attachments: Iterable = (), external_id: str = "",
            service_code: str = "", priority: str = Priority.NORMAL, lat: float | None = None,
            lng: float | None = None, address: str = "", parties: Iterable[Party] = (),
-           at: dt.datetime | None = None) -> Case:
+           at: dt.datetime | None = None, reporter_account=None) -> Case:
     """Register a case from any channel; one transaction: number, deadline, attachments, event, audit.
+
+    ``reporter_account``: the logged-in resident reporting on the public page (``user`` is None there: a resident
+    holds no staff permission); the case then appears under "我的提交" on their home.
 
     ``user`` is None for channels without an account (the resident's public page, the hotline import, Open311);
     otherwise they need ``cases.add_case`` on the place. ``place`` is a house, building, compound, grid,
@@ -217,7 +220,7 @@ def report(user, *, channel: str, category, title: str, description: str = "", p
     with transaction.atomic():
         case = Case(channel=channel, category=category, priority=priority, title=title,
                     description=(description or "").strip(), external_id=external_id or "",
-                    service_code=service_code or "", reported_by=user if user is not None else None,
+                    service_code=service_code or "", reported_by=user if user is not None else reporter_account,
                     **_place_fields(place))
         plat, plng = _place_point(place)
         case.lat = lat if lat is not None else plat

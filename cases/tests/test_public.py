@@ -241,3 +241,21 @@ def test_the_public_pages_read_in_english(world, settings):
         assert "Follow a case" in track and "查询办理进度" not in track
     finally:
         translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_a_logged_in_resident_who_reports_finds_the_case_under_my_submissions(world):
+    """The public page knows the resident's account when they are logged in: the case is theirs on their home."""
+    c = Client()
+    c.force_login(world.users.resident)
+    url = f"/cases/r/{compound_token(world.compounds['A1'])}/"
+    challenge = ask_code(c)
+    r = c.post(url, form(world, challenge=challenge, code=last_code()))
+    assert r.status_code == 302
+    case = Case._base_manager.get()
+    assert case.reported_by_id == world.users.resident.pk
+    home = c.get("/").content.decode()
+    assert case.number in home and "我的提交" in home
+    anonymous = Client()
+    challenge = ask_code(anonymous, phone="13912345679")
+    anonymous.post(url, form(world, challenge=challenge, code=last_code("13912345679"), phone="13912345679"))
+    assert Case._base_manager.filter(reported_by__isnull=True).count() == 1
