@@ -7,6 +7,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from core import audit
@@ -17,8 +18,7 @@ from open311.models import APIKey
 __all__ = ["KeyDeactivateView", "KeyListView", "create_key"]
 
 
-def _require(user, perm: str) -> None:
-    require(user, perm, _("您没有管理 Open311 密钥的权限"))
+NO_KEY_PERMISSION = gettext_lazy("您没有管理 Open311 密钥的权限")
 
 
 def create_key(user, *, name: str, contact: str = "") -> tuple[APIKey, str]:
@@ -33,7 +33,7 @@ def create_key(user, *, name: str, contact: str = "") -> tuple[APIKey, str]:
 
 class KeyListView(LoginRequiredMixin, View):
     def get(self, request, new_key: str = "", errors: dict | None = None):
-        _require(request.user, "open311.view_apikey")
+        require(request.user, "open311.view_apikey", NO_KEY_PERMISSION)
         return render(request, "open311/key_list.html", {
             "title": _("Open311 接口密钥"), "keys": APIKey.objects.select_related("created_by"),
             "can_add": scope_for(request.user).has("open311.add_apikey"),
@@ -41,7 +41,7 @@ class KeyListView(LoginRequiredMixin, View):
             "new_key": new_key, "errors": errors or {}})
 
     def post(self, request):
-        _require(request.user, "open311.add_apikey")
+        require(request.user, "open311.add_apikey", NO_KEY_PERMISSION)
         name = (request.POST.get("name") or "").strip()
         if not name:
             return self.get(request, errors={"name": _("应用名称：请填写使用该密钥的应用或单位名称")})
@@ -54,7 +54,7 @@ class KeyListView(LoginRequiredMixin, View):
 
 class KeyDeactivateView(LoginRequiredMixin, View):
     def post(self, request, pk: int):
-        _require(request.user, "open311.change_apikey")
+        require(request.user, "open311.change_apikey", NO_KEY_PERMISSION)
         key = get_object_or_404(APIKey, pk=pk)
         with transaction.atomic():
             APIKey.objects.filter(pk=key.pk).update(is_active=False)
