@@ -47,13 +47,26 @@ def _sheet_path(z: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
+def _may_hold_formulas(z: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> bool:
+    """False when the sheet's XML holds no ``<f`` and no ``:f`` (a formula element, with or without a namespace
+    prefix), read in pieces: most sheets have no formula, and a byte search is a fraction of the regex's cost."""
+    tail = b""
+    with z.open(path) as fh:
+        while piece := fh.read(chunk):
+            window = tail + piece
+            if b"<f" in window or b":f" in window:
+                return True
+            tail = window[-1:]
+    return False
+
+
 def formula_cells(data: bytes, sheet: str) -> dict[tuple[int, int], bool]:
     """``{(1-based row, 0-based column): has a saved value}`` for every formula cell of ``sheet``; {} if none
     (or the file is not an .xlsx)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             path = _sheet_path(z, sheet)
-            if path is None:
+            if path is None or not _may_hold_formulas(z, path):
                 return {}
             xml = z.read(path)
     except (zipfile.BadZipFile, KeyError, OSError):

@@ -209,8 +209,16 @@ def id_shape(value: str) -> str:
     return re.sub(r"[()\[\]]", "", nfkc(value).upper())
 
 
-@lru_cache(maxsize=4096)
 def id_type_of(value: str) -> str:
+    """The document type a number's shape tells (see ``_id_type_of``); 18 plain characters shaped as a resident ID
+    (17 ASCII digits, then a digit or X), what nearly every row holds, are told without normalising."""
+    if len(value) == 18 and value.isascii() and value[:17].isdigit() and (value[17].isdigit() or value[17] in "Xx"):
+        return IdType.RESIDENT_ID
+    return _id_type_of(value)
+
+
+@lru_cache(maxsize=4096)
+def _id_type_of(value: str) -> str:
     """The document type a number's shape tells, for a sheet without a 证件类型 column: H/M + 8 or 10 digits is
     a Hong Kong / Macau permit, 8 digits (or the older 10 digits and a letter) a Taiwan permit, one or two letters
     and 6-9 digits (E12345678, G1234567) a passport; anything else is read as a resident ID (and checked as one,

@@ -155,6 +155,11 @@ class RowParser:
         self.today = today
         self.errors = errors
         self.warnings = warnings
+        self._places: dict[tuple[str, ...], tuple] = {}  # address cells -> what _read_place found
+
+    def _cell(self, cells: list[Any], key: str) -> Any:
+        i = self.table.columns.get(key)
+        return cells[i] if i is not None and i < len(cells) else None
 
     def err(self, row: int, key: str, reason: str, level: str = "error", name: str = "") -> None:
         target = self.errors if level == "error" else self.warnings
@@ -182,23 +187,24 @@ class RowParser:
                 e.name = name
         return row
 
-    def _parse_row(self, number: int, cells: list[Any]) -> Row | None:  # noqa: C901 - one check per column
-        bad = False
-
+    def _texts(self, number: int, cells: list[Any]) -> dict[str, str] | None:
+        """Every column's cell as trimmed text ("" when the sheet lacks the column); None when a formula makes
+        the row unreadable (listed)."""
         width = len(cells)
-        raw: dict[str, Any] = {}
         texts = dict(_BLANK_TEXTS)  # every column's key, "" when the sheet lacks it
-        text = texts.__getitem__
+        bad = False
         for key, i in self.column_items:
-            value = cells[i] if i < width else None
-            raw[key] = value
-            if isinstance(value, str):
-                stripped = value.strip()
-                texts[key] = stripped
-                if value[:1] == "=" and looks_like_formula(stripped):
-                    self.err(number, key, _("单元格内容是公式（%(f)s…），请改为实际的值") % {"f": stripped[:12]})
-                    bad = True
-            else:
+            if i >= width:
+                continue
+            value = cells[i]
+            if type(value) is str:
+                if value:
+                    stripped = value.strip()
+                    texts[key] = stripped
+                    if value[0] == "=" and looks_like_formula(stripped):
+                        self.err(number, key, _("单元格内容是公式（%(f)s…），请改为实际的值") % {"f": stripped[:12]})
+                        bad = True
+            elif value is not None:
                 texts[key] = cell_text(value)
         if self.formulas:
             for key, i in self.column_items:
@@ -210,64 +216,111 @@ class RowParser:
                 else:
                     self.err(number, key, _("单元格是公式且没有保存计算结果（读出为空），请改为实际的值"))
                     bad = True
-        if bad:
+        return None if bad else texts
+
+    def _place(self, number: int, texts: dict[str, str]) -> tuple | None:
+        """The row's house: (compound id, building, unit, room, floor, use, area), or None when it is unusable.
+
+        The people of one house share its cells, so each distinct set of address cells is read once; what it
+        found is listed again for every row that has it (with that row's number).
+        """
+        key = (texts["compound"], texts["building"], texts["unit"], texts["room"], texts["floor"], texts["use"],
+               texts["area"])
+        hit = self._places.get(key)
+        if hit is None:
+            found: list[tuple[str, str, str]] = []
+            hit = self._places[key] = (self._read_place(found, *key), found)
+        place, found = hit
+        err = self.err
+        for column, reason, level in found:
+            err(number, column, reason, level)
+        if place is None:
             return None
-        compound = case_key(text("compound"))
+        values, new_compound, new_building = place
+        if new_compound is not None:
+            new = self.to_create.setdefault(new_compound, {"rows": [], "buildings": set()})
+            new["rows"].append(number)
+            if new_building is not None:
+                new["buildings"].add(new_building)
+        return values
+
+    def _read_place(self, found: list[tuple[str, str, str]], compound_text: str, building_text: str,
+                    unit_text: str, room_text: str, floor_text: str, use_text: str, area_text: str):
+        """((compound id, building, unit, room, floor, use, area) or None when the row cannot be imported,
+        compound to create, building of it) for one set of address cells; problems appended to ``found``."""
+        def err(key: str, reason: str, level: str = "error") -> None:
+            found.append((key, reason, level))
+
+        bad = False
+        new_compound = new_building = None
+        compound = case_key(compound_text)
         cid = self.compound_id(compound) if compound else None
         if not compound:
-            self.err(number, "compound", _("小区不能为空"))
+            err("compound", _("小区不能为空"))
             bad = True
         elif cid is None:
             if self.known_anywhere(compound):
-                self.err(number, "compound", _("小区“%(c)s”不在您的导入权限范围内") % {"c": compound[:40]})
+                err("compound", _("小区“%(c)s”不在您的导入权限范围内") % {"c": compound[:40]})
             else:
-                new = self.to_create.setdefault(compound, {"rows": [], "buildings": set()})
-                new["rows"].append(number)
-                self.err(number, "compound", _("小区“%(c)s”尚未建立（待新建）：可在预览页选择网格新建后重新预览，"
-                                               "或先在“小区”页面新建") % {"c": compound[:40]})
+                new_compound = compound
+                err("compound", _("小区“%(c)s”尚未建立（待新建）：可在预览页选择网格新建后重新预览，"
+                                  "或先在“小区”页面新建") % {"c": compound[:40]})
             bad = True
-        building = normalise_building(text("building"))
-        if compound and cid is None and compound in self.to_create and building and len(building) <= 16:
-            self.to_create[compound]["buildings"].add(building)
+        building = normalise_building(building_text)
+        if new_compound is not None and building and len(building) <= 16:
+            new_building = building
         if not building:
-            self.err(number, "building", _("楼栋不能为空"))
+            err("building", _("楼栋不能为空"))
             bad = True
         elif len(building) > 16:
-            self.err(number, "building", _("楼栋号太长（最多16个字符）"))
+            err("building", _("楼栋号太长（最多16个字符）"))
             bad = True
-        room_unit, room = normalise_room(text("room"))
-        unit = normalise_unit(text("unit")) or room_unit or "1"
+        room_unit, room = normalise_room(room_text)
+        unit = normalise_unit(unit_text) or room_unit or "1"
         if not room:
-            self.err(number, "room", _("房号不能为空"))
+            err("room", _("房号不能为空"))
             bad = True
         elif len(room) > 16 or len(unit) > 8:
-            self.err(number, "room", _("房号或单元号太长"))
+            err("room", _("房号或单元号太长"))
             bad = True
         floor = None
-        floor_text = text("floor")
         if floor_text:
             try:
                 floor = int(cn_number(nfkc(floor_text).removesuffix("层").removesuffix("楼")))
             except ValueError:
-                self.err(number, "floor", _("楼层应为整数；此项已按房号推算"), level="warning")
+                err("floor", _("楼层应为整数；此项已按房号推算"), level="warning")
         if floor is None and room:
             floor = floor_of(room)
         use = ""
-        use_text = text("use")
         if use_text:
             use = HOUSE_USES.get(choice_key(use_text), "")
             if not use:
-                self.err(number, "use", _("房屋用途应为 自住、出租、空置、商用 或 其他；此项已留空"), level="warning")
+                err("use", _("房屋用途应为 自住、出租、空置、商用 或 其他；此项已留空"), level="warning")
         area = None
-        area_text = text("area")
         if area_text:
             try:
                 area = parse_area(area_text)
             except (InvalidOperation, ValueError):
-                self.err(number, "area", _("面积应为1到99999之间的数字（平方米）；此项已留空"), level="warning")
+                err("area", _("面积应为1到99999之间的数字（平方米）；此项已留空"), level="warning")
                 area = None
+        values = None if bad else (cid, building, unit, room, floor, use, area)
+        if values is None and new_compound is None:
+            return None
+        return values, new_compound, new_building
+
+    def _parse_row(self, number: int, cells: list[Any]) -> Row | None:  # noqa: C901 - one check per column
+        texts = self._texts(number, cells)
+        if texts is None:
+            return None
+        text = texts.__getitem__
+        place = self._place(number, texts)
+        bad = place is None
+        if not bad:
+            cid, building, unit, room, floor, use, area = place
+        else:
+            use = ""
         # --- the person, through the one validation path -----------------------------------------------------
-        id_raw = raw.get("id_number")
+        id_raw = self._cell(cells, "id_number")
         if isinstance(id_raw, (int, float)) and not isinstance(id_raw, bool) and abs(id_raw) >= 1e14:
             self.err(number, "id_number", _("身份证号在Excel中被存成了数字，末几位已经丢失；请把该列设为“文本”格式后"
                                             "重新填写"))
@@ -304,9 +357,11 @@ class RowParser:
                 self.err(number, "phone", _("联系电话“%(p)s”无效（%(why)s），此项已留空，人员照常导入；请核实后补登")
                          % {"p": shown, "why": "；".join(exc.messages)}, level="warning")
                 phone = ""
+        # The phone was checked just above (validate_mobile, the check clean_person_data makes): it joins the data
+        # after clean_person_data so that each number is checked once, not twice.
         data = PersonData(
             name=text("name"), id_type=id_type, id_number=id_number,
-            phone=phone, residency_type=residency or ResidencyType.REGISTERED,
+            phone="", residency_type=residency or ResidencyType.REGISTERED,
             nationality=text("nationality")[:32], ethnicity=text("ethnicity")[:16],
             hukou_address=text("hukou_address")[:200], work_unit=text("work_unit")[:100], note=text("note"),
         )
@@ -321,6 +376,7 @@ class RowParser:
                     for message in messages:
                         self.err(number, key, message)
                 bad = True
+        data.phone = phone
         for message in data.warnings:
             self.err(number, "id_number", message, level="warning")
         sex_text = text("sex").lower()
@@ -348,9 +404,10 @@ class RowParser:
             role = (ResidenceRole.TENANT if use == HouseUse.RENTED else
                     ResidenceRole.OWNER if relation == Relation.HOUSEHOLDER else ResidenceRole.FAMILY)
         moved_in = None
-        if text("moved_in") or raw.get("moved_in") not in (None, ""):
+        moved_raw = self._cell(cells, "moved_in")
+        if text("moved_in") or moved_raw not in (None, ""):
             try:
-                moved_in = parse_date(raw.get("moved_in"))
+                moved_in = parse_date(moved_raw)
                 if moved_in > self.today:
                     self.err(number, "moved_in", _("入住日期不能晚于今天；此项已留空（记为导入当天）"),
                              level="warning")

@@ -37,6 +37,7 @@ from people.importer.planner import (
     Plan,
     Planner,
     chunks,
+    gc_paused,
     import_places,
     plan_import,
     sheet_formulas,
@@ -207,6 +208,11 @@ def commit_import(source: str | Path | bytes | IO[bytes], user, *, file_name: st
     alone, not for the validation of the whole file. A change made by someone else in between (the same person
     or house created, a person edited) fails a constraint or the version check and rolls the import back.
     """
+    with gc_paused():
+        return _commit(source, user, file_name, skip_errors, progress)
+
+
+def _commit(source, user, file_name: str, skip_errors: bool, progress) -> Plan:
     plan = plan_import(source, user, file_name=file_name, progress=progress, precompute=True)
     if plan.errors and not skip_errors:
         raise ImportError_(_("有%(n)d处错误，未导入任何数据；请按错误清单修改后重新导入") % {"n": len(plan.errors)},
