@@ -9,6 +9,7 @@ reason in Chinese). It reads nothing from the database: the compounds and tags i
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -156,6 +157,12 @@ class RowParser:
         self.errors = errors
         self.warnings = warnings
         self._places: dict[tuple[str, ...], tuple] = {}  # address cells -> what _read_place found
+        # Each column key's cell, picked from a row's texts in one call; a column the sheet lacks reads the blank
+        # text after the row's cells (index -1 of the padded row).
+        self._keys = tuple(_BLANK_TEXTS)
+        indexes = [table.columns.get(key, -1) for key in self._keys]
+        self._pad = [""] * (max([i for i in indexes if i >= 0], default=0) + 2)
+        self._pick = operator.itemgetter(*indexes)
 
     def _cell(self, cells: list[Any], key: str) -> Any:
         i = self.table.columns.get(key)
@@ -190,22 +197,22 @@ class RowParser:
     def _texts(self, number: int, cells: list[Any]) -> dict[str, str] | None:
         """Every column's cell as trimmed text ("" when the sheet lacks the column); None when a formula makes
         the row unreadable (listed)."""
+        vals = [v.strip() if type(v) is str else cell_text(v) for v in cells]
+        vals += self._pad  # short rows read as blank cells; the last item stands for the columns the sheet lacks
+        texts = dict(zip(self._keys, self._pick(vals), strict=True))
+        if self.formulas or "\x00=" in "\x00".join(("", *texts.values())):
+            return self._formula_texts(number, cells, texts)
+        return texts
+
+    def _formula_texts(self, number: int, cells: list[Any], texts: dict[str, str]) -> dict[str, str] | None:
+        """``_texts`` for a row with a cell that may be a formula."""
         width = len(cells)
-        texts = dict(_BLANK_TEXTS)  # every column's key, "" when the sheet lacks it
         bad = False
         for key, i in self.column_items:
-            if i >= width:
-                continue
-            value = cells[i]
-            if type(value) is str:
-                if value:
-                    stripped = value.strip()
-                    texts[key] = stripped
-                    if value[0] == "=" and looks_like_formula(stripped):
-                        self.err(number, key, _("单元格内容是公式（%(f)s…），请改为实际的值") % {"f": stripped[:12]})
-                        bad = True
-            elif value is not None:
-                texts[key] = cell_text(value)
+            value = cells[i] if i < width else None
+            if type(value) is str and value[:1] == "=" and looks_like_formula(texts[key]):
+                self.err(number, key, _("单元格内容是公式（%(f)s…），请改为实际的值") % {"f": texts[key][:12]})
+                bad = True
         if self.formulas:
             for key, i in self.column_items:
                 saved = self.formulas.get((number, i))
