@@ -19,6 +19,7 @@ from core.scope import scope_for
 __all__ = ["BoardDataView", "BoardView", "HomeView", "MapDataView", "WallView"]
 
 WALL_REFRESH_S = 30
+WALL_ROTATE_S = 15  # more panels than the wall's twelve places: the sixth of each side shows the rest in turn
 
 
 class CockpitView(LoginRequiredMixin, View):
@@ -46,7 +47,7 @@ def _context(request: HttpRequest, place: board.Place, *, wall: bool) -> dict:
     payload = board.board_payload(place)
     ctx = {
         "place": place, "payload": payload, "wall": wall, "title": f"{place.name} · {_('驾驶舱')}",
-        "crumbs": _crumbs(place), "layers": _layers(place), "refresh_s": WALL_REFRESH_S,
+        "crumbs": _crumbs(place), "layers": _layers(place), "refresh_s": WALL_REFRESH_S, "rotate_s": WALL_ROTATE_S,
         "tile_url": getattr(settings, "RENFANG_TILE_URL", "") or "", "tile_crs": geo.tile_crs(),
         "data_url": reverse("cockpit:board_data", args=[place.level, place.pk]),
         "map_url": reverse("cockpit:map_data", args=[place.level, place.pk]),

@@ -10,4 +10,5 @@ urlpatterns = [
     path("cockpit/", include(("cockpit.api.urls", "cockpit-api"))),
     path("cases/", include(("cases.api.urls", "cases-api"))),
     path("mediation/", include(("mediation.api.urls", "mediation-api"))),
+    path("resources/", include(("resources.api.urls", "resources-api"))),
 ]

@@ -217,7 +217,8 @@ SPECTACULAR_SETTINGS = {
     # Choice sets whose field names ("kind", "status") other apps use for other choices: named explicitly.
     "ENUM_NAME_OVERRIDES": {"ChangeKindEnum": "fieldwork.models.ChangeKind",
                             "ChangeStatusEnum": "fieldwork.models.ChangeStatus",
-                            "CaseStatusEnum": "cases.models.Status"},
+                            "CaseStatusEnum": "cases.models.Status",
+                            "BookingStateEnum": "resources.choices.BookingState"},
 }
 
 # --- Background tasks: django-tasks with its database backend (no extra server) -------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resources import views
+from resources import feeds, views
 
 app_name = "resources"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("mine/", views.MineView.as_view(), name="mine"),
     path("mine/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
     path("checkin/<str:token>/", views.CheckInView.as_view(), name="checkin"),
+    # calendar feeds (a secret address each)
+    path("ical/me/<str:token>.ics", feeds.booker_feed, name="ical_booker"),
+    path("ical/resource/<str:token>.ics", feeds.resource_feed, name="ical_resource"),
     # staff
     path("staff/", views.StaffListView.as_view(), name="staff"),
     path("staff/<int:pk>/", views.WeekView.as_view(), name="resource"),
@@ -18,4 +21,6 @@ urlpatterns = [
     path("staff/pending/", views.PendingView.as_view(), name="pending"),
     path("staff/bookings/<int:pk>/<str:decision>/", views.DecideView.as_view(), name="decide"),
     path("staff/plate/", views.PlateView.as_view(), name="plate"),
+    path("staff/export/", views.ExportView.as_view(), name="export"),
+    path("staff/map/data/", views.GeoJSONView.as_view(), name="geojson"),
 ]

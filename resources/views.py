@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.filters import FilterSet
+from core.scope import scope_for
 from core.tables import Column, Table
 from core.views import ObjectListView, PermissionView, is_htmx, require
 from resources import services
@@ -201,12 +202,14 @@ def _booking_row(b: Booking, now: dt.datetime) -> dict:
 class MineView(BookerView):
     def get(self, request):
         now = timezone.now()
+        link = BookerLink.objects.filter(user=request.user).only("ical_token").first()
         rows = [_booking_row(b, now) for b in Booking.objects.filter(person=self.person)
                 .select_related("resource", "resource__parent", "vehicle").order_by("starts_at", "id")
                 .filter(starts_at__gte=now - dt.timedelta(days=60))]
         upcoming = [r for r in rows if r["b"].is_active and r["b"].ends_at > now]
         past = [r for r in rows if r not in upcoming][::-1][:30]
-        return render(request, "resources/mine.html", {"title": _("我的预约"), "upcoming": upcoming, "past": past})
+        return render(request, "resources/mine.html", {"title": _("我的预约"), "upcoming": upcoming, "past": past,
+                                                       "ical_token": link.ical_token if link else ""})
 
 
 class CancelView(BookerView):
@@ -394,7 +397,8 @@ class WeekView(StaffView):
                               "more": max(len(named) - 4, 0)})
             grid.append({"label": label, "cells": cells})
         return render(request, "resources/week.html", {
-            "title": resource.name, "resource": resource, "grid": grid, "units": units,
+            "title": resource.name, "resource": resource, "grid": grid, "units": units, "start": first.isoformat(),
+            "can_export": scope_for(request.user).has("resources.export_resource"),
             "days": [{"date": d, "label": day_label(d), "today": d == today, "open": o}
                      for d, o in zip(days, open_days, strict=True)],
             "prev": (first - dt.timedelta(days=7)).isoformat(), "next": (first + dt.timedelta(days=7)).isoformat(),
@@ -480,3 +484,115 @@ class PlateView(PermissionView):
             context["plate"] = ""
         template = "resources/_plate_result.html" if is_htmx(request) else "resources/plate.html"
         return render(request, template, context, status=200 if "done" in context or is_htmx(request) else 400)
+
+
+class ExportView(PermissionView):
+    """The use of the resources of the user's places over a period, as a spreadsheet: one row per booking (booker
+    masked, the home compound or enterprise that the quotas count), watermarked with who exported it and when;
+    the export is audited."""
+
+    perm = "resources.export_resource"
+    MAX_DAYS = 366
+
+    def get(self, request):
+        import io
+
+        from django.http import HttpResponse
+
+        from core import audit
+        from core.importexport import XlsxWriter
+
+        today = timezone.localdate()
+        first = _parse_day(request.GET.get("start"), today - dt.timedelta(days=today.weekday()))
+        last = _parse_day(request.GET.get("end"), first + dt.timedelta(days=6))
+        if last < first or (last - first).days >= self.MAX_DAYS:
+            last = first + dt.timedelta(days=6)
+        qs = (Booking.objects.restrict(request.user, "view")
+              .filter(resource__in=Resource.objects.restrict(request.user, "export").values("pk"),
+                      starts_at__gte=services._at(first, dt.time(0)),
+                      starts_at__lt=services._at(last + dt.timedelta(days=1), dt.time(0)))
+              .select_related("resource", "resource__parent", "person", "vehicle", "home_compound", "enterprise")
+              .order_by("starts_at", "id"))
+        resource_id = request.GET.get("resource") or ""
+        if resource_id.isdigit() and len(resource_id) < 19:
+            qs = qs.filter(resource__in=[int(resource_id), *services.descendants([int(resource_id)])])
+        now = timezone.localtime()
+        mark = _("人房 · %(u)s 导出于 %(t)s · 仅限工作使用") % {"u": request.user.get_username(),
+                                                          "t": f"{now:%Y-%m-%d %H:%M}"}
+        buf = io.BytesIO()
+        rows = 0
+        with XlsxWriter(buf, _("共享资源使用记录"), mark) as w:
+            w.header([_("资源"), _("车位/分区"), _("日期"), _("开始"), _("结束"), _("人数"), _("状态"), _("签到时间"),
+                      _("预约人"), _("所住小区"), _("所在企业"), _("车牌"), _("渠道")])
+            for b in qs.iterator(chunk_size=2000):
+                start, end = timezone.localtime(b.starts_at), timezone.localtime(b.ends_at)
+                top = b.resource.parent if b.resource.parent_id else b.resource
+                w.row([top.name, b.resource.name if b.resource.parent_id else "", start.date().isoformat(),
+                       f"{start:%H:%M}", f"{end:%m-%d %H:%M}" if end.date() != start.date() else f"{end:%H:%M}",
+                       b.seats, b.get_state_display(),
+                       f"{timezone.localtime(b.checked_in_at):%H:%M}" if b.checked_in_at else "",
+                       mask_name(b.person.name), b.home_compound.name if b.home_compound_id else "",
+                       b.enterprise.name if b.enterprise_id else "", b.vehicle.plate if b.vehicle_id else "",
+                       b.channel])
+                rows += 1
+        audit.record("export", request=request, object_type="resources.booking",
+                     changes={"rows": rows, "from": first.isoformat(), "to": last.isoformat()})
+        response = HttpResponse(buf.getvalue(),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="resources-{first:%Y%m%d}-{last:%Y%m%d}.xlsx"'
+        return response
+
+
+def _bbox(value: str):
+    try:
+        w, s, e, n = (float(x) for x in value.split(","))
+    except (AttributeError, ValueError):
+        return None
+    return (w, s, e, n) if w < e and s < n and all(abs(v) <= 180 for v in (w, s, e, n)) else None
+
+
+class GeoJSONView(StaffView):
+    """The resources of the user's places with a position, as GeoJSON points for the cockpit's map layer: the name,
+    the kind and, for pools and rooms, how many places are free right now. ``?level=&place=&bbox=w,s,e,n``."""
+
+    MAX_POINTS = 500
+
+    def get(self, request):
+        from django.http import JsonResponse
+
+        qs = (Resource.objects.restrict(request.user, "view").filter(is_active=True, lat__isnull=False,
+                                                                      lng__isnull=False)
+              .exclude(parent__mode=Mode.GROUP).select_related("compound"))
+        level, place = request.GET.get("level"), request.GET.get("place") or ""
+        if level in ("street", "community", "grid", "compound") and place.isdigit() and len(place) < 19:
+            qs = qs.filter(**{f"{level}_id": int(place)})
+        box = _bbox(request.GET.get("bbox", ""))
+        if box:
+            w, s, e, n = box
+            qs = qs.filter(lng__gte=w, lng__lte=e, lat__gte=s, lat__lte=n)
+        resources = list(qs.order_by("id")[:self.MAX_POINTS])
+        now = timezone.now()
+        pools = [r.pk for r in resources if r.mode == Mode.GROUP]
+        spaces: dict[int, list[int]] = {}
+        for pk, parent in Resource.objects.filter(parent__in=pools, is_active=True).values_list("pk", "parent_id"):
+            spaces.setdefault(parent, []).append(pk)
+        from resources.models import Claim
+
+        busy = set(Claim.objects.filter(active=True, starts_at__lte=now, ends_at__gt=now,
+                                        resource__in=[s for ids in spaces.values() for s in ids] +
+                                        [r.pk for r in resources if r.mode == Mode.EXCLUSIVE])
+                   .values_list("resource_id", flat=True))
+        feats = []
+        for r in resources:
+            if r.mode == Mode.GROUP:
+                ids = spaces.get(r.pk, [])
+                free = _("空余 %(n)d/%(t)d") % {"n": len([s for s in ids if s not in busy]), "t": len(ids)}
+            elif r.mode == Mode.EXCLUSIVE:
+                free = _("使用中") if r.pk in busy else _("空闲")
+            else:
+                free = ""
+            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lng, r.lat]},
+                          "properties": {"id": r.pk, "name": " · ".join(x for x in (r.name, free) if x),
+                                         "kind": r.get_kind_display(),
+                                         "url": reverse("resources:resource", args=[r.pk])}})
+        return JsonResponse({"type": "FeatureCollection", "features": feats, "total": len(feats)})

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from cockpit.tests.test_browser import board_world  # noqa: F401  (a fixture: the cockpit's enriched street)
 from conftest import login
 from resources.tests.conftest import at
 
@@ -107,3 +108,68 @@ def test_a_resident_books_a_night_space_on_a_phone_checks_in_and_staff_see_the_w
         assert "B1-01" in page.inner_text("table[data-sheet]") and "B1-02" in page.inner_text("table[data-sheet]")
         shot(page, "resources-staff-sheet")
         assert page.console_errors == []
+
+
+def test_the_wall_shows_the_tide_and_pages_the_panels_beyond_its_twelve_places(page, board_world, live_server,
+                                                                               monkeypatch):
+    """With the resources' three panels the street has fifteen: the wall keeps twelve places (nothing overlaps,
+    nothing scrolls) and the sixth of each side shows the rest in turn; the tide is drawn as a line of 24 hours."""
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from cockpit import views as cockpit_views
+    from cockpit.rollup import full_rebuild
+    from cockpit.tests.test_browser import MEASURE_JS, layout_faults, wait_board, watch
+    from conftest import verified_login
+    from resources import services
+    from resources.choices import BookingState
+    from resources.models import Booking
+    from resources.tests.conftest import make_site
+
+    world = board_world
+    site = make_site(world)
+    monday = dt.date.today() - dt.timedelta(days=7)
+    with time_machine.travel(dt.datetime.combine(monday - dt.timedelta(days=1), dt.time(10)).astimezone(), tick=False):
+        for i, name in enumerate(["张三", "李四"]):
+            services.book(world.people[name], site.garage, at(monday + dt.timedelta(days=i), 19),
+                          at(monday + dt.timedelta(days=i + 1), 8))
+        services.book(site.employee, site.lot, at(monday, 8), at(monday, 18))
+    Booking.objects.update(state=BookingState.CHECKED_IN)
+    full_rebuild()
+    monkeypatch.setattr(cockpit_views, "WALL_ROTATE_S", 1)
+    errors = watch(page)
+    client = Client()
+    verified_login(client, world.users.command)
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "url": page.base_url,
+                               "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value}])
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{page.base_url}/cockpit/wall/")
+    wait_board(page)
+    panels = page.locator(".ck-panel")
+    assert panels.count() == 15
+    visible = lambda: [p.get_attribute("id") for p in panels.all() if p.is_visible()]  # noqa: E731
+    first = visible()
+    assert len(first) == 12
+    page.wait_for_function("() => Number(document.getElementById('cockpit').dataset.rotated || 0) >= 1")
+    page.wait_for_timeout(300)
+    second = visible()
+    assert len(second) == 12 and second != first and set(first[:5]) <= set(second)
+    page.wait_for_function("() => Number(document.getElementById('cockpit').dataset.rotated || 0) >= 2")
+    page.wait_for_timeout(300)
+    tide = page.locator("#panel-resources-tide")
+    page.wait_for_function("() => getComputedStyle(document.getElementById('panel-resources-tide')).display "
+                           "!== 'none'", timeout=10000)
+    tide.locator("h2").hover()  # a pointer over the panels holds the pages still
+    rotated = page.evaluate("document.getElementById('cockpit').dataset.rotated")
+    page.wait_for_timeout(2500)  # the line's grow-in animation; and no page turns meanwhile
+    assert tide.is_visible() and page.evaluate("document.getElementById('cockpit').dataset.rotated") == rotated
+    shot(page, "resources-wall-1920x1080")
+    width, height = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert width <= 1920 and height <= 1080
+    texts = tide.locator("svg text").evaluate_all("(ts) => ts.map((t) => t.textContent)")
+    assert any(t.endswith("时") for t in texts), texts
+    measured = page.evaluate(MEASURE_JS)
+    faults = layout_faults(measured)
+    assert faults == [], "\n".join(faults)
+    assert min(c["height"] for c in measured["charts"]) >= 180
+    assert errors == []

@@ -97,9 +97,18 @@
     p.series.forEach(function (s) { s.items.forEach(function (i) { if (i.value != null) values.push(i.value); }); });
     var valAxis = { type: "value", splitNumber: 3, axisLabel: { hideOverlap: true, color: ts.color, fontSize: ts.fontSize,
       formatter: function (v) { return percent ? R.percent(v, 0) : R.num(v); } } };
-    if (percent) {
-      valAxis.max = 1;
-      valAxis.min = values.length ? Math.max(0, Math.floor(Math.min.apply(null, values) * 5 - 0.5) / 5) : 0;
+    if (percent) { // a rate's axis: from a round share below the lowest value to the round share above the highest
+      var top = Math.max.apply(null, values.concat([0])), low = Math.min.apply(null, values.concat([1]));
+      var hi = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1].filter(function (c) { return c >= top - 1e-9; })[0] || 1;
+      var lo = values.length ? Math.max(0, Math.floor(low * 5 - 0.5) / 5) : 0;
+      if (lo >= hi) lo = Math.max(0, hi - 0.2);
+      var span = Math.round((hi - lo) * 1000);
+      var step = [4, 3, 2, 5, 1].map(function (n) { return span / n; })
+        .filter(function (s) { return [10, 20, 25, 50, 100, 200, 250].indexOf(s) >= 0; })[0];
+      valAxis.min = lo; valAxis.max = hi;
+      if (step) valAxis.interval = step / 1000;
+      var digits = step && step % 10 ? 1 : 0; // 2.5%, 7.5%: a step below one per cent is shown as it is
+      valAxis.axisLabel.formatter = function (v) { return R.percent(v, digits); };
     }
     if (p.chart === "bar" && dark) valAxis.show = false; // the bars carry their figures: no axis on the wall
     if (across) { catAxis.inverse = true; base.yAxis = catAxis; base.xAxis = valAxis; }
@@ -397,12 +406,47 @@
       .catch(function (e) { root.dataset.error = String(e); });
   }
 
+  // --- wall screen: more panels than its twelve places -----------------------------------------------------
+  // Each side of the map holds six panels (two columns, three rows). When more are registered, the first five of a
+  // side stay and its sixth place shows the others in turn (every data-rotate seconds), as a wall screen pages.
+  function rotateOverflow() {
+    var every = parseFloat(root.dataset.rotate) || 15;
+    var turns = [];
+    root.querySelectorAll(".ck-col").forEach(function (col) {
+      var panels = Array.prototype.slice.call(col.querySelectorAll(":scope > .ck-panel"));
+      if (panels.length <= 6) return;
+      var cycle = panels.slice(5);
+      cycle.forEach(function (el, i) { el.classList.add("ck-rot"); el.classList.toggle("ck-rot-on", i === 0); });
+      turns.push({ cycle: cycle, at: 0 });
+    });
+    if (!turns.length) return;
+    // a pointer over a panel holds the pages still (someone at the wall is reading it)
+    root.querySelectorAll(".ck-col").forEach(function (col) {
+      col.addEventListener("mouseenter", function () { root.dataset.hold = "1"; });
+      col.addEventListener("mouseleave", function () { delete root.dataset.hold; });
+    });
+    window.setInterval(function () {
+      if (root.dataset.hold === "1") return;
+      turns.forEach(function (t) {
+        t.cycle[t.at].classList.remove("ck-rot-on");
+        t.at = (t.at + 1) % t.cycle.length;
+        var el = t.cycle[t.at];
+        el.classList.add("ck-rot-on");
+        var chart = charts[el.id];
+        var p = payload.panels.filter(function (x) { return x.id === el.id; })[0];
+        if (chart && p) { chart.resize(); chart.setOption(optionFor(p, el.querySelector(".ck-chart").clientWidth), true); }
+      });
+      root.dataset.rotated = String((parseInt(root.dataset.rotated || "0", 10) || 0) + 1);
+    }, every * 1000);
+  }
+
   function start() {
     root = document.getElementById("cockpit");
     if (!root) return;
     payload = JSON.parse(document.getElementById("ck-payload").textContent);
     dark = root.classList.contains("cockpit-wall");
     lang = (document.documentElement.lang || "zh").slice(0, 2);
+    if (dark) rotateOverflow(); // before drawing: a chart is drawn at the size of the place it is shown in
     drawPanels(false);
     drawChildrenChart();
     wireTools();
