@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -108,6 +108,43 @@ class BulkTable:
                 values = tuple(values)
             out.append(values)
         return out
+
+    def maker(self, names: Sequence[str], constants: dict[str, Any] | None = None) -> Callable[[tuple], tuple]:
+        """A function from a value tuple (the values of ``names``, in that order) to the row ``tuples`` writes for
+        ``{**constants, **dict(zip(names, values))}``: the same columns, defaults and conversions, without a dict
+        per row. The constants and defaults are adapted once; a column without a default that neither the names
+        nor the constants give raises ``ValueError`` naming it (as ``tuples`` does), here, before any row."""
+        constants = constants or {}
+        given = {n: i for i, n in enumerate(names)}
+        fixed: list[Any] = []
+        index: list[int] = []
+        convs: list[tuple[int, Callable[[Any], Any]]] = []
+        for attname, default, conv in zip(self.attnames, self.defaults, self.converters, strict=True):
+            if attname in given:
+                index.append(given[attname])
+                if conv is not None:
+                    convs.append((given[attname], conv))
+                continue
+            value = constants.get(attname, default)
+            if value is _MISSING:
+                raise ValueError(f"{self.table}.{attname} needs a value")
+            index.append(len(given) + len(fixed))
+            fixed.append(conv(value) if conv is not None else value)
+        rest = tuple(fixed)
+        get = operator.itemgetter(*index)
+        if len(index) == 1:
+            def get(values, _get=get):
+                return (_get(values),)
+        if not convs:
+            return lambda values: get(values + rest)
+
+        def make(values: tuple) -> tuple:
+            values = list(values)
+            for i, conv in convs:
+                values[i] = conv(values[i])
+            return get((*values, *rest))
+
+        return make
 
 
 class BulkLoader:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,9 +35,16 @@ from people.models import Person, PersonTag, Residence, Tag
 from places.choices import HouseUse
 from places.models import Building, Compound, House
 
-__all__ = ["LOOKUP_BATCH", "Plan", "Planner", "chunks", "gc_paused", "import_places", "in_places", "plan_import"]
+__all__ = ["LOOKUP_BATCH", "Plan", "Planner", "chunks", "gc_paused", "import_places", "in_places", "lookup_batch",
+           "plan_import"]
 
 LOOKUP_BATCH = 900  # under SQLite's 999 bound parameters of older builds
+PG_LOOKUP_BATCH = 20_000  # PostgreSQL has no such bound: one round trip (and one plan) for many keys
+
+
+def lookup_batch() -> int:
+    """How many keys one ``__in`` lookup takes on the database in use."""
+    return LOOKUP_BATCH if connection.features.max_query_params else PG_LOOKUP_BATCH
 
 
 @dataclass
@@ -233,14 +241,15 @@ class Planner:
         by_building = {bid: key for key, (bid, _f) in buildings.items()}
         wanted_buildings = {(r.house_key[0], r.house_key[1]) for r in rows}
         ids = [buildings[k][0] for k in wanted_buildings if k in buildings]
-        for chunk in chunks(ids, LOOKUP_BATCH):
+        batch = lookup_batch()
+        for chunk in chunks(ids, batch):
             for hid, bid, unit, room, use, area in House.objects.filter(building_id__in=chunk).values_list(
                     "id", "building_id", "unit", "room", "use", "area"):
                 c, n = by_building[bid]
                 houses[(c, n, unit, room)] = (hid, use, area)
         # People by blind index.
         people: dict[str, dict] = {}
-        for chunk in chunks(sorted({r.bidx for r in rows}), LOOKUP_BATCH):
+        for chunk in chunks(sorted({r.bidx for r in rows}), batch):
             for p in Person.objects.filter(id_number_bidx__in=chunk).values(
                     "id", "id_type", "id_number_bidx", "name", "phone_bidx", "residency_type", "nationality",
                     "ethnicity", "hukou_address", "work_unit", "note", "grid_id", "community_id", "street_id",
@@ -248,23 +257,23 @@ class Planner:
                 people[p["id_number_bidx"] + p["id_type"]] = p
         person_ids = [p["id"] for p in people.values()]
         open_res: dict[int, list[tuple[int, int, str, str]]] = {}
-        for chunk in chunks(person_ids, LOOKUP_BATCH):
+        for chunk in chunks(person_ids, batch):
             for rid, pid, hid, rel, role in Residence.objects.filter(person_id__in=chunk, moved_out__isnull=True) \
                     .values_list("id", "person_id", "house_id", "relation", "role"):
                 open_res.setdefault(pid, []).append((rid, hid, rel, role))
         existing_house_ids = [v[0] for v in houses.values()]
         householders: dict[int, int] = {}  # house id -> person id of the current householder
-        for chunk in chunks(existing_house_ids, LOOKUP_BATCH):
+        for chunk in chunks(existing_house_ids, batch):
             householders.update(Residence.objects.filter(house_id__in=chunk, relation=Relation.HOUSEHOLDER,
                                                          moved_out__isnull=True).values_list("house_id", "person_id"))
         house_places = {}
         lived_in = {x[1] for lst in open_res.values() for x in lst}
-        for chunk in chunks(sorted(lived_in), LOOKUP_BATCH):
+        for chunk in chunks(sorted(lived_in), batch):
             for hid, g, c, s in House.objects.filter(id__in=chunk).values_list("id", "grid_id", "community_id",
                                                                                  "street_id"):
                 house_places[hid] = (g, c, s)
         person_tags: set[tuple[int, int]] = set()
-        for chunk in chunks(person_ids, LOOKUP_BATCH):
+        for chunk in chunks(person_ids, batch):
             person_tags.update(PersonTag.objects.filter(person_id__in=chunk).values_list("person_id", "tag_id"))
 
         counts = dict.fromkeys(["houses_create", "houses_update", "houses_unchanged", "people_create",

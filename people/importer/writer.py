@@ -33,12 +33,12 @@ from people.choices import ResidencyType
 from people.importer.normalisers import nfkc
 from people.importer.parser import COLUMNS, ImportError_, Row, RowError, source_bytes
 from people.importer.planner import (
-    LOOKUP_BATCH,
     Plan,
     Planner,
     chunks,
     gc_paused,
     import_places,
+    lookup_batch,
     plan_import,
     sheet_formulas,
 )
@@ -46,14 +46,37 @@ from people.models import Person, PersonTag, Residence
 from people.pinyin import name_pinyin
 from places.models import Building, Compound, House
 
-__all__ = ["BATCH", "build_rows", "commit_import", "person_row", "write_error_sheet", "write_rows"]
+__all__ = ["BATCH", "NAMES", "build_rows", "build_values", "commit_import", "person_row", "person_values",
+           "write_error_sheet", "write_rows", "write_values"]
 
 BATCH = 2000
 WRITE_ORDER = (("building", Building), ("house", House), ("person", Person), ("residence", Residence))
 
 
-def person_row(pid: int, r: Row, place: tuple[int, int, int], now: dt.datetime) -> dict[str, Any]:
-    """The Person row a form would write (people.services._apply + Person.set_id_number / set_phone)."""
+# The columns each kind of row gives, in this order, beside its constants (the same for every row of an import);
+# every other column takes its field's default (core.bulk).
+NAMES = {
+    "building": ("id", "compound_id", "grid_id", "community_id", "street_id", "number", "floors", "units"),
+    "house": ("id", "building_id", "compound_id", "grid_id", "community_id", "street_id", "unit", "floor", "room",
+              "area", "use", "resident_count"),
+    "person": ("id", "name", "name_pinyin", "name_initials", "id_type", "id_number_enc", "id_number_bidx",
+               "id_number_masked", "sex", "birth_date", "phone_enc", "phone_bidx", "phone_masked", "residency_type",
+               "nationality", "ethnicity", "hukou_address", "work_unit", "note", "street_id", "community_id",
+               "grid_id"),
+    "residence": ("id", "person_id", "house_id", "role", "relation", "moved_in"),
+}
+
+
+def constants(key: str, now: dt.datetime) -> dict[str, Any]:
+    stamp = {"created_at": now, "updated_at": now, "version": 1}
+    extra = {"house": {"note": ""}, "person": {"is_current": True},
+             "residence": {"moved_out": None, "move_out_reason": "", "source": "import"}}
+    return {**stamp, **extra.get(key, {})}
+
+
+def person_values(pid: int, r: Row, place: tuple[int, int, int]) -> tuple:
+    """The Person row a form would write (people.services._apply + Person.set_id_number / set_phone), as the
+    values of ``NAMES["person"]``."""
     d = r.data
     if r.pre is not None:
         full, initials, id_enc, id_masked, phone_enc, phone_masked = r.pre
@@ -63,57 +86,59 @@ def person_row(pid: int, r: Row, place: tuple[int, int, int], now: dt.datetime) 
         phone_enc = crypto.encrypt(d.phone) if d.phone else ""
         phone_masked = mask_phone(d.phone) if d.phone else ""
     grid, community, street = place
-    return {"id": pid, "created_at": now, "updated_at": now, "version": 1, "name": d.name, "name_pinyin": full,
-            "name_initials": initials, "id_type": d.id_type, "id_number_enc": id_enc, "id_number_bidx": r.bidx,
-            "id_number_masked": id_masked, "sex": d.sex or "", "birth_date": d.birth_date, "phone_enc": phone_enc,
-            "phone_bidx": r.phone_bidx, "phone_masked": phone_masked,
-            "residency_type": d.residency_type or ResidencyType.REGISTERED, "nationality": d.nationality or "中国",
-            "ethnicity": d.ethnicity, "hukou_address": d.hukou_address, "work_unit": d.work_unit, "note": d.note,
-            "street_id": street, "community_id": community, "grid_id": grid, "is_current": True}
+    return (pid, d.name, full, initials, d.id_type, id_enc, r.bidx, id_masked, d.sex or "", d.birth_date, phone_enc,
+            r.phone_bidx, phone_masked, d.residency_type or ResidencyType.REGISTERED, d.nationality or "中国",
+            d.ethnicity, d.hukou_address, d.work_unit, d.note, street, community, grid)
 
 
-def build_rows(plan: Plan, today: dt.date, now: dt.datetime, loader: BulkLoader) -> dict[str, list[dict]]:
-    """Buildings, houses, persons and residences of the plan as row dicts, with fresh primary keys."""
+def person_row(pid: int, r: Row, place: tuple[int, int, int], now: dt.datetime) -> dict[str, Any]:
+    """The Person row a form would write, as a dict of field names."""
+    return {**constants("person", now), **dict(zip(NAMES["person"], person_values(pid, r, place), strict=True))}
+
+
+def build_values(plan: Plan, today: dt.date, now: dt.datetime, loader: BulkLoader) -> dict[str, list[tuple]]:
+    """Buildings, houses, persons and residences of the plan as value tuples (``NAMES``), with fresh primary keys
+    (allocated here, inside the caller's transaction)."""
     compounds = {cid: (g, c, s) for cid, g, c, s in Compound.objects.filter(id__in=plan.compound_ids)
                  .values_list("id", "grid_id", "community_id", "street_id")}
-    stamp = {"created_at": now, "updated_at": now, "version": 1}
-    out: dict[str, list[dict]] = {}
+    out: dict[str, list[tuple]] = {}
     building_ids = dict(zip(plan.new_buildings, loader.allocate_ids(Building, len(plan.new_buildings)), strict=True))
-    out["building"] = []
-    for key, b in plan.new_buildings.items():
-        g, c, s = compounds[b["compound_id"]]
-        out["building"].append({"id": building_ids[key], **stamp, "compound_id": b["compound_id"], "grid_id": g,
-                                "community_id": c, "street_id": s, "number": b["number"], "floors": b["floors"],
-                                "units": b["units"]})
+    out["building"] = [(building_ids[key], b["compound_id"], *compounds[b["compound_id"]], b["number"],
+                        b["floors"], b["units"]) for key, b in plan.new_buildings.items()]
     existing = {(c, n): bid for bid, c, n in Building.objects.filter(compound_id__in=plan.compound_ids)
                 .values_list("id", "compound_id", "number")}
     existing.update(building_ids)
     house_ids = dict(zip(plan.new_houses, loader.allocate_ids(House, len(plan.new_houses)), strict=True))
     # A new house's residents are exactly the plan's new residences in it: its count is written with it.
     residents = Counter(r.house_key for r in plan.new_residences if r.house_key in house_ids)
-    out["house"] = []
+    out["house"] = houses = []
     for key, h in plan.new_houses.items():
         cid, number, unit, room = key
         g, c, s = compounds[cid]
-        out["house"].append({"id": house_ids[key], **stamp, "building_id": existing[(cid, number)],
-                             "compound_id": cid, "grid_id": g, "community_id": c, "street_id": s, "unit": unit,
-                             "floor": h["floor"], "room": room, "area": h["area"], "use": h["use"],
-                             "resident_count": residents[key], "note": ""})
+        houses.append((house_ids[key], existing[(cid, number)], cid, g, c, s, unit, h["floor"], room, h["area"],
+                       h["use"], residents[key]))
     person_ids = loader.allocate_ids(Person, len(plan.new_people))
-    out["person"] = []
+    out["person"] = people = []
     for pid, r in zip(person_ids, plan.new_people, strict=True):
         r.person_id = pid
         if r.house_id is None:
             r.house_id = house_ids[r.house_key]
-        out["person"].append(person_row(pid, r, compounds[r.house_key[0]], now))
+        people.append(person_values(pid, r, compounds[r.house_key[0]]))
     residence_ids = loader.allocate_ids(Residence, len(plan.new_residences))
-    out["residence"] = []
+    out["residence"] = residences = []
     for rid, r in zip(residence_ids, plan.new_residences, strict=True):
         if r.house_id is None:
             r.house_id = house_ids[r.house_key]
-        out["residence"].append({"id": rid, **stamp, "person_id": r.person_id, "house_id": r.house_id,
-                                 "role": r.role, "relation": r.relation, "moved_in": r.moved_in or today,
-                                 "moved_out": None, "move_out_reason": "", "source": "import"})
+        residences.append((rid, r.person_id, r.house_id, r.role, r.relation, r.moved_in or today))
+    return out
+
+
+def build_rows(plan: Plan, today: dt.date, now: dt.datetime, loader: BulkLoader) -> dict[str, list[dict]]:
+    """Buildings, houses, persons and residences of the plan as row dicts, with fresh primary keys."""
+    out = {}
+    for key, values in build_values(plan, today, now, loader).items():
+        fixed, names = constants(key, now), NAMES[key]
+        out[key] = [{**fixed, **dict(zip(names, v, strict=True))} for v in values]
     return out
 
 
@@ -124,6 +149,18 @@ def write_rows(loader: BulkLoader, rows: dict[str, list[dict]],
             data = rows.get(key, [])
             for i in range(0, len(data), 20000):
                 loader.insert(model, data[i:i + 20000])
+
+
+def write_values(loader: BulkLoader, values: dict[str, list[tuple]], now: dt.datetime,
+                 keys: tuple[str, ...] = ("building", "house", "person", "residence")) -> None:
+    """``build_values`` written: each value tuple becomes the row ``write_rows`` writes for its dict (the same
+    columns, defaults and conversions, core.bulk.BulkTable.maker) without building the dict."""
+    for key, model in WRITE_ORDER:
+        if key in keys:
+            make = loader.table(model).maker(NAMES[key], constants(key, now))
+            data = values.get(key, [])
+            for i in range(0, len(data), 20000):
+                loader.insert_tuples(model, [make(v) for v in data[i:i + 20000]])
 
 
 def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
@@ -137,7 +174,7 @@ def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
             subset = [h for h in objs if f in plan.house_updates[h.id]]
             if subset:
                 House.objects.bulk_update(subset, [f], batch_size=BATCH)
-        for chunk in chunks(list(plan.house_updates), LOOKUP_BATCH):
+        for chunk in chunks(list(plan.house_updates), lookup_batch()):
             House.objects.filter(id__in=chunk).update(version=F("version") + 1, updated_at=now)
     for bid, floors in plan.raise_floors.items():
         Building.objects.filter(id=bid, floors__lt=floors).update(floors=floors, updated_at=now)
@@ -162,7 +199,7 @@ def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
                               for k in fields if k != "residence"}, purpose="import")
     for rid, change in plan.residence_updates.items():
         Residence.objects.filter(pk=rid, moved_out__isnull=True).update(updated_at=now, **change)
-    for chunk in chunks(plan.close_residences, LOOKUP_BATCH):
+    for chunk in chunks(plan.close_residences, lookup_batch()):
         Residence.objects.filter(id__in=chunk, moved_out__isnull=True).update(
             moved_out=today, move_out_reason=_("导入：迁至新住址"), updated_at=now)
 
@@ -170,7 +207,7 @@ def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
 def _refresh_counts_and_places(plan: Plan, touched_houses: set[int], moved_people: list[int]) -> None:
     open_count = (Residence.objects.filter(house_id=OuterRef("pk"), moved_out__isnull=True)
                   .order_by().values("house_id").annotate(n=Count("id")).values("n"))
-    for chunk in chunks(sorted(touched_houses), LOOKUP_BATCH):
+    for chunk in chunks(sorted(touched_houses), lookup_batch()):
         House.objects.filter(id__in=chunk).update(resident_count=Coalesce(Subquery(open_count), 0))
     for pid in moved_people:
         res = (Residence.objects.filter(person_id=pid).select_related("house")
@@ -194,7 +231,7 @@ def _check_scope(plan: Plan, user, updated_people: list[int]) -> None:
         return
     if Compound.objects.filter(id__in=plan.compound_ids).exclude(scope_q(Compound, places)).exists():
         raise PermissionDenied(_("导入的房屋不在您的管辖范围内，导入已撤销"))
-    for chunk in chunks(updated_people, LOOKUP_BATCH):
+    for chunk in chunks(updated_people, lookup_batch()):
         if Person.objects.filter(id__in=chunk).exclude(scope_q(Person, places)).exists():
             raise PermissionDenied(_("导入的人员不在您的管辖范围内，导入已撤销"))
 
@@ -232,15 +269,15 @@ def _write(plan: Plan, user, file_name: str, progress) -> None:
     if progress:
         progress(0, len(plan.rows), "write")
     loader = BulkLoader()
-    rows = build_rows(plan, today, now, loader)
-    write_rows(loader, rows, ("building", "house", "person"))
+    values = build_values(plan, today, now, loader)
+    write_values(loader, values, now, ("building", "house", "person"))
     _apply_updates(plan, user, today, now)  # ends and demotes residences before new ones may take their place
-    write_rows(loader, rows, ("residence",))
+    write_values(loader, values, now, ("residence",))
     tag_rows = {r.number: r.person_id for r in plan.rows}
     tag_objs = [PersonTag(person_id=tag_rows[n], tag_id=t) for n, t in plan.new_tags if tag_rows.get(n)]
     PersonTag.objects.bulk_create(tag_objs, batch_size=BATCH, ignore_conflicts=True)
     touched = {r.house_id for r in plan.rows if r.house_id}
-    touched.difference_update(h["id"] for h in rows["house"])  # new houses were written with their counts
+    touched.difference_update(h[0] for h in values["house"])  # new houses were written with their counts
     touched.update(_house_ids_of(plan.close_residences))
     moved = [pid for pid, ch in plan.person_updates.items() if ch.get("_moved")]
     _refresh_counts_and_places(plan, touched, moved)
@@ -255,7 +292,7 @@ def _write(plan: Plan, user, file_name: str, progress) -> None:
 
 def _house_ids_of(residence_ids: list[int]) -> set[int]:
     out: set[int] = set()
-    for chunk in chunks(residence_ids, LOOKUP_BATCH):
+    for chunk in chunks(residence_ids, lookup_batch()):
         out.update(Residence.objects.filter(id__in=chunk).values_list("house_id", flat=True))
     return out
 
