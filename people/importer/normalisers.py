@@ -20,7 +20,7 @@ from places.choices import HouseUse
 __all__ = ["HOUSE_USES", "ID_TYPES", "RELATIONS", "RESIDENCY", "ROLES", "SEXES", "TAG_SPLIT", "case_key",
            "choice_key", "cn_number", "floor_of", "id_shape", "id_type_of",
            "nfkc", "nfkc_keep_space", "normalise_building", "normalise_room",
-           "normalise_unit", "parse_area", "parse_date"]
+           "normalise_unit", "parse_area", "parse_date", "parse_date_text"]
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}
@@ -169,7 +169,8 @@ def parse_area(text: str) -> Decimal:
 
 
 @lru_cache(maxsize=8192)
-def _parse_date_text(text: str) -> dt.date:
+def parse_date_text(text: str) -> dt.date:
+    """A date cell's text (trimmed) as a date: ISO, 2020年1月31日, 2020/1/31, 2020.1.31, 20200131."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -188,7 +189,7 @@ def parse_date(value: Any) -> dt.date:
         return value
     if isinstance(value, float):  # an Excel serial date that reached us as a number
         return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
-    return _parse_date_text(cell_text(value))
+    return parse_date_text(cell_text(value))
 
 
 

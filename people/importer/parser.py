@@ -43,6 +43,7 @@ from people.importer.normalisers import (
     normalise_unit,
     parse_area,
     parse_date,
+    parse_date_text,
 )
 from people.models import Person
 from people.pinyin import name_pinyin
@@ -163,10 +164,9 @@ class RowParser:
         indexes = [table.columns.get(key, -1) for key in self._keys]
         self._pad = [""] * (max([i for i in indexes if i >= 0], default=0) + 2)
         self._pick = operator.itemgetter(*indexes)
+        self._i_id = table.columns.get("id_number", 1 << 30)  # the raw cells read beside their texts
+        self._i_moved_in = table.columns.get("moved_in", 1 << 30)
 
-    def _cell(self, cells: list[Any], key: str) -> Any:
-        i = self.table.columns.get(key)
-        return cells[i] if i is not None and i < len(cells) else None
 
     def err(self, row: int, key: str, reason: str, level: str = "error", name: str = "") -> None:
         target = self.errors if level == "error" else self.warnings
@@ -197,10 +197,10 @@ class RowParser:
     def _texts(self, number: int, cells: list[Any]) -> dict[str, str] | None:
         """Every column's cell as trimmed text ("" when the sheet lacks the column); None when a formula makes
         the row unreadable (listed)."""
-        vals = [v.strip() if type(v) is str else cell_text(v) for v in cells]
-        vals += self._pad  # short rows read as blank cells; the last item stands for the columns the sheet lacks
-        texts = dict(zip(self._keys, self._pick(vals), strict=True))
-        if self.formulas or "\x00=" in "\x00".join(("", *texts.values())):
+        # Short rows read as blank cells; the last item stands for the columns the sheet lacks.
+        vals = [v.strip() if type(v) is str else cell_text(v) for v in self._pick([*cells, *self._pad])]
+        texts = dict(zip(self._keys, vals, strict=True))
+        if self.formulas or "\x00=" in "\x00" + "\x00".join(vals):
             return self._formula_texts(number, cells, texts)
         return texts
 
@@ -319,7 +319,6 @@ class RowParser:
         texts = self._texts(number, cells)
         if texts is None:
             return None
-        text = texts.__getitem__
         place = self._place(number, texts)
         bad = place is None
         if not bad:
@@ -327,15 +326,15 @@ class RowParser:
         else:
             use = ""
         # --- the person, through the one validation path -----------------------------------------------------
-        id_raw = self._cell(cells, "id_number")
+        id_raw = cells[self._i_id] if self._i_id < len(cells) else None
         if isinstance(id_raw, (int, float)) and not isinstance(id_raw, bool) and abs(id_raw) >= 1e14:
             self.err(number, "id_number", _("身份证号在Excel中被存成了数字，末几位已经丢失；请把该列设为“文本”格式后"
                                             "重新填写"))
             return None
         id_type = IdType.RESIDENT_ID
-        id_number = text("id_number")
-        if text("id_type"):
-            id_type = ID_TYPES.get(choice_key(text("id_type")), "")
+        id_number = texts["id_number"]
+        if texts["id_type"]:
+            id_type = ID_TYPES.get(choice_key(texts["id_type"]), "")
             if not id_type:
                 self.err(number, "id_type", _("证件类型应为 居民身份证、护照、港澳通行证、台湾通行证 或 其他"))
                 return None
@@ -347,13 +346,13 @@ class RowParser:
                 self.err(number, "id_type", _("未填证件类型，按号码格式识别为%(t)s") % {"t": IdType(id_type).label},
                          level="warning")
         residency = ""
-        residency_text = text("residency_type")
+        residency_text = texts["residency_type"]
         if residency_text:
             residency = RESIDENCY.get(choice_key(residency_text), "")
             if not residency:
                 self.err(number, "residency_type", _("人口类型应为 户籍人口、流动人口、境外人员 或 其他"))
                 bad = True
-        phone = text("phone")
+        phone = texts["phone"]
         if phone:
             # An optional field: a bad phone never drops the person; it is left empty and listed as a warning.
             try:
@@ -367,10 +366,10 @@ class RowParser:
         # The phone was checked just above (validate_mobile, the check clean_person_data makes): it joins the data
         # after clean_person_data so that each number is checked once, not twice.
         data = PersonData(
-            name=text("name"), id_type=id_type, id_number=id_number,
+            name=texts["name"], id_type=id_type, id_number=id_number,
             phone="", residency_type=residency or ResidencyType.REGISTERED,
-            nationality=text("nationality")[:32], ethnicity=text("ethnicity")[:16],
-            hukou_address=text("hukou_address")[:200], work_unit=text("work_unit")[:100], note=text("note"),
+            nationality=texts["nationality"][:32], ethnicity=texts["ethnicity"][:16],
+            hukou_address=texts["hukou_address"][:200], work_unit=texts["work_unit"][:100], note=texts["note"],
         )
         if not data.id_number:
             self.err(number, "id_number", _("证件号码不能为空（导入按证件号码识别人员）"))
@@ -386,13 +385,13 @@ class RowParser:
         data.phone = phone
         for message in data.warnings:
             self.err(number, "id_number", message, level="warning")
-        sex_text = text("sex").lower()
+        sex_text = texts["sex"].lower()
         if sex_text and data.sex and SEXES.get(sex_text) not in (None, data.sex):
             self.err(number, "sex", _("性别与身份证号不一致，以身份证号为准"), level="warning")
         elif sex_text and not data.sex:
             data.sex = SEXES.get(sex_text, "")
         relation = ""
-        relation_text = text("relation")
+        relation_text = texts["relation"]
         if relation_text:
             relation = RELATIONS.get(choice_key(relation_text), "")
             if not relation:
@@ -401,7 +400,7 @@ class RowParser:
                          % {"r": relation_text[:10]})
                 bad = True
         role = ""
-        role_text = text("role")
+        role_text = texts["role"]
         if role_text:
             role = ROLES.get(choice_key(role_text), "")
             if not role:
@@ -411,10 +410,12 @@ class RowParser:
             role = (ResidenceRole.TENANT if use == HouseUse.RENTED else
                     ResidenceRole.OWNER if relation == Relation.HOUSEHOLDER else ResidenceRole.FAMILY)
         moved_in = None
-        moved_raw = self._cell(cells, "moved_in")
-        if text("moved_in") or moved_raw not in (None, ""):
+        moved_text = texts["moved_in"]
+        moved_raw = cells[self._i_moved_in] if self._i_moved_in < len(cells) else None
+        if moved_text or moved_raw not in (None, ""):
             try:
-                moved_in = parse_date(moved_raw)
+                # a text cell is read as its text (what parse_date does with it, without its type checks)
+                moved_in = parse_date_text(moved_text) if type(moved_raw) is str else parse_date(moved_raw)
                 if moved_in > self.today:
                     self.err(number, "moved_in", _("入住日期不能晚于今天；此项已留空（记为导入当天）"),
                              level="warning")
@@ -424,7 +425,7 @@ class RowParser:
                          level="warning")
                 moved_in = None
         tags: list[int] = []
-        tags_text = text("tags")
+        tags_text = texts["tags"]
         if tags_text:
             for part in TAG_SPLIT.split(nfkc_keep_space(tags_text)):
                 if not part:
