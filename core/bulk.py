@@ -177,8 +177,10 @@ class BulkLoader:
         table = model._meta.db_table
         with self.connection.cursor() as cur:
             if self.connection.vendor == "postgresql":
-                cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
-                return [row[0] for row in cur.fetchall()]
+                # One row holding every id (an array), not n rows: the same sequence values, one fetch.
+                cur.execute("SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) FROM generate_series(1, %s)",
+                            [table, n])
+                return list(cur.fetchone()[0])
             cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {self.connection.ops.quote_name(table)}")  # noqa: S608
             start = cur.fetchone()[0] + 1
         return list(range(start, start + n))
