@@ -94,7 +94,7 @@ def _book_winner(services, draw: Draw, app: Application):
         start = timezone.make_aware(dt.datetime.combine(day, timezone.localtime(draw.starts_at).time()))
         try:
             booking = services.book(app.person, draw.resource, start, start + length, user=app.user,
-                                    channel="lottery", audit_it=False)
+                                    channel="lottery", audit_it=False, allocated=True)
             first = first or booking
         except ValidationError as exc:
             if first is None:

@@ -204,7 +204,7 @@ def _window_for(resource: Resource, chain: list[Resource], start, end) -> tuple[
 
 
 def check_time(resource: Resource, start: dt.datetime, end: dt.datetime, *, now: dt.datetime | None = None,
-               staff: bool = False) -> list[str]:
+               staff: bool = False, horizon: bool = True) -> list[str]:
     now = now or timezone.now()
     errors = []
     if end <= start:
@@ -222,10 +222,10 @@ def check_time(resource: Resource, start: dt.datetime, end: dt.datetime, *, now:
     if not staff:
         if end <= now:
             errors.append(_("该时段已经过去"))
-        horizon = timezone.localdate(now) + dt.timedelta(days=resource.horizon_days)
-        if local.date() > horizon:
+        last = timezone.localdate(now) + dt.timedelta(days=resource.horizon_days)
+        if horizon and local.date() > last:
             errors.append(_("最多可提前%(n)d天预约（至%(d)s）") % {"n": resource.horizon_days,
-                                                             "d": f"{horizon.month}月{horizon.day}日"})
+                                                             "d": f"{last.month}月{last.day}日"})
     opened = False
     if resource.opens_at == resource.closes_at:  # open round the clock: only the day itself must be open
         if not open_on(resource, local.date()):
@@ -402,9 +402,12 @@ def _refuse(resource: Resource, reasons: list[str]):
 def book(person, resource: Resource, start: dt.datetime, end: dt.datetime | None = None, *, user=None,
          actor=None, vehicle: Vehicle | None = None, seats: int = 1, channel: str = "web",
          series: Series | None = None, state: str | None = None, hold_hours: int | None = None,
-         booker: Booker | None = None, now: dt.datetime | None = None, audit_it: bool = True) -> Booking:
+         booker: Booker | None = None, now: dt.datetime | None = None, audit_it: bool = True,
+         allocated: bool = False) -> Booking:
     """Book ``resource`` for ``person`` (a pool: any free space of it). ``actor`` is staff booking for someone
-    (scope-checked); ``user`` the booker's own account. Raises ValidationError with the reason in Chinese."""
+    (scope-checked); ``user`` the booker's own account; ``allocated`` a place won in a draw (the release is the
+    organiser's, so the booking horizon does not apply; every other rule does). Raises ValidationError with the
+    reason in Chinese."""
     now = now or timezone.now()
     if actor is not None and not Resource.objects.restrict(actor, "view").filter(pk=resource.pk).exists():
         raise PermissionDenied(_("该资源不在您的管辖范围内"))
@@ -419,7 +422,7 @@ def book(person, resource: Resource, start: dt.datetime, end: dt.datetime | None
     booker = booker or booker_for(person, user, _local(start).date())
     chain = [resource, *ancestors(resource)]
     staff = actor is not None
-    reasons = check_time(resource, start, end, now=now, staff=staff) if resource.mode not in (
+    reasons = check_time(resource, start, end, now=now, staff=staff, horizon=not allocated) if resource.mode not in (
         Mode.SEATS, Mode.DAILY) else _check_offer_time(resource, start, now, staff)
     if reasons:
         _refuse(resource, reasons)

@@ -11,6 +11,8 @@ urlpatterns = [
     path("mine/", views.MineView.as_view(), name="mine"),
     path("mine/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
     path("checkin/<str:token>/", views.CheckInView.as_view(), name="checkin"),
+    path("draws/<int:pk>/", views.DrawView.as_view(), name="draw"),
+    path("draws/<int:pk>/apply/", views.DrawApplyView.as_view(), name="draw_apply"),
     # calendar feeds (a secret address each)
     path("ical/me/<str:token>.ics", feeds.booker_feed, name="ical_booker"),
     path("ical/resource/<str:token>.ics", feeds.resource_feed, name="ical_resource"),
@@ -22,5 +24,7 @@ urlpatterns = [
     path("staff/bookings/<int:pk>/<str:decision>/", views.DecideView.as_view(), name="decide"),
     path("staff/plate/", views.PlateView.as_view(), name="plate"),
     path("staff/export/", views.ExportView.as_view(), name="export"),
+    path("staff/draws/", views.DrawsView.as_view(), name="draws"),
+    path("staff/draws/<int:pk>/run/", views.DrawRunView.as_view(), name="draw_run"),
     path("staff/map/data/", views.GeoJSONView.as_view(), name="geojson"),
 ]

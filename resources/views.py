@@ -156,6 +156,7 @@ class DayView(BookerView):
                          "overnight": timezone.localtime(o.end).date() != timezone.localtime(o.start).date()}
                         for o in options],
             "days": days, "rules": rules, "strike_block": services.strikes_block(resource, self.person),
+            "draws": list(_open_draws(resource)) if resource.mode == Mode.GROUP else [],
             "pool": resource.mode == Mode.GROUP, "seats": resource.mode in (Mode.SEATS, Mode.DAILY)})
 
 
@@ -596,3 +597,146 @@ class GeoJSONView(StaffView):
                                          "kind": r.get_kind_display(),
                                          "url": reverse("resources:resource", args=[r.pk])}})
         return JsonResponse({"type": "FeatureCollection", "features": feats, "total": len(feats)})
+
+
+# --- the lottery (摇号) -------------------------------------------------------------------------------------
+def _open_draws(resource: Resource):
+    from resources.models import Draw
+
+    return Draw.objects.filter(resource=resource, drawn_at__isnull=True).order_by("starts_at")
+
+
+class DrawsView(PermissionView):
+    """Staff: the draws of the pools of their places, a form to open one, a button to draw it."""
+
+    perm = "resources.draw_resource"
+
+    def pools(self, request):
+        return (Resource.objects.restrict(request.user, "draw").filter(mode=Mode.GROUP, is_active=True)
+                .select_related("compound").order_by("compound__name", "name"))
+
+    def get(self, request, form_errors=None, data=None):
+        from django.db.models import Count
+
+        from resources.models import Draw
+
+        draws = (Draw.objects.filter(resource__in=self.pools(request).values("pk")).select_related("resource")
+                 .annotate(n=Count("applications")).order_by("-starts_at")[:50])
+        today = timezone.localdate()
+        first = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        return render(request, "resources/draws.html", {
+            "title": _("摇号"), "draws": draws, "pools": self.pools(request), "errors": form_errors or [],
+            "data": data or {"first": first.isoformat(), "last": last.isoformat(), "starts": "19:00",
+                             "ends": "08:00", "places": 10,
+                             "title": _("%(m)d月夜间车位摇号") % {"m": first.month}}})
+
+    def post(self, request):
+        from django.utils.dateparse import parse_time
+
+        from resources.models import Draw
+
+        data = {k: (request.POST.get(k) or "").strip() for k in ("pool", "title", "first", "last", "starts", "ends",
+                                                                 "places")}
+        errors = []
+        pool = self.pools(request).filter(pk=int(data["pool"])).first() if data["pool"].isdigit() and \
+            len(data["pool"]) < 19 else None
+        if pool is None:
+            errors.append(_("请选择您管辖范围内的停车场"))
+        first, last = _parse_day(data["first"], None), _parse_day(data["last"], None)
+        try:
+            starts, ends = parse_time(data["starts"]), parse_time(data["ends"])
+        except ValueError:
+            starts = ends = None
+        if first is None:
+            errors.append(_("请填写首次日期"))
+        if last is not None and first is not None and last < first:
+            errors.append(_("末次日期不能早于首次日期"))
+        if starts is None or ends is None:
+            errors.append(_("请填写开始和结束时间（如 19:00、08:00）"))
+        places = int(data["places"]) if data["places"].isdigit() and len(data["places"]) < 6 else 0
+        if places < 1:
+            errors.append(_("名额须为正整数"))
+        if not data["title"] or len(data["title"]) > 100:
+            errors.append(_("请填写名称（100字以内）"))
+        if errors:
+            return self.get(request, errors, data)
+        start = services._at(first, starts)
+        end = services._at(first + dt.timedelta(days=1) if ends <= starts else first, ends)
+        draw = Draw.objects.create(resource=pool, title=data["title"], starts_at=start, ends_at=end,
+                                   last_date=last if last and last != first else None, places=places)
+        from core import audit
+
+        audit.record("add", draw, request=request)
+        messages.success(request, _("已开放报名：%(t)s") % {"t": draw.title})
+        return HttpResponseRedirect(reverse("resources:draw", args=[draw.pk]))
+
+
+class DrawRunView(PermissionView):
+    perm = "resources.draw_resource"
+
+    def post(self, request, pk):
+        from resources import lottery
+        from resources.models import Draw
+
+        draw = get_object_or_404(Draw.objects.filter(
+            resource__in=Resource.objects.restrict(request.user, "draw").values("pk")), pk=pk)
+        try:
+            draw = lottery.run_draw(draw)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            from core import audit
+
+            audit.record("draw", draw, request=request, changes={"seed": draw.seed, "digest": draw.digest})
+            won = draw.applications.filter(won=True).count()
+            messages.success(request, _("已摇号：%(n)d 人中签") % {"n": won})
+        return HttpResponseRedirect(reverse("resources:draw", args=[draw.pk]))
+
+
+class DrawView(PermissionView):
+    """A draw's page, for every logged-in user: the rules, applying (a linked resident), and after the draw its
+    published result — the seed, the digest, every application's rank with the name masked — and the check that
+    the order recomputed from the seed is the one published."""
+
+    def get(self, request, pk):
+        from resources import lottery
+        from resources.models import Application, Draw
+
+        draw = get_object_or_404(Draw.objects.select_related("resource", "resource__compound"), pk=pk)
+        link = BookerLink.objects.filter(user=request.user).select_related("person").first()
+        mine = Application.objects.filter(draw=draw, person=link.person).first() if link else None
+        apps = list(Application.objects.filter(draw=draw).select_related("person").order_by("rank", "id")[:2000])
+        staff = Resource.objects.restrict(request.user, "draw").filter(pk=draw.resource_id).exists()
+        rows = [{"a": a, "name": mask_name(a.person.name), "mine": mine is not None and a.pk == mine.pk}
+                for a in apps]
+        start, end = timezone.localtime(draw.starts_at), timezone.localtime(draw.ends_at)
+        return render(request, "resources/draw.html", {
+            "title": draw.title, "draw": draw, "rows": rows, "mine": mine, "linked": link is not None,
+            "staff": staff, "count": Application.objects.filter(draw=draw).count(),
+            "won": sum(1 for a in apps if a.won), "verified": lottery.verify(draw) if draw.drawn_at else None,
+            "start": start, "end": end, "overnight": end.date() != start.date(),
+            "shown": len(apps)})
+
+
+class DrawApplyView(BookerView):
+    def post(self, request, pk):
+        from resources import lottery
+        from resources.models import Draw
+
+        draw = get_object_or_404(Draw, pk=pk)
+        booker = services.booker_for(self.person, request.user, timezone.localtime(draw.starts_at).date())
+        chain = [draw.resource, *services.ancestors(draw.resource)]
+        window, _windowed = services._window_for(draw.resource, chain, draw.starts_at, draw.ends_at)
+        rule = window.rule if window else next((r.rule for r in chain if r.rule_id), None)
+        refusal = services.eligibility_refusal(rule, booker)
+        try:
+            if refusal:
+                raise ValidationError(refusal)
+            app = lottery.apply(draw, self.person, request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("已报名摇号：%(t)s%(p)s") % {
+                "t": draw.title, "p": _("（上次未中签，本次优先）") if app.priority else ""})
+        return HttpResponseRedirect(reverse("resources:draw", args=[draw.pk]))

@@ -41,6 +41,10 @@ def watch(page) -> list[str]:
 
 @pytest.fixture
 def board_world(world):
+    return spread_and_enrich(world)
+
+
+def spread_and_enrich(world):
     """The world with its compounds spread over the street (A1, A2 west, B1 east), enriched, rolled up; and an
     officer holding the whole street (no second factor needed, so the real login form works)."""
     for key, x in (("A1", 0), ("A2", 500), ("B1", 1400)):
@@ -57,7 +61,8 @@ def board_world(world):
 
     recompute()
     visited = [h.pk for hs in world.houses.values() for h in hs[::3]]  # a third of the houses verified lately
-    stamp_houses(visited, timezone.now() - dt.timedelta(days=3), "visit", None)  # freshness of every house (a rate on the map and the gauge), and a week of its trend
+    # the freshness of every house (a rate on the map and the gauge), and a week of its trend
+    stamp_houses(visited, timezone.now() - dt.timedelta(days=3), "visit", None)
     take_snapshot()
     full_rebuild()
     world.users.street_officer = make_user("street_officer", "community_officer", "street", street=world.street,

@@ -11,12 +11,18 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from cockpit.tests.test_browser import board_world  # noqa: F401  (a fixture: the cockpit's enriched street)
 from conftest import login
 from resources.tests.conftest import at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def board_world(world):
+    from cockpit.tests.test_browser import spread_and_enrich
+
+    return spread_and_enrich(world)
 
 
 def shot(page, name: str) -> None:

@@ -64,6 +64,7 @@ class Command(BaseCommand):
             self.vehicles(people["residents"], tower, rng)
         stats = self.use(site, people, rng, weeks)
         self.link_resident(site, people)
+        self.draws(site, people, rng)
         self.stdout.write(f"resources demo: {Resource.objects.count()} resources, {stats['booked']} bookings "
                           f"({stats['checked_in']} checked in, {stats['released']} no-shows released, "
                           f"{stats['refused']} refused) in {time.monotonic() - started:.1f}s")
@@ -259,6 +260,29 @@ class Command(BaseCommand):
             for _ in range(60 * weeks)])
         stats["released"] = services.release_no_shows(now=now)
         return stats
+
+    def draws(self, site, people, rng) -> None:
+        """Next month's night spaces of the garage are oversubscribed: an open draw with applicants (the demo resident
+        may still apply), and the one of the week just past, drawn (its result published with its seed)."""
+        from resources import lottery
+        from resources.models import Application, Draw
+
+        garage = site["garage"]
+        today = timezone.localdate()
+        first = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        residents = [r.person for r in people["residents"]]
+        linked = set(BookerLink.objects.values_list("person_id", flat=True))
+        pool = [p for p in dict.fromkeys(residents) if p.pk not in linked]
+        rng.shuffle(pool)
+        upcoming = Draw.objects.create(resource=garage, title=f"{first.month}月夜间车位摇号", starts_at=_at(first, 19),
+                                       ends_at=_at(first + dt.timedelta(days=1), 8), last_date=last, places=10)
+        Application.objects.bulk_create([Application(draw=upcoming, person=p) for p in pool[:36]])
+        soon = today + dt.timedelta(days=3)
+        past = Draw.objects.create(resource=garage, title=f"{soon.month}月{soon.day}日夜间车位摇号（示例）",
+                                   starts_at=_at(soon, 19), ends_at=_at(soon + dt.timedelta(days=1), 8), places=5)
+        Application.objects.bulk_create([Application(draw=past, person=p) for p in pool[36:56]])
+        lottery.run_draw(past, seed=f"demo-{soon.isoformat()}")
 
     def link_resident(self, site, people) -> None:
         """The ``resident`` demo account books as a householder of the first compound who has a car."""
