@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -249,11 +249,11 @@ class Planner:
                 houses[(c, n, unit, room)] = (hid, use, area)
         # People by blind index.
         people: dict[str, dict] = {}
+        fields = ("id", "id_type", "id_number_bidx", "name", "phone_bidx", "residency_type", "nationality",
+                  "ethnicity", "hukou_address", "work_unit", "note", "grid_id", "community_id", "street_id", "version")
         for chunk in chunks(sorted({r.bidx for r in rows}), batch):
-            for p in Person.objects.filter(id_number_bidx__in=chunk).values(
-                    "id", "id_type", "id_number_bidx", "name", "phone_bidx", "residency_type", "nationality",
-                    "ethnicity", "hukou_address", "work_unit", "note", "grid_id", "community_id", "street_id",
-                    "version"):
+            for values in values_where_in(Person, fields, "id_number_bidx", chunk):
+                p = dict(zip(fields, values, strict=True))
                 people[p["id_number_bidx"] + p["id_type"]] = p
         person_ids = [p["id"] for p in people.values()]
         open_res: dict[int, list[tuple[int, int, str, str]]] = {}
@@ -281,31 +281,36 @@ class Planner:
         house_seen: set[tuple] = set()
         leaving: set[int] = set()  # persons whose current residences end in this import
         new_householder: dict[tuple, int] = {}  # house key -> row number
+        found = []  # each row's person in the registry (or None), in row order
         for r in rows:
-            p = people.get(r.bidx + r.data.id_type)
+            p = people.get(r.bidx + r.data.id_type) if people else None
+            found.append(p)
             r.person_id = p["id"] if p else None
             r.house_id = houses[r.house_key][0] if r.house_key in houses else None
         demoted = _demoted(rows, open_res)
-        for i, r in enumerate(rows):
+        new_buildings, new_houses, householder = plan.new_buildings, plan.new_houses, Relation.HOUSEHOLDER
+        for i, (r, p) in enumerate(zip(rows, found, strict=True)):
             if self.progress and i % 20000 == 0:
                 self.progress(i, len(rows), "match")
-            c, n, unit, room = r.house_key
+            house_key = r.house_key
+            c, n, unit, room = house_key
             bkey = (c, n)
-            if bkey not in buildings and bkey not in plan.new_buildings:
-                plan.new_buildings[bkey] = {"compound_id": c, "number": n, "floors": max(r.floor, 1), "units": 1}
+            nb = new_buildings.get(bkey)
+            if nb is None and bkey not in buildings:
+                nb = new_buildings[bkey] = {"compound_id": c, "number": n, "floors": max(r.floor, 1), "units": 1}
                 counts["buildings_create"] += 1
-            if bkey in plan.new_buildings:
-                nb = plan.new_buildings[bkey]
-                nb["floors"] = max(nb["floors"], r.floor)
-                if unit.isdigit():
-                    nb["units"] = max(nb["units"], int(unit))
+            if nb is not None:
+                if r.floor > nb["floors"]:
+                    nb["floors"] = r.floor
+                if unit.isdigit() and int(unit) > nb["units"]:
+                    nb["units"] = int(unit)
             elif r.floor > buildings[bkey][1]:
                 bid = buildings[bkey][0]
                 plan.raise_floors[bid] = max(plan.raise_floors.get(bid, 0), r.floor)
-            existing = houses.get(r.house_key)
+            existing = houses.get(house_key)
             if existing is None:
-                if r.house_key not in plan.new_houses:
-                    plan.new_houses[r.house_key] = {"floor": r.floor, "use": r.use or HouseUse.OWNER, "area": r.area}
+                if house_key not in new_houses:
+                    new_houses[house_key] = {"floor": r.floor, "use": r.use or HouseUse.OWNER, "area": r.area}
                     counts["houses_create"] += 1
             else:
                 hid, use, area = existing
@@ -321,10 +326,9 @@ class Planner:
                         counts["houses_update"] += 1
                     else:
                         counts["houses_unchanged"] += 1
-            house_seen.add(r.house_key)
+            house_seen.add(house_key)
             # The person.
-            p = people.get(r.bidx + r.data.id_type)
-            if r.relation == Relation.HOUSEHOLDER:
+            if r.relation == householder:
                 if r.house_key in new_householder:
                     self.err(r.number, "relation", _("同一房屋有两位户主（另见第%(n)d行）")
                              % {"n": new_householder[r.house_key]})
@@ -418,6 +422,20 @@ def _demoted(rows: list[Row], open_res: dict[int, list[tuple[int, int, str, str]
 def sheet_formulas(data: bytes, table: Table) -> dict[tuple[int, int], bool]:
     """The formula cells of the sheet read (an .xlsx), which the cell reader shows as their cached values only."""
     return formula_cells(data, table.sheet) if table.format == "xlsx" else {}
+
+
+def values_where_in(model, fields: Sequence[str], key: str, keys: list) -> list[tuple]:
+    """``model.objects.filter(<key>__in=keys).values_list(*fields)`` for plain text and integer columns, without the
+    ORM preparing every key one by one (a tenth of a second for 20,000 blind indexes)."""
+    if not keys:
+        return []
+    qn, opts = connection.ops.quote_name, model._meta
+    columns = ", ".join(qn(opts.get_field(f).column) for f in fields)
+    sql = (f"SELECT {columns} FROM {qn(opts.db_table)} "  # noqa: S608 - names from the model, keys as parameters
+           f"WHERE {qn(opts.get_field(key).column)} IN ({', '.join(['%s'] * len(keys))})")
+    with connection.cursor() as cur:
+        cur.execute(sql, list(keys))
+        return cur.fetchall()
 
 
 @contextmanager
