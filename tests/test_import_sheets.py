@@ -304,3 +304,22 @@ def test_a_sheet_as_communities_keep_it_imports_103_people_in_40_homes_once_the_
           f"imported "
           f"{job.result['people_create']} people in {job.result['houses_create']} homes "
           f"({houses.values('building_id').distinct().count()} buildings) of {compounds.count()} new compounds")
+
+
+def test_the_people_of_one_house_each_get_what_its_address_cells_say(world):
+    """A house's address cells are read once per import; every row that repeats them is still told, by its number."""
+    header = ["小区", "楼栋", "单元", "房号", "姓名", "身份证号", "与户主关系", "面积", "房屋用途"]
+    house = ["A1花园", "5幢", "1单元", "301室"]
+    rows = [[*house, "陈大明", resident_id("32050719850101001"), "户主", "大约90", "自住"],
+            [*house, "林小红", resident_id("32050719870202002"), "配偶", "大约90", "自住"],
+            [*house, "陈小小", resident_id("32050720120303003"), "子女", "大约90", "自住"],
+            ["A1花园", "", "1单元", "302", "王芳", resident_id("32050719900307002"), "户主", "", ""],
+            ["A1花园", "", "1单元", "302", "王强", resident_id("32050719920307001"), "配偶", "", ""]]
+    plan = plan_import(sheet(header, rows), world.users.officer_a)
+    assert [(w.row, w.column, w.name) for w in plan.warnings if "面积" in w.reason] == [
+        (2, "面积", "陈大明"), (3, "面积", "林小红"), (4, "面积", "陈小小")]
+    assert [(e.row, e.column, e.name) for e in plan.errors] == [(5, "楼栋", "王芳"), (6, "楼栋", "王强")]
+    assert all(e.reason == "楼栋不能为空" for e in plan.errors)
+    assert [r.number for r in plan.rows] == [2, 3, 4]
+    assert {r.house_key for r in plan.rows} == {(world.compounds["A1"].pk, "5", "1", "301")}
+    assert {r.area for r in plan.rows} == {None}
