@@ -49,6 +49,18 @@ def test_the_demo_builds_every_kind_and_weeks_of_use_and_runs_once(world):
                        BookingState.EXPIRED]).values_list("seats", flat=True))
         assert offer.taken == held
     assert not Claim.objects.filter(active=True, booking__state=BookingState.RELEASED).exists()
+    # residents of both compounds of the night window book it (not only the one whose rows come first)
+    assert Booking.objects.filter(resource__parent=garage).values("home_compound").distinct().count() == 2
+    from resources import lottery
+    from resources.models import Draw
+
+    open_draw = Draw.objects.filter(drawn_at__isnull=True).get()
+    drawn = Draw.objects.filter(drawn_at__isnull=False).get()
+    assert open_draw.applications.count() > open_draw.places and lottery.verify(drawn)
+    won = list(drawn.applications.filter(won=True))
+    assert len(won) <= drawn.places and all(a.booking_id for a in won)
+    # a place not filled went past applicants the rules refused (no-shows, quotas), each with its reason
+    assert len(won) == drawn.places or all(a.failed for a in drawn.applications.filter(won=False))
     link = BookerLink.objects.get(user=world.users.resident)
     assert link.person.residences.filter(moved_out__isnull=True,
                                          house__compound__in=garage.windows.get().rule.residents_of.all()).exists()

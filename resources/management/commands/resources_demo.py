@@ -150,7 +150,9 @@ class Command(BaseCommand):
                     .select_related("person", "house").order_by("id"))
         today = timezone.localdate()
         adults = [r for r in rows if (r.person.age(today) or 30) >= 18]
-        residents = adults[:400]
+        # from both compounds alike (the first rows by id may all be one compound's)
+        residents = [r for r in adults if r.house.compound_id == a.pk][:200] + \
+            [r for r in adults if r.house.compound_id == b.pk][:200]
         enterprises = list(Enterprise._base_manager.filter(compound=tower).order_by("id"))
         # Employees of the tower's enterprises: adults living elsewhere in the street.
         employees = []
@@ -275,13 +277,16 @@ class Command(BaseCommand):
         linked = set(BookerLink.objects.values_list("person_id", flat=True))
         pool = [p for p in dict.fromkeys(residents) if p.pk not in linked]
         rng.shuffle(pool)
+        cut = min(36, len(pool) * 2 // 3)
         upcoming = Draw.objects.create(resource=garage, title=f"{first.month}月夜间车位摇号", starts_at=_at(first, 19),
-                                       ends_at=_at(first + dt.timedelta(days=1), 8), last_date=last, places=10)
-        Application.objects.bulk_create([Application(draw=upcoming, person=p) for p in pool[:36]])
+                                       ends_at=_at(first + dt.timedelta(days=1), 8), last_date=last,
+                                       places=max(1, cut // 4))
+        Application.objects.bulk_create([Application(draw=upcoming, person=p) for p in pool[:cut]])
         soon = today + dt.timedelta(days=3)
         past = Draw.objects.create(resource=garage, title=f"{soon.month}月{soon.day}日夜间车位摇号（示例）",
-                                   starts_at=_at(soon, 19), ends_at=_at(soon + dt.timedelta(days=1), 8), places=5)
-        Application.objects.bulk_create([Application(draw=past, person=p) for p in pool[36:56]])
+                                   starts_at=_at(soon, 19), ends_at=_at(soon + dt.timedelta(days=1), 8),
+                                   places=max(1, len(pool[cut:cut + 20]) // 4))
+        Application.objects.bulk_create([Application(draw=past, person=p) for p in pool[cut:cut + 20]])
         lottery.run_draw(past, seed=f"demo-{soon.isoformat()}")
 
     def link_resident(self, site, people) -> None:
@@ -290,8 +295,8 @@ class Command(BaseCommand):
         if user is None or BookerLink.objects.filter(user=user).exists():
             return
         taken = set(BookerLink.objects.values_list("person_id", flat=True))
-        candidates = [r for r in people["residents"]
-                      if r.house.compound_id == site["a"].pk and r.person_id not in taken]
+        candidates = sorted((r for r in people["residents"] if r.person_id not in taken),
+                            key=lambda r: r.house.compound_id != site["a"].pk)  # the first compound's first
         with_car = [r for r in candidates if services.booker_for(r.person).vehicle_ids]
         chosen = (with_car or candidates or [None])[0]
         if chosen is not None:
