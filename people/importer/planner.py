@@ -431,10 +431,14 @@ def values_where_in(model, fields: Sequence[str], key: str, keys: list) -> list[
         return []
     qn, opts = connection.ops.quote_name, model._meta
     columns = ", ".join(qn(opts.get_field(f).column) for f in fields)
+    if connection.vendor == "postgresql":  # the keys as one array parameter: nothing to parse per key
+        where, params = "= ANY(%s)", [list(keys)]
+    else:
+        where, params = f"IN ({', '.join(['%s'] * len(keys))})", list(keys)
     sql = (f"SELECT {columns} FROM {qn(opts.db_table)} "  # noqa: S608 - names from the model, keys as parameters
-           f"WHERE {qn(opts.get_field(key).column)} IN ({', '.join(['%s'] * len(keys))})")
+           f"WHERE {qn(opts.get_field(key).column)} {where}")
     with connection.cursor() as cur:
-        cur.execute(sql, list(keys))
+        cur.execute(sql, params)
         return cur.fetchall()
 
 
