@@ -931,6 +931,7 @@ APP_TABLE: dict[str, Spec] = {
     "resources-api:my-booking-cancel": owned(Booking, "resident", api=True, method="post", ok=(200,)),
 }
 APP_SIDES = ["A1", "B1"]
+FEW = ["anonymous", "worker_a1", "resident"]
 MARKERS = {Case: "number", Mediation: "number", Facility: "name", Resource: "name", ChangeRequest: "pk",
            Booking: "pk"}
 
@@ -1125,7 +1126,9 @@ def test_every_app_endpoint_answers_as_the_matrix_says(matrix, name):
         if missing:
             pytest.skip(f"the matrix's world has no {e.model.__name__} on side {missing}")
     wrong = []
-    for persona in PERSONA_NAMES:
+    # A page that shows no one's data answers alike for every role: anonymous, one staff member and a resident.
+    personas = FEW if e.spec is not None and e.spec.kind in ("public", "login") else PERSONA_NAMES
+    for persona in personas:
         with transaction.atomic():  # each persona sees the world as built: a POST that went through is undone
             client = client_for(persona)
             if e.spec is None:
