@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from resources.choices import Mode
 from resources.models import Application, Draw
 
 __all__ = ["apply", "digest", "order", "run_draw", "ticket", "verify"]
@@ -65,23 +66,58 @@ def run_draw(draw: Draw, seed: str | None = None, *, book: bool = True) -> Draw:
         by_id = {a.pk: a for a in apps}
         ranked = order(seed, [(a.pk, a.priority) for a in apps])
         places = draw.places
-        for rank, app_id in enumerate(ranked, start=1):
-            app = by_id[app_id]
-            app.rank, app.ticket, app.won = rank, ticket(seed, app_id), False
-            if places <= 0:
-                continue
-            if not book:
-                app.won, places = True, places - 1
-                continue
-            booking, failed = _book_winner(services, draw, app)
-            app.failed = failed
-            if booking is not None:
-                app.won, app.booking, places = True, booking, places - 1
+        in_order = [by_id[a] for a in ranked]
+        for rank, app in enumerate(in_order, start=1):
+            app.rank, app.ticket, app.won = rank, ticket(seed, app.pk), False
+        if not book:
+            for app in in_order[:places]:
+                app.won = True
+        elif draw.resource.mode == Mode.GROUP:
+            _allocate(services, draw, in_order)
+        else:
+            for app in in_order:
+                if places <= 0:
+                    break
+                booking, failed = _book_winner(services, draw, app)
+                app.failed = failed
+                if booking is not None:
+                    app.won, app.booking, places = True, booking, places - 1
         Application.objects.bulk_update(apps, ["rank", "ticket", "won", "booking", "failed"], batch_size=2000)
         locked.seed, locked.drawn_at = seed, timezone.now()
         locked.digest = digest([(a.pk, a.rank, a.won) for a in apps])
         locked.save(update_fields=["seed", "drawn_at", "digest", "updated_at"])
     return locked
+
+
+def _nights(draw: Draw):
+    """The (start, end) of each day of the draw, from the first to ``last_date``."""
+    first = timezone.localtime(draw.starts_at)
+    length = draw.ends_at - draw.starts_at
+    day, last = first.date(), draw.last_date or first.date()
+    while day <= last:
+        start = timezone.make_aware(dt.datetime.combine(day, first.time()))
+        yield day, start, start + length
+        day += dt.timedelta(days=1)
+
+
+def _allocate(services, draw: Draw, in_order: list[Application]) -> None:
+    """A pool: the first day decides the winners (in rank order, each booked or passed over with the reason, until
+    the places are gone); the winners are then booked on every later day, the days that fail kept with why."""
+    nights = list(_nights(draw))
+    day, start, end = nights[0]
+    results = services.allocate(draw.resource, [(a.person, a.user) for a in in_order], start, end,
+                                limit=draw.places)
+    winners = []
+    for app, (booking, why) in zip(in_order, results, strict=True):
+        app.failed = [{"date": day.isoformat(), "reason": why}] if why else []
+        if booking is not None:
+            app.won, app.booking = True, booking
+            winners.append(app)
+    for day, start, end in nights[1:]:
+        later = services.allocate(draw.resource, [(a.person, a.user) for a in winners], start, end)
+        for app, (booking, why) in zip(winners, later, strict=True):
+            if booking is None:
+                app.failed.append({"date": day.isoformat(), "reason": why})
 
 
 def _book_winner(services, draw: Draw, app: Application):
