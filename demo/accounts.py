@@ -58,7 +58,15 @@ def ensure_demo_accounts(street) -> list[dict]:
     from places.models import Community, Grid
 
     roles = ensure_default_roles()
-    communities = list(Community.objects.filter(street=street).order_by("id")[:2])
+    # the community with the office tower first: its officer runs the tidal parking between the tower and the
+    # compounds (shared resources), so the demo officer and grid worker see the whole story
+    from django.db.models import Exists, OuterRef
+
+    from places.models import Compound
+
+    office = Compound.objects.filter(community=OuterRef("pk"), kind="office")
+    communities = list(Community.objects.filter(street=street).annotate(office=Exists(office))
+                       .order_by("-office", "id")[:2])
     if not communities:
         raise ValueError("the demo street has no communities: run manage.py demo first")
     User = get_user_model()

@@ -71,14 +71,17 @@ class Command(BaseCommand):
 
     # --- places ---------------------------------------------------------------------------------------------
     def pick_compounds(self, tower) -> list:
-        """Two residential compounds of the first community with the most current residents (the community
-        officer's and, where it can, the first grid worker's), near the tower's street."""
-        from places.models import Community, Compound
+        """Two residential compounds of the tower's community with the most current residents (the demo community
+        officer's: demo/accounts.py puts the tower's community first), or else of the street."""
+        from django.db.models import Case, IntegerField, Value, When
 
-        community = Community._base_manager.filter(street_id=tower.street_id).order_by("id").first()
-        qs = (Compound._base_manager.filter(community=community).exclude(kind="office")
-              .annotate(n=Count("houses__residences", filter=Q(houses__residences__moved_out__isnull=True)))
-              .filter(n__gt=0).order_by("-n", "id"))
+        from places.models import Compound
+
+        qs = (Compound._base_manager.filter(street_id=tower.street_id).exclude(kind="office")
+              .annotate(n=Count("houses__residences", filter=Q(houses__residences__moved_out__isnull=True)),
+                        elsewhere=Case(When(community_id=tower.community_id, then=Value(0)), default=Value(1),
+                                       output_field=IntegerField()))
+              .filter(n__gt=0).order_by("elsewhere", "-n", "id"))  # the tower's community first, then the street's
         return list(qs[:2])
 
     def build(self, tower, a, b) -> dict:
