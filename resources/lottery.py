@@ -82,11 +82,34 @@ def run_draw(draw: Draw, seed: str | None = None, *, book: bool = True) -> Draw:
                 app.failed = failed
                 if booking is not None:
                     app.won, app.booking, places = True, booking, places - 1
-        Application.objects.bulk_update(apps, ["rank", "ticket", "won", "booking", "failed"], batch_size=2000)
+        _write_results(apps)
         locked.seed, locked.drawn_at = seed, timezone.now()
         locked.digest = digest([(a.pk, a.rank, a.won) for a in apps])
         locked.save(update_fields=["seed", "drawn_at", "digest", "updated_at"])
     return locked
+
+
+def _write_results(apps: list[Application]) -> None:
+    """Every application's rank, ticket, result, booking and failed dates in one UPDATE … FROM (VALUES …) per
+    2,000 rows (Django's bulk_update builds a CASE per field per row: 26 s for 10,000 applications on SQLite)."""
+    import json
+
+    from django.db import connection
+
+    table = Application._meta.db_table
+    pg = connection.vendor == "postgresql"
+    casts = ["::bigint", "::integer", "::varchar", "::boolean", "::bigint", "::jsonb"] if pg else [""] * 6
+    select = ", ".join(f"column{i + 1}{c} AS {n}" for i, (c, n) in enumerate(zip(
+        casts, ["id", "rank", "ticket", "won", "booking_id", "failed"], strict=True)))
+    for i in range(0, len(apps), 2000):
+        chunk = apps[i:i + 2000]
+        rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+        params = [x for a in chunk for x in (a.pk, a.rank, a.ticket, bool(a.won), a.booking_id,
+                                               json.dumps(a.failed or [], ensure_ascii=False))]
+        with connection.cursor() as cur:
+            cur.execute(f'UPDATE {table} SET "rank" = v.rank, ticket = v.ticket, won = v.won, '
+                        f"booking_id = v.booking_id, failed = v.failed "
+                        f"FROM (SELECT {select} FROM (VALUES {rows}) AS x) AS v WHERE {table}.id = v.id", params)
 
 
 def _nights(draw: Draw):
