@@ -1090,19 +1090,34 @@ def availability(resource: Resource, day: dt.date, *, now: dt.datetime | None = 
 
 def _pool_options(pool: Resource, chain: list[Resource], spans, lo, hi, now) -> list[Option]:
     """A pool's spans with their free spaces: the pool's (or its ancestors') blackouts close a span; a space's claim
-    or blackout takes that space out of the spans it overlaps. One query each for the spaces, their claims and the
-    blackouts (joined on the pool, not a list of a thousand ids); each claim is put into the spans it overlaps by
-    bisection, so a week of a thousand spaces is a few thousand set insertions, not spans × claims comparisons."""
+    or blackout takes that space out of the spans it overlaps. A few spans (tidal windows): one counting query
+    each, the database probing each space's claims by index. Many spans (an hourly raster): one query each for
+    the claims and the blackouts (joined on the pool, not a list of a thousand ids), each claim put into the spans
+    it overlaps by bisection — a few thousand set insertions, not spans × claims comparisons."""
     from bisect import bisect_left, bisect_right
 
-    total = Resource.objects.filter(parent=pool, is_active=True).count()
+    from django.db.models import Exists, OuterRef
+
+    spaces = Resource.objects.filter(parent=pool, is_active=True)
+    total = spaces.count()
+    chain_ids = [r.pk for r in chain]
+    if len(spans) <= 6:  # a pool's tidal windows: the database counts the taken spaces of each span itself
+        out = []
+        for a, b, label in spans:
+            if b <= now or Blackout.objects.filter(resource__in=chain_ids, starts_at__lt=b, ends_at__gt=a).exists():
+                continue
+            claimed = Claim.objects.filter(resource=OuterRef("pk"), active=True, starts_at__lt=b, ends_at__gt=a)
+            closed = Blackout.objects.filter(resource=OuterRef("pk"), starts_at__lt=b, ends_at__gt=a)
+            taken = spaces.filter(Exists(claimed) | Exists(closed)).count()
+            out.append(Option(a, b, max(total - taken, 0), total, label))
+        return out
     near = Q(resource__parent=pool, resource__is_active=True)
     claims = Claim.objects.filter(near, active=True, starts_at__lt=hi, ends_at__gt=lo).values_list(
         "resource_id", "starts_at", "ends_at")
-    blackouts = list(Blackout.objects.filter(near | Q(resource__in=[r.pk for r in chain]), starts_at__lt=hi,
+    blackouts = list(Blackout.objects.filter(near | Q(resource__in=chain_ids), starts_at__lt=hi,
                                              ends_at__gt=lo).values_list("resource_id", "starts_at", "ends_at"))
-    whole = [(x, y) for rid, x, y in blackouts if rid in {r.pk for r in chain}]
-    takers = [*claims, *[(rid, x, y) for rid, x, y in blackouts if rid not in {r.pk for r in chain}]]
+    whole = [(x, y) for rid, x, y in blackouts if rid in chain_ids]
+    takers = [*claims, *[(rid, x, y) for rid, x, y in blackouts if rid not in chain_ids]]
     starts = [a for a, _b, _l in spans]
     ends = [b for _a, b, _l in spans]
     monotone = all(ends[i] <= ends[i + 1] for i in range(len(ends) - 1))

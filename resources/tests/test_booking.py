@@ -196,3 +196,23 @@ def test_a_pool_availability_counts_free_spaces_in_each_tidal_window(world, site
     services.book(world.people["张三"], site.garage, at(MONDAY, 19), at(MONDAY + dt.timedelta(days=1), 8))
     options = services.availability(site.garage, MONDAY)
     assert [(o.label, o.left, o.total) for o in options] == [("夜间", 9, 10)]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_pool_without_windows_counts_free_spaces_hour_by_hour(world, site):
+    """The raster path (many spans: each claim put into the hours it overlaps), against a count by hand."""
+    from resources.models import Blackout, Window
+
+    Window.objects.filter(resource=site.lot).delete()  # the lot open round the clock, hour by hour
+    services.book(world.people["张三"], site.lot, at(MONDAY, 9), at(MONDAY, 12))
+    services.book(world.people["王芳"], site.lot, at(MONDAY, 11), at(MONDAY, 13))
+    Blackout.objects.create(resource=site.lot_spaces[2], starts_at=at(MONDAY, 12), ends_at=at(MONDAY, 14),
+                            reason="划线")
+    options = {services._local(o.start).hour: o for o in services.availability(site.lot, MONDAY)}
+    assert len(options) == 14  # 10:00 … 23:00 (the hours before now are gone)
+    expected = {10: 2, 11: 1, 12: 1, 13: 2, 14: 3}
+    for hour, left in expected.items():
+        assert (options[hour].left, options[hour].total) == (left, 3), hour
+    Blackout.objects.create(resource=site.lot, starts_at=at(MONDAY, 20), ends_at=at(MONDAY, 22), reason="检修")
+    hours = {services._local(o.start).hour for o in services.availability(site.lot, MONDAY)}
+    assert 20 not in hours and 21 not in hours and 22 in hours
