@@ -11,6 +11,8 @@ urlpatterns = [
     path("mine/", views.MineView.as_view(), name="mine"),
     path("mine/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
     path("checkin/<str:token>/", views.CheckInView.as_view(), name="checkin"),
+    path("phone/", views.PhoneView.as_view(), name="phone"),
+    path("phone/choose/", views.PhoneChooseView.as_view(), name="phone_choose"),
     path("draws/<int:pk>/", views.DrawView.as_view(), name="draw"),
     path("draws/<int:pk>/apply/", views.DrawApplyView.as_view(), name="draw_apply"),
     # calendar feeds (a secret address each)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views import View as View_
 
 from core.filters import FilterSet
 from core.scope import scope_for
@@ -29,7 +30,7 @@ from core.tables import Column, Table
 from core.views import ObjectListView, PermissionView, is_htmx, require
 from resources import services
 from resources.choices import ACTIVE_STATES, BookingState, Kind, Mode
-from resources.models import BookerLink, Booking, Resource, Window
+from resources.models import BookerLink, Booking, Employment, Resource, Window
 
 WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
 SHOWN_STATES = [*ACTIVE_STATES, BookingState.RELEASED]
@@ -67,16 +68,141 @@ def _parse_moment(value: str | None) -> dt.datetime | None:
 
 
 # --- residents and employees --------------------------------------------------------------------------------
+SESSION_BOOKER = "resources.booker"
+SESSION_HOURS = 2
+PHONE_PURPOSE = "resources.booker"
+
+
+def session_booker(request):
+    """The registry person a phone code identified in this browser (for two hours), or None."""
+    from people.models import Person
+
+    held = request.session.get(SESSION_BOOKER) or {}
+    until = _parse_moment(held.get("until"))
+    if not held.get("person") or until is None or until <= timezone.now():
+        return None
+    return Person._base_manager.filter(pk=held["person"]).first()
+
+
 class BookerView(PermissionView):
-    """Logged in; the registry person the account books as (``BookerLink``), or a page saying how to get one."""
+    """The registry person who books: the account's (``BookerLink``), or, without an account, the one a code sent to
+    their registered phone identified in this browser; otherwise the page that says how to get one."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            link = BookerLink.objects.filter(user=request.user).select_related("person").first()
-            if link is None:
-                return render(request, "resources/not_linked.html", {"title": _("共享资源预约")}, status=403)
-            self.person = link.person
-        return super().dispatch(request, *args, **kwargs)
+        from django.views import View
+
+        self.person, self.user = None, request.user if request.user.is_authenticated else None
+        if self.user is not None:
+            link = BookerLink.objects.filter(user=self.user).select_related("person").first()
+            self.person = link.person if link else None
+        if self.person is None:
+            self.person = session_booker(request)
+        if self.person is None:
+            if self.user is None:
+                return HttpResponseRedirect(reverse("resources:phone") + "?" + _next(request.get_full_path()))
+            return render(request, "resources/not_linked.html", {"title": _("共享资源预约")}, status=403)
+        return View.dispatch(self, request, *args, **kwargs)
+
+
+def _next(path: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"next": path})
+
+
+class PhoneView(View_):
+    """No account: a code to the phone the registry holds for them; the code identifies the person in this
+    browser for two hours. Whether a number is in the registry is said only after the code is verified."""
+
+    def get(self, request):
+        return render(request, "resources/phone.html", {"title": _("手机验证码预约"), "step": "phone",
+                                                        "next": _safe_next(request.GET.get("next"))})
+
+    def post(self, request):
+        from notify import sms
+
+        nxt = _safe_next(request.POST.get("next"))
+        phone = (request.POST.get("phone") or "").strip()
+        ctx = {"title": _("手机验证码预约"), "next": nxt, "phone": phone, "step": "phone"}
+        if request.POST.get("step") != "confirm":
+            try:
+                ctx["challenge"] = sms.send_code(phone, PHONE_PURPOSE, request=request)
+            except sms.RateLimited as exc:
+                ctx["error"] = exc.message
+                return render(request, "resources/phone.html", ctx, status=429)
+            except ValidationError as exc:
+                ctx["error"] = exc.messages[0]
+                return render(request, "resources/phone.html", ctx)
+            ctx.update(step="code", masked=f"{phone[:3]}****{phone[-4:]}")
+            return render(request, "resources/phone.html", ctx)
+        challenge, code = request.POST.get("challenge", ""), (request.POST.get("code") or "").strip()
+        ctx.update(step="code", challenge=challenge, masked=f"{phone[:3]}****{phone[-4:]}")
+        if not sms.verify_code(challenge, code, phone=phone, purpose=PHONE_PURPOSE):
+            ctx["error"] = _("验证码不正确或已过期（每个验证码最多试5次，10分钟内有效），可重新获取")
+            return render(request, "resources/phone.html", ctx)
+        people = _people_with_phone(phone)
+        if not people:
+            ctx.update(step="none")
+            return render(request, "resources/phone.html", ctx)
+        if len(people) > 1:  # one person a phone as a rule; a family sharing one number picks who books
+            request.session["resources.phone_verified"] = {
+                "phone_bidx": people[0].phone_bidx, "until": (timezone.now() + dt.timedelta(minutes=10)).isoformat()}
+            ctx.update(step="choose", people=[{"pk": p.pk, "name": mask_name(p.name)} for p in people])
+            return render(request, "resources/phone.html", ctx)
+        return self.hold(request, people[0], nxt)
+
+    @staticmethod
+    def hold(request, person, nxt):
+        request.session.cycle_key()
+        request.session[SESSION_BOOKER] = {"person": person.pk, "until": (
+            timezone.now() + dt.timedelta(hours=SESSION_HOURS)).isoformat()}
+        messages.success(request, _("已验证：%(n)s，可以预约了（本设备两小时内有效）") % {"n": mask_name(person.name)})
+        return HttpResponseRedirect(nxt)
+
+
+class PhoneChooseView(View_):
+    """A family sharing one verified number: which of them books."""
+
+    def post(self, request):
+        held = request.session.get("resources.phone_verified") or {}
+        until = _parse_moment(held.get("until"))
+        if until is None or until <= timezone.now():
+            return HttpResponseRedirect(reverse("resources:phone"))
+
+        wanted = request.POST.get("person") or ""
+        person = next((p for p in _people_with_phone_index(held["phone_bidx"]) if str(p.pk) == wanted), None)
+        if person is None:
+            return HttpResponseRedirect(reverse("resources:phone"))
+        del request.session["resources.phone_verified"]
+        return PhoneView.hold(request, person, _safe_next(request.POST.get("next")))
+
+
+
+def _people_with_phone_index(bidx: str) -> list:
+    """Current residents or current employees whose registered phone has this index."""
+    from people.models import Person
+
+    today = timezone.localdate()
+    return list(Person._base_manager.filter(phone_bidx=bidx).filter(
+        Q(residences__moved_out__isnull=True)
+        | Q(pk__in=Employment.objects.filter(Q(until__isnull=True) | Q(until__gte=today)).values("person_id")))
+        .distinct().order_by("id")[:6])
+
+
+def _people_with_phone(phone: str) -> list:
+    from notify import sms
+    from people.models import Person
+
+    return _people_with_phone_index(Person.phone_index(sms.normalise_phone(phone)))
+
+
+def _safe_next(value: str | None) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    value = value or ""
+    if value.startswith("/resources/") and url_has_allowed_host_and_scheme(value, allowed_hosts=None):
+        return value
+    return reverse("resources:browse")
 
 
 def _bookable(qs):
@@ -114,7 +240,7 @@ class BrowseView(BookerView):
     """The resources a resident may book, the ones they may not with why."""
 
     def get(self, request):
-        booker = services.booker_for(self.person, request.user)
+        booker = services.booker_for(self.person, self.user)
         resources = list(_bookable(Resource.objects.all()).order_by("compound__name", "parent_id", "code", "id"))
         windows = _windows_of(resources)
         items = []
@@ -140,7 +266,7 @@ class DayView(BookerView):
         today = timezone.localdate()
         day = _parse_day(request.GET.get("date"), today)
         options = services.availability(resource, day)
-        booker = services.booker_for(self.person, request.user, day)
+        booker = services.booker_for(self.person, self.user, day)
         windows = _windows_of([resource])
         rules = _rules_text(resource, booker, windows.get(resource.pk) or windows.get(resource.parent_id) or [])
         last = today + dt.timedelta(days=min(resource.horizon_days, 13))
@@ -171,10 +297,11 @@ class BookView(BookerView):
         back += f"?date={timezone.localtime(start).date().isoformat()}"
         try:
             if request.POST.get("wait"):
-                services.join_waitlist(self.person, resource, start, end or start, user=request.user)
+                services.join_waitlist(self.person, resource, start, end or start, user=self.user)
                 messages.success(request, _("已加入候补：有人取消时会为您保留名额并通知您"))
                 return HttpResponseRedirect(back)
-            booking = services.book(self.person, resource, start, end, user=request.user, channel="web")
+            booking = services.book(self.person, resource, start, end, user=self.user,
+                                    channel="web" if self.user else "phone")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return HttpResponseRedirect(back)
@@ -203,7 +330,7 @@ def _booking_row(b: Booking, now: dt.datetime) -> dict:
 class MineView(BookerView):
     def get(self, request):
         now = timezone.now()
-        link = BookerLink.objects.filter(user=request.user).only("ical_token").first()
+        link = BookerLink.objects.filter(user=self.user).only("ical_token").first() if self.user else None
         rows = [_booking_row(b, now) for b in Booking.objects.filter(person=self.person)
                 .select_related("resource", "resource__parent", "vehicle").order_by("starts_at", "id")
                 .filter(starts_at__gte=now - dt.timedelta(days=60))]
@@ -694,25 +821,32 @@ class DrawRunView(PermissionView):
         return HttpResponseRedirect(reverse("resources:draw", args=[draw.pk]))
 
 
-class DrawView(PermissionView):
-    """A draw's page, for every logged-in user: the rules, applying (a linked resident), and after the draw its
-    published result — the seed, the digest, every application's rank with the name masked — and the check that
-    the order recomputed from the seed is the one published."""
+class DrawView(View_):
+    """A draw's page, for every logged-in user and every booker a phone code identified: the rules, applying, and
+    after the draw its published result — the seed, the digest, every application's rank with the name masked —
+    and the check that the order recomputed from the seed is the one published."""
 
     def get(self, request, pk):
+        from django.contrib.auth.views import redirect_to_login
+
         from resources import lottery
         from resources.models import Application, Draw
 
+        link = BookerLink.objects.filter(user=request.user).select_related("person").first() \
+            if request.user.is_authenticated else None
+        person = link.person if link else session_booker(request)
+        if not request.user.is_authenticated and person is None:
+            return redirect_to_login(request.get_full_path())
         draw = get_object_or_404(Draw.objects.select_related("resource", "resource__compound"), pk=pk)
-        link = BookerLink.objects.filter(user=request.user).select_related("person").first()
-        mine = Application.objects.filter(draw=draw, person=link.person).first() if link else None
+        mine = Application.objects.filter(draw=draw, person=person).first() if person else None
         apps = list(Application.objects.filter(draw=draw).select_related("person").order_by("rank", "id")[:2000])
-        staff = Resource.objects.restrict(request.user, "draw").filter(pk=draw.resource_id).exists()
+        staff = request.user.is_authenticated and \
+            Resource.objects.restrict(request.user, "draw").filter(pk=draw.resource_id).exists()
         rows = [{"a": a, "name": mask_name(a.person.name), "mine": mine is not None and a.pk == mine.pk}
                 for a in apps]
         start, end = timezone.localtime(draw.starts_at), timezone.localtime(draw.ends_at)
         return render(request, "resources/draw.html", {
-            "title": draw.title, "draw": draw, "rows": rows, "mine": mine, "linked": link is not None,
+            "title": draw.title, "draw": draw, "rows": rows, "mine": mine, "linked": person is not None,
             "staff": staff, "count": Application.objects.filter(draw=draw).count(),
             "won": sum(1 for a in apps if a.won), "verified": lottery.verify(draw) if draw.drawn_at else None,
             "start": start, "end": end, "overnight": end.date() != start.date(),
@@ -725,7 +859,7 @@ class DrawApplyView(BookerView):
         from resources.models import Draw
 
         draw = get_object_or_404(Draw, pk=pk)
-        booker = services.booker_for(self.person, request.user, timezone.localtime(draw.starts_at).date())
+        booker = services.booker_for(self.person, self.user, timezone.localtime(draw.starts_at).date())
         chain = [draw.resource, *services.ancestors(draw.resource)]
         window, _windowed = services._window_for(draw.resource, chain, draw.starts_at, draw.ends_at)
         rule = window.rule if window else next((r.rule for r in chain if r.rule_id), None)
@@ -733,7 +867,7 @@ class DrawApplyView(BookerView):
         try:
             if refusal:
                 raise ValidationError(refusal)
-            app = lottery.apply(draw, self.person, request.user)
+            app = lottery.apply(draw, self.person, self.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -903,6 +903,9 @@ APP_TABLE: dict[str, Spec] = {
     "resources:cancel": owned(Booking, "resident", method="post", ok=(302,)),
     "resources:checkin": owned("booker_link", "resident",
                                kw=lambda m, o: {"token": m.objects[(Resource, "A1")].qr_token}),
+    # the phone-code check (a login for residents without an account): a form, no one's data before the code
+    "resources:phone": public(),
+    "resources:phone_choose": public(method="post", ok=(302,)),
     "resources:ical_booker": public(kw=lambda m, o: {"token": m.objects["booker_link"].ical_token}),
     "resources:ical_resource": public(kw=lambda m, o: {"token": m.objects[(Resource, "A1")].ical_token}),
     "resources:resource": scoped(Resource),
@@ -989,7 +992,10 @@ def has(persona: str, code: str) -> bool:
 
 
 def _login_redirect(r) -> bool:
-    return r.status_code == 302 and "/access/login/" in r.get("Location", "")
+    """To the login page, or (a booker's pages of shared resources) to the phone-code check that stands in for a
+    login for residents without an account."""
+    where = r.get("Location", "")
+    return r.status_code == 302 and ("/access/login/" in where or where.startswith("/resources/phone/?next="))
 
 
 def _send(client, spec: Spec, url: str, m: Matrix = None, obj=None):
