@@ -504,7 +504,8 @@ def _create(person, resource: Resource, start, end, *, user, actor, vehicle, sea
     return booking
 
 
-def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime, batch: int = 8) -> Iterator[Resource]:
+def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime, batch: int = 8,
+                shuffled: bool = False) -> Iterator[Resource]:
     """The pool's spaces free over [start, end), first by code, a few at a time: the database picks them (no live
     claim, no blackout overlapping), so a pool of a thousand spaces is not read whole for one booking. A space
     taken meanwhile by a concurrent booking is found by the caller's insert and skipped; asking again excludes it."""
@@ -513,7 +514,9 @@ def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime, batch: int
     claimed = Claim.objects.filter(resource=OuterRef("pk"), active=True, starts_at__lt=end, ends_at__gt=start)
     closed = Blackout.objects.filter(resource=OuterRef("pk"), starts_at__lt=end, ends_at__gt=start)
     qs = (Resource.objects.filter(parent=pool, is_active=True).exclude(Exists(claimed)).exclude(Exists(closed))
-          .order_by("code", "id"))
+          .order_by("?" if shuffled else "code"))
+    if not shuffled:
+        qs = qs.order_by("code", "id")
     tried: set[int] = set()
     while True:
         chunk = list(qs.exclude(pk__in=tried)[:batch])
@@ -530,13 +533,27 @@ def _book_any(person, pool: Resource, start, end, *, chain, **kw) -> Booking:
         reasons = quota_refusal(chain, kw["booker"], start)
         if reasons:
             _refuse(pool, reasons)
-        for space in free_spaces(pool, start, end):
+        # the first free space by code; when another booker took it first (the database says so), random free
+        # ones: racing bookers would otherwise queue behind each other space by space
+
+        def take(space) -> Booking | None:
             try:
                 with transaction.atomic():
                     return _create(person, space, start, end, seats=1, chain=[space, *chain], **kw)
             except ValidationError as exc:
                 if getattr(exc, "code", None) != "taken":
                     raise
+                return None
+
+        first = next(free_spaces(pool, start, end, batch=1), None)
+        if first is not None:
+            booking = take(first)
+            if booking is not None:
+                return booking
+            for space in free_spaces(pool, start, end, shuffled=True):
+                booking = take(space) if space.pk != first.pk else None
+                if booking is not None:
+                    return booking
         raise ValidationError(_("「%(r)s」该时段已满，可加入候补") % {"r": pool.name}, code="full")
 
 
