@@ -10,8 +10,8 @@ Set up once per benchmark database, on the demo registry (the bookers are its cu
 
 Figures:
 
-* ``availability_ms_p99`` (and p50): a week of availability of the 1,000-space garage (``services.availability``
-  for each of 7 days: the free spaces of every night), 60 runs;
+* ``availability_ms_p99`` (and p50): a week of availability of the 1,000-space garage
+  (``services.pool_availability`` over 7 days: the free spaces of every night), 60 runs;
 * ``book_ms_p99`` (and p50): one ``services.book`` call while 8 threads, each on its own database connection, race
   for the pool's 20 spaces on the same night (10 attempts each, 80 for 20 places), over 5 nights: 400 calls,
   refusals included;
@@ -191,8 +191,8 @@ def run(ctx) -> dict:
 
     # --- a week of availability over 1,000 spaces ---------------------------------------------------------
     def a_week() -> int:
-        return sum(o.left for d in range(7) for o in services.availability(garage, week + dt.timedelta(days=d),
-                                                                           now=_at(week, 8)))
+        days = services.pool_availability(garage, week, 7, now=_at(week, 8))
+        return sum(o.left for options in days.values() for o in options)
     free = a_week()
     ctx.log(f"bookings: a week of the {SPACES}-space garage: {free} free space-nights of {SPACES * 7}")
     avail = [ctx.time_ms(a_week) for _ in range(60)]

@@ -45,6 +45,7 @@ from resources.models import (
 )
 
 __all__ = ["Booker", "Option", "accept_hold", "allocate", "approve", "availability", "book", "book_series",
+           "pool_availability",
            "booker_for", "bookers_for", "cancel", "check_in", "check_in_by_plate", "check_in_by_qr", "claim_set",
            "eligibility_refusal", "expire_holds", "free_spaces", "join_waitlist", "normalise_plate",
            "register_vehicle", "reject", "release_no_shows", "send_reminders", "strikes_block"]
@@ -1051,6 +1052,47 @@ class Option:
     label: str = ""
 
 
+def _spans(resource: Resource, windows: list[Window], day: dt.date) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """The spans offered on ``day``: the tidal windows of that weekday, or blocks of the minimum length on the
+    raster over the opening time."""
+    spans = []
+    if windows:
+        for w in windows:
+            if str(day.isoweekday()) in w.weekdays:
+                a, b = _span(day, w.starts, w.ends)
+                spans.append((a, b, w.label))
+        return spans
+    a, b = _span(day, resource.opens_at, resource.closes_at)
+    step = dt.timedelta(minutes=max(resource.raster_minutes, 1))
+    length = dt.timedelta(minutes=resource.min_minutes)
+    t = a
+    while t + length <= b:
+        spans.append((t, t + length, ""))
+        t += step
+    return spans
+
+
+def pool_availability(pool: Resource, first: dt.date, days: int = 7, *,
+                      now: dt.datetime | None = None) -> dict[dt.date, list[Option]]:
+    """A pool's choices over several days (a week of the garage) with the queries of one day: the windows, the
+    count of spaces, and the taken spaces of every span in one aggregate."""
+    now = now or timezone.now()
+    chain = [pool, *ancestors(pool)]
+    windows = list(Window.objects.filter(resource__in=[r.pk for r in chain]))
+    dates = [first + dt.timedelta(days=i) for i in range(days)]
+    open_days = [d for d in dates if open_on(pool, d)]
+    spans = sorted((a, b, label, d) for d in open_days for a, b, label in _spans(pool, windows, d))
+    out: dict[dt.date, list[Option]] = {d: [] for d in dates}
+    if not spans:
+        return out
+    options = _pool_options(pool, chain, [(a, b, label) for a, b, label, _d in spans], spans[0][0],
+                            max(s[1] for s in spans), now, keep=True)
+    for (_a, _b, _label, d), option in zip(spans, options, strict=True):
+        if option is not None:
+            out[d].append(option)
+    return out
+
+
 def availability(resource: Resource, day: dt.date, *, now: dt.datetime | None = None) -> list[Option]:
     """The choices of one day: a pool's tidal windows (free spaces), a room's blocks of its minimum length on the
     raster, a canteen's sittings or a shuttle's trips (seats left), a service's day (places left)."""
@@ -1071,20 +1113,7 @@ def availability(resource: Resource, day: dt.date, *, now: dt.datetime | None = 
         return [o for o in out if o.end > now]
     chain = [resource, *ancestors(resource)]
     windows = list(Window.objects.filter(resource__in=[r.pk for r in chain]))
-    spans: list[tuple[dt.datetime, dt.datetime, str]] = []
-    if windows:
-        for w in windows:
-            if str(day.isoweekday()) in w.weekdays:
-                a, b = _span(day, w.starts, w.ends)
-                spans.append((a, b, w.label))
-    else:
-        a, b = _span(day, resource.opens_at, resource.closes_at)
-        step = dt.timedelta(minutes=max(resource.raster_minutes, 1))
-        length = dt.timedelta(minutes=resource.min_minutes)
-        t = a
-        while t + length <= b:
-            spans.append((t, t + length, ""))
-            t += step
+    spans = _spans(resource, windows, day)
     lo = min((s[0] for s in spans), default=None)
     hi = max((s[1] for s in spans), default=None)
     if lo is None:
@@ -1105,36 +1134,39 @@ def availability(resource: Resource, day: dt.date, *, now: dt.datetime | None = 
     return out
 
 
-def _pool_options(pool: Resource, chain: list[Resource], spans, lo, hi, now) -> list[Option]:
+def _pool_options(pool: Resource, chain: list[Resource], spans, lo, hi, now, keep: bool = False) -> list:
     """A pool's spans with their free spaces: the pool's (or its ancestors') blackouts close a span; a space's claim
-    or blackout takes that space out of the spans it overlaps. A few spans (tidal windows): one counting query
-    each, the database probing each space's claims by index. Many spans (an hourly raster): one query each for
-    the claims and the blackouts (joined on the pool, not a list of a thousand ids), each claim put into the spans
-    it overlaps by bisection — a few thousand set insertions, not spans × claims comparisons."""
+    or blackout takes that space out of the spans it overlaps. Without blackouts of single spaces (the usual case)
+    the database counts the distinct claimed spaces of every span in one aggregate query (a COUNT DISTINCT with a
+    filter per span), the index on (resource, start) finding the claims. Otherwise every claim and blackout is read
+    and put into the spans it overlaps by bisection. ``keep``: a closed or past span gives None, not nothing."""
     from bisect import bisect_left, bisect_right
 
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Count
 
     spaces = Resource.objects.filter(parent=pool, is_active=True)
     total = spaces.count()
     chain_ids = [r.pk for r in chain]
-    if len(spans) <= 6:  # a pool's tidal windows: the database counts the taken spaces of each span itself
-        out = []
-        for a, b, label in spans:
-            if b <= now or Blackout.objects.filter(resource__in=chain_ids, starts_at__lt=b, ends_at__gt=a).exists():
-                continue
-            claimed = Claim.objects.filter(resource=OuterRef("pk"), active=True, starts_at__lt=b, ends_at__gt=a)
-            closed = Blackout.objects.filter(resource=OuterRef("pk"), starts_at__lt=b, ends_at__gt=a)
-            taken = spaces.filter(Exists(claimed) | Exists(closed)).count()
-            out.append(Option(a, b, max(total - taken, 0), total, label))
-        return out
     near = Q(resource__parent=pool, resource__is_active=True)
+    whole = list(Blackout.objects.filter(resource__in=chain_ids, starts_at__lt=hi, ends_at__gt=lo)
+                 .values_list("starts_at", "ends_at"))
+    closed = lambda a, b: b <= now or any(x < b and y > a for x, y in whole)  # noqa: E731
+    out: list = []
+    if not Blackout.objects.filter(near, starts_at__lt=hi, ends_at__gt=lo).exists():
+        live = [(i, a, b) for i, (a, b, _l) in enumerate(spans) if not closed(a, b)]
+        counts = Claim.objects.filter(near, active=True, starts_at__lt=hi, ends_at__gt=lo).aggregate(**{
+            f"s{i}": Count("resource_id", distinct=True, filter=Q(starts_at__lt=b, ends_at__gt=a))
+            for i, a, b in live}) if live else {}
+        for i, (a, b, label) in enumerate(spans):
+            if f"s{i}" in counts:
+                out.append(Option(a, b, max(total - (counts[f"s{i}"] or 0), 0), total, label))
+            elif keep:
+                out.append(None)
+        return out
     claims = Claim.objects.filter(near, active=True, starts_at__lt=hi, ends_at__gt=lo).values_list(
         "resource_id", "starts_at", "ends_at")
-    blackouts = list(Blackout.objects.filter(near | Q(resource__in=chain_ids), starts_at__lt=hi,
-                                             ends_at__gt=lo).values_list("resource_id", "starts_at", "ends_at"))
-    whole = [(x, y) for rid, x, y in blackouts if rid in chain_ids]
-    takers = [*claims, *[(rid, x, y) for rid, x, y in blackouts if rid not in chain_ids]]
+    takers = [*claims, *Blackout.objects.filter(near, starts_at__lt=hi, ends_at__gt=lo).values_list(
+        "resource_id", "starts_at", "ends_at")]
     starts = [a for a, _b, _l in spans]
     ends = [b for _a, b, _l in spans]
     monotone = all(ends[i] <= ends[i + 1] for i in range(len(ends) - 1))
@@ -1145,9 +1177,10 @@ def _pool_options(pool: Resource, chain: list[Resource], spans, lo, hi, now) -> 
         for i in range(first, last):
             if ends[i] > x:
                 busy[i].add(rid)
-    out = []
     for i, (a, b, label) in enumerate(spans):
-        if b <= now or any(x < b and y > a for x, y in whole):
+        if closed(a, b):
+            if keep:
+                out.append(None)
             continue
         out.append(Option(a, b, max(total - len(busy[i]), 0), total, label))
     return out

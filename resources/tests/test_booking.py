@@ -200,12 +200,17 @@ def test_a_pool_availability_counts_free_spaces_in_each_tidal_window(world, site
 
 @time_machine.travel(NOW, tick=False)
 def test_a_pool_without_windows_counts_free_spaces_hour_by_hour(world, site):
-    """The raster path (many spans: each claim put into the hours it overlaps), against a count by hand."""
+    """Hour by hour, against a count by hand: counted by the database, and (once a single space has a blackout) by
+    putting each claim and blackout into the hours it overlaps."""
     from resources.models import Blackout, Window
 
     Window.objects.filter(resource=site.lot).delete()  # the lot open round the clock, hour by hour
     services.book(world.people["张三"], site.lot, at(MONDAY, 9), at(MONDAY, 12))
     services.book(world.people["王芳"], site.lot, at(MONDAY, 11), at(MONDAY, 13))
+    counted = {services._local(o.start).hour: o.left for o in services.availability(site.lot, MONDAY)}
+    assert (counted[10], counted[11], counted[12], counted[13]) == (2, 1, 2, 3)  # counted by the database
+    week = services.pool_availability(site.lot, MONDAY, 2)
+    assert [o.left for o in week[MONDAY]] == list(counted.values()) and len(week[MONDAY + dt.timedelta(days=1)]) == 24
     Blackout.objects.create(resource=site.lot_spaces[2], starts_at=at(MONDAY, 12), ends_at=at(MONDAY, 14),
                             reason="划线")
     options = {services._local(o.start).hour: o for o in services.availability(site.lot, MONDAY)}
