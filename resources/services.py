@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,17 +101,24 @@ def _names(compounds) -> str:
     return "、".join(c.name for c in compounds)
 
 
+def _prefetched(obj, name: str) -> bool:
+    return name in getattr(obj, "_prefetched_objects_cache", {})
+
+
 def eligibility_refusal(rule: EligibilityRule | None, booker: Booker, on: dt.date | None = None) -> list[str]:
     """What the rule says no to, in plain Chinese (empty: eligible). The same words whoever the booker is."""
     if rule is None:
         return []
     reasons = []
-    residents = list(rule.residents_of.all())
-    employees = list(rule.employees_in.all())
+    # the ids decide; the names are read only to say no (prefetched rules answer from their cache)
+    residents = [c.pk for c in rule.residents_of.all()] if _prefetched(rule, "residents_of") else \
+        list(rule.residents_of.values_list("pk", flat=True))
+    employees = [c.pk for c in rule.employees_in.all()] if _prefetched(rule, "employees_in") else \
+        list(rule.employees_in.values_list("pk", flat=True))
     if residents or employees:
-        ok = bool(booker.compound_ids & {c.pk for c in residents}) or \
-            bool(booker.enterprise_compound_ids & {c.pk for c in employees})
+        ok = bool(booker.compound_ids & set(residents)) or bool(booker.enterprise_compound_ids & set(employees))
         if not ok:
+            residents, employees = list(rule.residents_of.all()), list(rule.employees_in.all())
             if residents and employees:
                 reasons.append(_("仅限%(r)s的现住居民，或%(e)s内企业的员工") % {"r": _names(residents),
                                                                            "e": _names(employees)})
@@ -348,6 +355,15 @@ def _take_claims(booking: Booking, resource_ids: list[int], start, end) -> None:
                                           for c in claims for t in times])
     except IntegrityError:
         raise ValidationError(TAKEN, code="taken") from None
+    except OperationalError as exc:
+        # Two bookings inserting claims on one space at the same moment each wait for the other in PostgreSQL's
+        # exclusion check; the database breaks the tie by failing one of them with a deadlock: that one lost.
+        if getattr(exc.__cause__, "sqlstate", None) == DEADLOCK:
+            raise ValidationError(TAKEN, code="taken") from None
+        raise
+
+
+DEADLOCK = "40P01"
 
 
 def _free_claims(booking: Booking) -> None:
@@ -478,10 +494,10 @@ def _create(person, resource: Resource, start, end, *, user, actor, vehicle, sea
         black = _blackout(list({*claims, *[r.pk for r in chain]}), start, end)
         if black:
             _refuse(resource, [_("该时段停用：%(r)s") % {"r": black.reason}])
-    mine = Booking.objects.filter(person=person, state__in=ACTIVE_STATES, starts_at__lt=end, ends_at__gt=start,
-                                  resource__in=[resource.pk, *([resource.parent_id] if resource.parent_id else []),
-                                                *(Resource.objects.filter(parent_id=resource.parent_id)
-                                                  .values_list("id", flat=True) if resource.parent_id else [])])
+    near = Q(resource=resource.pk)
+    if resource.parent_id:  # the pool or room it is part of, and its siblings (one query, the siblings a subquery)
+        near |= Q(resource=resource.parent_id) | Q(resource__parent_id=resource.parent_id)
+    mine = Booking.objects.filter(near, person=person, state__in=ACTIVE_STATES, starts_at__lt=end, ends_at__gt=start)
     if resource.mode in (Mode.SEATS, Mode.DAILY):
         mine = Booking.objects.filter(person=person, state__in=ACTIVE_STATES, resource=resource, starts_at=start)
     if mine.exists():
