@@ -446,6 +446,8 @@ class StaffListView(ObjectListView):
         return {"q_placeholder": _("名称、编号、小区、管理单位"),
                 "can_approve": scope.has("resources.approve_resource"),
                 "can_checkin": scope.has("resources.checkin_resource"),
+                "can_add": scope.has("resources.add_resource"),
+                "can_draw": scope.has("resources.draw_resource"),
                 "pending": Booking.objects.restrict(request.user, "view").filter(
                     state=BookingState.PENDING, resource__in=Resource.objects.restrict(request.user, "approve")
                     .values("id")).count()}
@@ -457,6 +459,13 @@ class StaffView(PermissionView):
     def resource(self, request, pk) -> Resource:
         return get_object_or_404(Resource.objects.restrict(request.user, "view").select_related("compound", "parent"),
                                  pk=pk)
+
+    def changeable(self, request, pk) -> Resource:
+        """A resource to change: 404 outside the user's places, 403 one they may see but not change."""
+        resource = self.resource(request, pk)
+        if not Resource.objects.restrict(request.user, "change").filter(pk=resource.pk).exists():
+            raise PermissionDenied(_("您可以查看此资源，但没有维护它的权限"))
+        return resource
 
 
 def _rows_of(resource: Resource, day: dt.date) -> list[tuple[dt.datetime, dt.datetime, str]]:
@@ -486,6 +495,12 @@ def _units(resource: Resource) -> int:
     if resource.mode == Mode.GROUP:
         return Resource.objects.filter(parent=resource, is_active=True).count() or 1
     return resource.capacity if resource.mode in (Mode.SEATS, Mode.DAILY) else 1
+
+
+def _blackout_form():
+    from resources.forms import BlackoutForm
+
+    return BlackoutForm()
 
 
 class WeekView(StaffView):
@@ -527,6 +542,9 @@ class WeekView(StaffView):
         return render(request, "resources/week.html", {
             "title": resource.name, "resource": resource, "grid": grid, "units": units, "start": first.isoformat(),
             "can_export": scope_for(request.user).has("resources.export_resource"),
+            "can_change": Resource.objects.restrict(request.user, "change").filter(pk=resource.pk).exists(),
+            "blackout_form": _blackout_form(),
+            "blackouts": list(resource.blackouts.filter(ends_at__gt=timezone.now()).order_by("starts_at")[:10]),
             "days": [{"date": d, "label": day_label(d), "today": d == today, "open": o}
                      for d, o in zip(days, open_days, strict=True)],
             "prev": (first - dt.timedelta(days=7)).isoformat(), "next": (first + dt.timedelta(days=7)).isoformat(),
@@ -874,3 +892,61 @@ class DrawApplyView(BookerView):
             messages.success(request, _("已报名摇号：%(t)s%(p)s") % {
                 "t": draw.title, "p": _("（上次未中签，本次优先）") if app.priority else ""})
         return HttpResponseRedirect(reverse("resources:draw", args=[draw.pk]))
+
+
+# --- keeping the resources ---------------------------------------------------------------------------------
+class ResourceEditView(StaffView):
+    """A new resource (``resources.add_resource``) or a change to one (``change`` on its place)."""
+
+    def instance(self, request, pk):
+        if pk is None:
+            require(request.user, "resources.add_resource", _("您没有新增共享资源的权限"))
+            return Resource(kind="space", mode=Mode.EXCLUSIVE)
+        return self.changeable(request, pk)
+
+    def get(self, request, pk=None):
+        from resources.forms import ResourceForm
+
+        resource = self.instance(request, pk)
+        return render(request, "resources/edit.html", {
+            "title": resource.name or _("新增共享资源"), "resource": resource,
+            "form": ResourceForm(instance=resource, user=request.user)})
+
+    def post(self, request, pk=None):
+        from resources.forms import ResourceForm
+
+        resource = self.instance(request, pk)
+        form = ResourceForm(request.POST, instance=resource, user=request.user)
+        if form.is_valid():
+            resource = services.save_resource(request.user, form)
+            messages.success(request, _("已保存：%(r)s") % {"r": resource.name})
+            return HttpResponseRedirect(reverse("resources:resource", args=[resource.pk]))
+        return render(request, "resources/edit.html", {"title": resource.name or _("新增共享资源"),
+                                                       "resource": resource, "form": form}, status=400)
+
+
+class BlackoutView(StaffView):
+    """Close a resource for a time (a repair, an event); bookings inside it are listed and, when asked, cancelled
+    with a message to each booker."""
+
+    def post(self, request, pk):
+        from resources.forms import BlackoutForm
+
+        resource = self.changeable(request, pk)
+        form = BlackoutForm(request.POST)
+        back = reverse("resources:resource", args=[resource.pk])
+        if not form.is_valid():
+            messages.error(request, "；".join(f"{form.fields[k].label if k in form.fields else ''}：{' '.join(v)}"
+                                             for k, v in form.errors.items()))
+            return HttpResponseRedirect(back)
+        d = form.cleaned_data
+        _black, hit = services.add_blackout(request.user, resource, d["starts_at"], d["ends_at"], d["reason"],
+                                            cancel=d["cancel"])
+        start = timezone.localtime(d["starts_at"])
+        if hit and d["cancel"]:
+            messages.success(request, _("已停用，并取消 %(n)d 个预约、通知了预约人") % {"n": len(hit)})
+        elif hit:
+            messages.warning(request, _("已停用；这段时间内还有 %(n)d 个预约未取消，请联系预约人") % {"n": len(hit)})
+        else:
+            messages.success(request, _("已停用"))
+        return HttpResponseRedirect(back + f"?start={start.date().isoformat()}")

@@ -925,6 +925,12 @@ APP_TABLE: dict[str, Spec] = {
     "resources:draw_apply": owned("booker_link", "resident", method="post", ok=(302,),
                                   kw=lambda m, o: {"pk": m.objects[("draw", "A1")].pk}),
     "resources:staff": perm("resources.view_resource", lists=Resource),
+    # keeping the resources: a new one needs add held somewhere; a change or a blackout, change on its place
+    "resources:new": perm("resources.add_resource"),
+    "resources:edit": scoped(Resource, action="change"),
+    "resources:blackout": scoped(Resource, action="change", method="post", ok=(302,),
+                                 data={"starts_at": "2030-01-01T08:00", "ends_at": "2030-01-01T09:00",
+                                       "reason": "矩阵测试"}),
     "resources-api:resource-availability": scoped(Resource, page=None, api=True, ok=(200, 400)),
     # check-in is the resource's (resources.checkin_resource on its place); a booking not due answers 400
     "resources-api:booking-check-in": scoped(Booking, page=None, api=True, need="resources.checkin_resource",
