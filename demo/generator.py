@@ -35,8 +35,8 @@ from demo.loader import BulkLoader
 from demo.models import DemoDataset
 from people.models import Enterprise, Person, PersonTag, Residence, Tag
 from people.pinyin import name_pinyin
-from places.pinyin import place_pinyin
 from places.models import Building, Community, Compound, Grid, House, Street
+from places.pinyin import place_pinyin
 
 __all__ = ["DemoMismatch", "REFERENCE_DATE", "STREET_NAME", "TAGS", "generate", "wipe"]
 
