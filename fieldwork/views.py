@@ -244,7 +244,21 @@ class VisitDetailView(FieldworkView):
         changes = list(visit.changes.select_related("person").order_by("id"))
         return render(request, "fieldwork/visit.html", {
             "title": _("走访已记录"), "visit": visit, "changes": changes,
-            "rows": {c.pk: services.describe(c) for c in changes}})
+            "rows": {c.pk: services.describe(c) for c in changes},
+            "next_house": _next_house(request, visit) if visit.worker_id == request.user.pk else None})
+
+
+def _next_house(request, visit: Visit):
+    """The grid worker's next home after this visit: the next on today's list in the same building (in the list's
+    order: unit, floor, room), else the first of the list; none visited today."""
+    from quality.services import worklist
+
+    today = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+    done = set(Visit.objects.filter(worker=request.user, visited_at__gte=today).values_list("house_id", flat=True))
+    items = [i for i in worklist(request.user, mine_or_unassigned=request.user, limit=200)
+             if i.house_id not in done and i.house_id != visit.house_id]
+    same = [i for i in items if i.building_id == visit.house.building_id]
+    return (same or items or [None])[0]
 
 
 class VisitPhotoView(FieldworkView):

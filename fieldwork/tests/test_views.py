@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import uuid
 
@@ -59,6 +60,20 @@ def test_one_tap_unchanged_records_a_visit_and_redirects_to_its_page(world):
     visit = Visit.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/fieldwork/visits/{visit.pk}/"
     assert c.get(response["Location"]).status_code == 200
+
+
+def test_after_a_visit_the_page_offers_the_next_home_of_the_same_building(fw):
+    world = fw
+    c = client_for(world.users.worker_a1)
+    today = c.get("/fieldwork/today/").content.decode()
+    listed = [int(x) for x in re.findall(r'data-house="(\d+)"', today)]
+    first, second = listed[0], listed[1]
+    house = next(h for h in world.houses["A1"] if h.pk == first)
+    response = c.post(f"/fieldwork/houses/{first}/", visit_form(house, unchanged="on"))
+    page = c.get(response["Location"]).content.decode()
+    assert f'href="/fieldwork/houses/{second}/" data-next-house' in page, "the next home on the list"
+    # the visited home is not offered again, also when visited without being verified
+    assert f'href="/fieldwork/houses/{first}/" data-next-house' not in page
 
 
 def test_a_new_person_with_a_bad_id_number_shows_the_error_on_the_field_and_saves_nothing(world):
