@@ -67,6 +67,16 @@ def _lock_chain() -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
 
 
+def _masked(text: str) -> str:
+    """A reason typed by a user, with any phone or ID number in it masked: the trail keeps why, not the number
+    (an append-only table cannot forget it later)."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return text or ""
+    from core.sealed import mask_text
+
+    return mask_text(text)
+
+
 def record(action: str, obj=None, *, request=None, user=None, object_type: str = "", object_id: str = "",
            place: str = "", fields: list[str] | None = None, changes: dict | None = None, result: str = "ok",
            purpose: str = "", username: str = "") -> AuditEvent:
@@ -86,7 +96,7 @@ def record(action: str, obj=None, *, request=None, user=None, object_type: str =
         action=action, object_type=object_type, object_id=str(object_id)[:64], place=str(place)[:200],
         fields=list(fields or []), changes=changes or {}, result=result,
         ip=client_ip(request), request_id=(getattr(request, "id", "") or "") if request is not None else "",
-        purpose=purpose[:300],
+        purpose=_masked(purpose)[:300],
     )
     with transaction.atomic():
         _lock_chain()

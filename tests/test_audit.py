@@ -200,6 +200,17 @@ def test_record_view_notes_the_person_and_the_break_the_glass_reason(world, clie
     assert ev.purpose == f"break_glass:{glass.pk}" and ev.place == f"grid:{zhang.grid_id}"
 
 
+def test_a_number_typed_into_a_reason_is_masked_in_the_trail(world, client):
+    zhang = world.people["张三"]
+    verified_login(client, world.users.command)
+    client.post(reverse("access:reason"), {"type": "people.person", "id": zhang.pk, "next": "/",
+                                           "purpose": "核实来电 13912345678 反映的情况，身份证110101199003074514"})
+    glass = AuditEvent.objects.get(action="break_glass")
+    assert "139****5678" in glass.purpose and "110101********4514" in glass.purpose and "核实来电" in glass.purpose
+    text = re.sub(r"[0-9a-f]{32,}", " ", repr(list(AuditEvent.objects.values())))
+    assert "13912345678" not in text and "110101199003074514" not in text
+
+
 def test_a_403_is_recorded_as_denied(world):
     client = Client()
     client.force_login(world.users.worker_a1)
