@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.BrowseView.as_view(), name="browse"),
     path("book/<int:pk>/", views.DayView.as_view(), name="day"),
     path("book/<int:pk>/new/", views.BookView.as_view(), name="book"),
+    path("book/<int:pk>/weekly/", views.SeriesView.as_view(), name="series"),
     path("mine/", views.MineView.as_view(), name="mine"),
     path("mine/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
     path("checkin/<str:token>/", views.CheckInView.as_view(), name="checkin"),

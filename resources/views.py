@@ -283,6 +283,7 @@ class DayView(BookerView):
                         for o in options],
             "days": days, "rules": rules, "strike_block": services.strikes_block(resource, self.person),
             "draws": list(_open_draws(resource)) if resource.mode == Mode.GROUP else [],
+            "weekly": resource.mode == Mode.EXCLUSIVE, "week_choices": range(2, SeriesView.MAX_WEEKS + 1),
             "pool": resource.mode == Mode.GROUP, "seats": resource.mode in (Mode.SEATS, Mode.DAILY)})
 
 
@@ -950,3 +951,32 @@ class BlackoutView(StaffView):
         else:
             messages.success(request, _("已停用"))
         return HttpResponseRedirect(back + f"?start={start.date().isoformat()}")
+
+
+class SeriesView(BookerView):
+    """The same time every week (a class in the living room every Wednesday): the weeks that can be booked are, the
+    dates that cannot are listed with why."""
+
+    MAX_WEEKS = 8
+
+    def post(self, request, pk):
+        resource = get_object_or_404(_bookable(Resource.objects.all()), pk=pk)
+        a, _sep, b = (request.POST.get("slot") or "").partition("|")
+        start, end = _parse_moment(a), _parse_moment(b)
+        weeks = request.POST.get("weeks") or ""
+        weeks = min(int(weeks), self.MAX_WEEKS) if weeks.isdigit() and len(weeks) < 3 else 0
+        if start is None or end is None or weeks < 1:
+            messages.error(request, _("请选择时段和重复的周数"))
+            return HttpResponseRedirect(reverse("resources:day", args=[resource.pk]))
+        first = timezone.localtime(start).date()
+        series = services.book_series(
+            self.person, resource, first, first + dt.timedelta(weeks=weeks - 1),
+            timezone.localtime(start).time(), timezone.localtime(end).time(),
+            weekdays=str(first.isoweekday()), user=self.user, channel="web" if self.user else "phone")
+        booked = list(series.bookings.select_related("resource", "resource__parent").order_by("starts_at"))
+        failed = [{"day": day_label(dt.date.fromisoformat(f["date"])), "reason": f["reason"]}
+                  for f in series.failed]
+        return render(request, "resources/series.html", {
+            "title": _("每周预约结果"), "resource": resource,
+            "booked": [_booking_row(b, timezone.now()) for b in booked],
+            "failed": failed, "weeks": weeks})

@@ -901,6 +901,8 @@ APP_TABLE: dict[str, Spec] = {
     "resources:book": owned("booker_link", "resident", kw=lambda m, o: {"pk": m.objects[(Resource, "A1")].pk},
                             method="post", ok=(200, 302, 400)),
     "resources:cancel": owned(Booking, "resident", method="post", ok=(302,)),
+    "resources:series": owned("booker_link", "resident", method="post", ok=(302,),
+                              kw=lambda m, o: {"pk": m.objects[(Resource, "A1")].pk}),
     "resources:checkin": owned("booker_link", "resident",
                                kw=lambda m, o: {"token": m.objects[(Resource, "A1")].qr_token}),
     # the phone-code check (a login for residents without an account): a form, no one's data before the code

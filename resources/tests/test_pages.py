@@ -4,6 +4,7 @@ the day sheet, approve and check in by plate — each inside their places only."
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import time_machine
 
@@ -137,3 +138,30 @@ def test_check_in_by_plate_at_the_gate(world, site, client):
         assert "苏E12345 已签到" in ok.content.decode() and "张*" in ok.content.decode()
     b.refresh_from_db()
     assert b.state == BookingState.CHECKED_IN
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_resident_books_the_same_hour_every_week_and_sees_the_dates_that_failed(world, site, client):
+    from cases.models import Holiday
+
+    person = linked(world, client)
+    zone = site.zones[1]
+    Holiday.objects.update_or_create(date=MONDAY + dt.timedelta(weeks=1),
+                                     defaults={"name": "测试假日", "is_workday": False})
+    site.room.closed_on_holidays = True
+    site.room.save()
+    zone.closed_on_holidays = True
+    zone.horizon_days = 31
+    zone.save()
+    from resources import services
+
+    services.book(world.people["李四"], zone, at(MONDAY + dt.timedelta(weeks=2), 14),
+                  at(MONDAY + dt.timedelta(weeks=2), 15))
+    page = client.get(f"/resources/book/{zone.pk}/?date={MONDAY}").content.decode()
+    assert "每周同一时间预约" in page
+    slot = re.search(r'<option value="([^"|]+\|[^"]+)">3月9日 周一 14:00', page).group(1)
+    html = client.post(f"/resources/book/{zone.pk}/weekly/", {"slot": slot, "weeks": "4"}).content.decode()
+    booked = Booking.objects.filter(person=person, resource=zone).order_by("starts_at")
+    assert [b.starts_at.date().isoformat() for b in booked] == ["2026-03-09", "2026-03-30"]
+    assert "已预约 2 次" in html and "3月16日 周一" in html and "3月23日 周一" in html
+    assert "不开放" in html and "已被预约" in html
