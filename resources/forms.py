@@ -88,3 +88,56 @@ class BlackoutForm(forms.Form):
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", _("结束须晚于开始"))
         return data
+
+
+class WindowForm(forms.Form):
+    label = forms.CharField(label=_("名称"), max_length=64, initial=_("夜间"))
+    starts = forms.TimeField(label=_("开始"), widget=forms.TimeInput(attrs={"type": "time"}), initial=dt.time(19))
+    ends = forms.TimeField(label=_("结束（早于开始表示次日）"), widget=forms.TimeInput(attrs={"type": "time"}),
+                           initial=dt.time(8))
+    weekdays = forms.CharField(label=_("星期"), max_length=7, initial="1234567")
+    rule = forms.ModelChoiceField(label=_("预约资格"), queryset=EligibilityRule.objects.order_by("name"))
+
+    def clean_weekdays(self) -> str:
+        text = "".join(sorted(set(self.cleaned_data.get("weekdays") or "")))
+        if not text or any(c not in "1234567" for c in text):
+            raise forms.ValidationError(_("开放星期用 1 至 7 表示（1=周一），如 12345"))
+        return text
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts") and data.get("starts") == data.get("ends"):
+            self.add_error("ends", _("结束不能等于开始"))
+        return data
+
+
+class QuotaForm(forms.Form):
+    from resources.choices import Period, Subject
+
+    subject = forms.ChoiceField(label=_("对象"), choices=Subject.choices)
+    period = forms.ChoiceField(label=_("周期"), choices=Period.choices)
+    limit = forms.IntegerField(label=_("上限"), min_value=1, max_value=10000)
+
+
+class RuleForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    residents_of = forms.ModelMultipleChoiceField(label=_("限以下小区现住居民"), required=False, queryset=None)
+    employees_in = forms.ModelMultipleChoiceField(label=_("限以下楼宇企业员工"), required=False, queryset=None)
+    needs_vehicle = forms.BooleanField(label=_("须有登记车辆"), required=False)
+    min_age = forms.IntegerField(label=_("最小年龄"), required=False, min_value=0, max_value=150)
+    max_age = forms.IntegerField(label=_("最大年龄"), required=False, min_value=0, max_value=150)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from places.models import Compound
+
+        compounds = Compound.objects.restrict(user, "view").order_by("name")
+        self.fields["residents_of"].queryset = compounds.exclude(kind="office")
+        self.fields["employees_in"].queryset = compounds
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("min_age"), data.get("max_age")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_age", _("最大年龄不能小于最小年龄"))
+        return data

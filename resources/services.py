@@ -48,8 +48,8 @@ __all__ = ["Booker", "Option", "accept_hold", "allocate", "approve", "availabili
            "pool_availability",
            "booker_for", "bookers_for", "cancel", "check_in", "check_in_by_plate", "check_in_by_qr", "claim_set",
            "eligibility_refusal", "expire_holds", "free_spaces", "join_waitlist", "normalise_plate",
-           "register_vehicle", "reject", "release_no_shows", "save_resource", "add_blackout", "send_reminders",
-           "strikes_block"]
+           "register_vehicle", "reject", "release_no_shows", "save_resource", "add_blackout", "add_window",
+           "add_quota", "remove_rule_part", "create_rule", "send_reminders", "strikes_block"]
 
 TZ_HOLD = dt.timedelta(minutes=15)  # check-in opens this long before the start
 
@@ -1112,6 +1112,46 @@ def add_blackout(actor, resource: Resource, starts_at: dt.datetime, ends_at: dt.
                     elif b.person.phone_enc:
                         send_message(b.person.reveal_phone(), "【人房】" + text)
     return black, hit
+
+
+def _keeper(actor, resource: Resource) -> None:
+    if not Resource.objects.restrict(actor, "change").filter(pk=resource.pk).exists():
+        raise PermissionDenied(_("您没有维护该资源的权限"))
+
+
+def add_window(actor, resource: Resource, **fields) -> Window:
+    """A tidal window of the resource (who may book it at which hours); audited."""
+    _keeper(actor, resource)
+    window = Window.objects.create(resource=resource, **fields)
+    audit.record("add", window, user=actor, changes={"resource": [None, resource.pk], "label": [None, window.label]})
+    return window
+
+
+def add_quota(actor, resource: Resource, **fields) -> Quota:
+    _keeper(actor, resource)
+    quota = Quota.objects.create(resource=resource, **fields)
+    audit.record("add", quota, user=actor, changes={"resource": [None, resource.pk], "limit": [None, quota.limit]})
+    return quota
+
+
+def remove_rule_part(actor, obj) -> None:
+    """Delete a window or a quota of a resource the user keeps; audited."""
+    _keeper(actor, obj.resource)
+    audit.record("delete", obj, user=actor, changes={"resource": [obj.resource_id, None]})
+    obj.delete()
+
+
+def create_rule(actor, *, name: str, residents_of, employees_in, needs_vehicle: bool, min_age, max_age):
+    """An eligibility rule over the registry (compounds the user may view only); audited."""
+    from core.scope import scope_for
+
+    if not scope_for(actor).has("resources.change_resource"):
+        raise PermissionDenied(_("您没有维护共享资源的权限"))
+    rule = EligibilityRule.objects.create(name=name, needs_vehicle=needs_vehicle, min_age=min_age, max_age=max_age)
+    rule.residents_of.set(residents_of)
+    rule.employees_in.set(employees_in)
+    audit.record("add", rule, user=actor, changes={"name": [None, name]})
+    return rule
 
 
 # --- what is free -------------------------------------------------------------------------------------------

@@ -980,3 +980,60 @@ class SeriesView(BookerView):
             "title": _("每周预约结果"), "resource": resource,
             "booked": [_booking_row(b, timezone.now()) for b in booked],
             "failed": failed, "weeks": weeks})
+
+
+class RulesView(StaffView):
+    """Who may book when, and how much: a resource's tidal windows (each with its rule over the registry) and its
+    quotas, added and removed by those who keep it; new rules made from the compounds of the user's places."""
+
+    def context(self, request, resource, **forms_):
+        from resources.forms import QuotaForm, RuleForm, WindowForm
+        from resources.models import Quota
+
+        return {"title": _("预约规则：%(r)s") % {"r": resource.name}, "resource": resource,
+                "windows": resource.windows.select_related("rule").order_by("starts"),
+                "quotas": Quota.objects.filter(resource=resource).order_by("subject", "period"),
+                "window_form": forms_.get("window_form") or WindowForm(),
+                "quota_form": forms_.get("quota_form") or QuotaForm(),
+                "rule_form": forms_.get("rule_form") or RuleForm(user=request.user)}
+
+    def get(self, request, pk):
+        resource = self.changeable(request, pk)
+        return render(request, "resources/rules.html", self.context(request, resource))
+
+    def post(self, request, pk):
+        from resources.forms import QuotaForm, RuleForm, WindowForm
+        from resources.models import Quota
+
+        resource = self.changeable(request, pk)
+        op = request.POST.get("op")
+        if op == "window":
+            form = WindowForm(request.POST)
+            if not form.is_valid():
+                return render(request, "resources/rules.html", self.context(request, resource, window_form=form),
+                              status=400)
+            services.add_window(request.user, resource, **form.cleaned_data)
+            messages.success(request, _("已添加开放时段：%(l)s") % {"l": form.cleaned_data["label"]})
+        elif op == "quota":
+            form = QuotaForm(request.POST)
+            if not form.is_valid():
+                return render(request, "resources/rules.html", self.context(request, resource, quota_form=form),
+                              status=400)
+            services.add_quota(request.user, resource, **form.cleaned_data)
+            messages.success(request, _("已添加限额"))
+        elif op == "rule":
+            form = RuleForm(request.POST, user=request.user)
+            if not form.is_valid():
+                return render(request, "resources/rules.html", self.context(request, resource, rule_form=form),
+                              status=400)
+            rule = services.create_rule(request.user, **form.cleaned_data)
+            messages.success(request, _("已新建预约资格：%(n)s，可在开放时段中选用") % {"n": rule.name})
+        elif op in ("drop_window", "drop_quota"):
+            model = Window if op == "drop_window" else Quota
+            text = request.POST.get("id") or ""
+            obj = model.objects.filter(resource=resource, pk=int(text)).first() if text.isdigit() and \
+                len(text) < 19 else None
+            if obj is not None:
+                services.remove_rule_part(request.user, obj)
+                messages.success(request, _("已删除"))
+        return HttpResponseRedirect(reverse("resources:rules", args=[resource.pk]))

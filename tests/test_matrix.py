@@ -930,6 +930,7 @@ APP_TABLE: dict[str, Spec] = {
     # keeping the resources: a new one needs add held somewhere; a change or a blackout, change on its place
     "resources:new": perm("resources.add_resource"),
     "resources:edit": scoped(Resource, action="change"),
+    "resources:rules": scoped(Resource, action="change"),
     "resources:blackout": scoped(Resource, action="change", method="post", ok=(302,),
                                  data={"starts_at": "2030-01-01T08:00", "ends_at": "2030-01-01T09:00",
                                        "reason": "矩阵测试"}),

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from core.models import AuditEvent
 from notify.models import Notification
@@ -101,3 +103,36 @@ def test_a_blackout_cancels_the_bookings_inside_it_when_asked_and_tells_the_book
     bad = client.post(f"/resources/staff/{site.room.pk}/blackout/", {
         "starts_at": "2026-03-09T17:00", "ends_at": "2026-03-09T13:00", "reason": "x"}, follow=True)
     assert "结束须晚于开始" in bad.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_officer_sets_up_tidal_windows_a_rule_and_a_quota_and_booking_follows_them(world, site, client):
+    from resources.models import EligibilityRule, Quota, Window
+
+    client.force_login(world.users.officer_a)
+    room = site.room
+    assert client.get(f"/resources/staff/{room.pk}/rules/").status_code == 200
+    client.post(f"/resources/staff/{room.pk}/rules/", {
+        "op": "rule", "name": "仅A2花园居民", "residents_of": [str(world.compounds["A2"].pk)]})
+    rule = EligibilityRule.objects.get(name="仅A2花园居民")
+    bad = client.post(f"/resources/staff/{room.pk}/rules/", {"op": "window", "label": "晚间", "starts": "18:00",
+                                                            "ends": "18:00", "weekdays": "12345", "rule": rule.pk})
+    assert bad.status_code == 400 and "结束不能等于开始" in bad.content.decode()
+    client.post(f"/resources/staff/{room.pk}/rules/", {"op": "window", "label": "晚间", "starts": "18:00",
+                                                      "ends": "21:00", "weekdays": "12345", "rule": rule.pk})
+    client.post(f"/resources/staff/{room.pk}/rules/", {"op": "quota", "subject": "person", "period": "week",
+                                                      "limit": "1"})
+    assert Window.objects.filter(resource=room, label="晚间").exists() and Quota.objects.filter(resource=room).exists()
+    with pytest.raises(ValidationError) as refused:
+        services.book(world.people["张三"], room, at(MONDAY, 18), at(MONDAY, 20))  # lives in A1
+    assert "晚间时段仅限A2花园的现住居民" in " ".join(refused.value.messages)
+    services.book(world.people["单雄信"], room, at(MONDAY, 18), at(MONDAY, 19))  # lives in A2
+    with pytest.raises(ValidationError) as refused:
+        services.book(world.people["单雄信"], room, at(MONDAY, 20), at(MONDAY, 21))
+    assert "您每周最多预约「荟·客厅」1次" in " ".join(refused.value.messages)
+    window = Window.objects.get(resource=room, label="晚间")
+    client.post(f"/resources/staff/{room.pk}/rules/", {"op": "drop_window", "id": str(window.pk)})
+    assert not Window.objects.filter(pk=window.pk).exists()
+    assert AuditEvent.objects.filter(action="delete", object_type="resources.window").exists()
+    client.force_login(world.users.worker_a1)
+    assert client.get(f"/resources/staff/{room.pk}/rules/").status_code == 403
