@@ -32,8 +32,9 @@ def _calendar(name: str) -> Calendar:
 
 
 def _place(b: Booking) -> str:
-    r = b.resource
-    return f"{r.parent.name} {r.name}" if r.parent_id else r.name
+    from resources.services import place_name
+
+    return place_name(b.resource)
 
 
 def _event(b: Booking, summary: str, host: str) -> Event:

@@ -49,7 +49,7 @@ __all__ = ["Booker", "Option", "accept_hold", "allocate", "approve", "availabili
            "booker_for", "bookers_for", "cancel", "check_in", "check_in_by_plate", "check_in_by_qr", "claim_set",
            "eligibility_refusal", "expire_holds", "free_spaces", "join_waitlist", "normalise_plate",
            "register_vehicle", "reject", "release_no_shows", "save_resource", "add_blackout", "add_window",
-           "add_quota", "remove_rule_part", "create_rule", "send_reminders", "strikes_block"]
+           "add_quota", "remove_rule_part", "create_rule", "send_reminders", "strikes_block", "place_name"]
 
 TZ_HOLD = dt.timedelta(minutes=15)  # check-in opens this long before the start
 
@@ -143,6 +143,14 @@ def eligibility_refusal(rule: EligibilityRule | None, booker: Booker, on: dt.dat
 
 
 # --- the tree -----------------------------------------------------------------------------------------------
+def place_name(resource: Resource) -> str:
+    """What a booker is told they booked: a space with its pool (元和大厦地下车库 B1-01); a zone named after its room
+    as it is (荟·客厅活动区, not 荟·客厅 荟·客厅活动区)."""
+    if resource.parent_id and not resource.name.startswith(resource.parent.name):
+        return f"{resource.parent.name} {resource.name}"
+    return resource.name
+
+
 def ancestors(resource: Resource) -> list[Resource]:
     out, r = [], resource
     while r.parent_id and len(out) < 8:

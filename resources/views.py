@@ -321,7 +321,7 @@ def _booking_row(b: Booking, now: dt.datetime) -> dict:
     limit = b.starts_at - dt.timedelta(minutes=b.resource.cancel_minutes)
     return {"b": b, "start": start, "end": end, "day": day_label(start.date()),
             "overnight": end.date() != start.date(),
-            "place": f"{b.resource.parent.name} {b.resource.name}" if b.resource.parent_id else b.resource.name,
+            "place": services.place_name(b.resource),
             "can_cancel": b.is_active and b.state != BookingState.CHECKED_IN and (now <= limit
                                                                                 or b.state == BookingState.HELD),
             "can_accept": b.state == BookingState.HELD,
@@ -385,11 +385,8 @@ class CheckInView(BookerView):
         if booking is None:
             messages.success(request, _("已签到：%(r)s") % {"r": resource.name})
         else:
-            place = booking.resource.name
-            if booking.resource.parent_id:
-                place = f"{booking.resource.parent.name} {place}"
             messages.success(request, _("签到成功：%(r)s %(t)s") % {
-                "r": place, "t": f"{timezone.localtime(booking.checked_in_at):%H:%M}"})
+                "r": services.place_name(booking.resource), "t": f"{timezone.localtime(booking.checked_in_at):%H:%M}"})
         return HttpResponseRedirect(reverse("resources:mine"))
 
 
@@ -626,8 +623,7 @@ class PlateView(PermissionView):
                                "plate": services.normalise_plate(plate),
                                "start": timezone.localtime(booking.starts_at),
                                "end": timezone.localtime(booking.ends_at),
-                               "place": f"{booking.resource.parent.name} {booking.resource.name}"
-                               if booking.resource.parent_id else booking.resource.name}
+                               "place": services.place_name(booking.resource)}
             context["plate"] = ""
         template = "resources/_plate_result.html" if is_htmx(request) else "resources/plate.html"
         return render(request, template, context, status=200 if "done" in context or is_htmx(request) else 400)

@@ -43,8 +43,9 @@ class _BookingBase(serializers.ModelSerializer):
     plate = serializers.CharField(source="vehicle.plate", default=None, read_only=True)
 
     def get_resource_name(self, obj: Booking) -> str:
-        r = obj.resource
-        return f"{r.parent.name} {r.name}" if r.parent_id else r.name
+        from resources.services import place_name
+
+        return place_name(obj.resource)
 
 
 class BookingSerializer(_BookingBase):
