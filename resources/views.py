@@ -945,7 +945,7 @@ class BlackoutView(StaffView):
         elif hit:
             messages.warning(request, _("已停用；这段时间内还有 %(n)d 个预约未取消，请联系预约人") % {"n": len(hit)})
         else:
-            messages.success(request, _("已停用"))
+            messages.success(request, _("已设为停用"))
         return HttpResponseRedirect(back + f"?start={start.date().isoformat()}")
 
 
