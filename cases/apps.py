@@ -30,8 +30,10 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cases import checks  # noqa: F401  (registers the holiday-table check)
-        from cases import deadlines
+        from cases import (
+            checks,  # noqa: F401  (registers the holiday-table check)
+            deadlines,
+        )
         from core.roles import register_role_permissions
         from core.schedule import register_periodic
 

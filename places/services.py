@@ -19,12 +19,12 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
-from places.pinyin import place_pinyin
 
 from core import audit
 from core.scope import scope_for
 from core.services import assert_in_scope, bump_version, diff, snapshot
 from places.models import Building, Community, Compound, Grid, House, Street
+from places.pinyin import place_pinyin
 
 __all__ = ["PLACE_MODELS", "ancestors_changed", "delete_place", "save_building", "save_community", "save_compound",
            "save_grid", "save_house", "save_place", "save_street"]

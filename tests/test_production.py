@@ -30,7 +30,7 @@ MANIFEST = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory) -> Path:
-    """STATIC_ROOT after ``manage.py collectstatic`` run as in production (a fresh interpreter, RENFANG_PRODUCTION=1)."""
+    """STATIC_ROOT after ``manage.py collectstatic`` as in production (a fresh interpreter, RENFANG_PRODUCTION=1)."""
     var = tmp_path_factory.mktemp("prodvar")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("RENFANG_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
