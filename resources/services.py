@@ -353,15 +353,18 @@ def _slot_times(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
 
 
 def _take_claims(booking: Booking, resource_ids: list[int], start, end) -> None:
-    """Write the claims; the database refuses an overlap (PostgreSQL: exclusion constraint; SQLite: slot rows)."""
+    """Write the claims; the database refuses an overlap (PostgreSQL: exclusion constraint; SQLite: slot rows).
+
+    Always called inside the booking's own atomic block (``book``'s, or a pool's savepoint per space), which the
+    refusal rolls back: no savepoint of its own (two round trips fewer a booking)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_take_claims must run inside the booking's transaction")
     try:
-        with transaction.atomic():
-            claims = Claim.objects.bulk_create([Claim(booking=booking, resource_id=rid, starts_at=start, ends_at=end)
-                                                for rid in resource_ids])
-            if connection.vendor != "postgresql":
-                times = _slot_times(start, end)
-                Slot.objects.bulk_create([Slot(claim=c, resource_id=c.resource_id, at=t)
-                                          for c in claims for t in times])
+        claims = Claim.objects.bulk_create([Claim(booking=booking, resource_id=rid, starts_at=start, ends_at=end)
+                                            for rid in resource_ids])
+        if connection.vendor != "postgresql":
+            times = _slot_times(start, end)
+            Slot.objects.bulk_create([Slot(claim=c, resource_id=c.resource_id, at=t) for c in claims for t in times])
     except IntegrityError:
         raise ValidationError(TAKEN, code="taken") from None
     except OperationalError as exc:
