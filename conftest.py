@@ -314,6 +314,14 @@ def page(browser, live_server):
     context.close()
 
 
+@pytest.fixture
+def sms_file(settings, tmp_path):
+    """Texts (one-time codes, reminders) written to a file of the test's own instead of sent; returns its path."""
+    settings.RENFANG_SMS_BACKEND = "notify.sms.FileBackend"
+    settings.RENFANG_SMS_FILE = str(tmp_path / "sms.log")
+    return tmp_path / "sms.log"
+
+
 def login(page, username: str, password: str = PASSWORD) -> None:
     """Log in through the real login form."""
     page.goto(page.base_url + "/access/login/")

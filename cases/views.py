@@ -40,7 +40,7 @@ from cases.models import (
 from core.querysets import natural, scope_q
 from core.scope import scope_for
 from core.services import ConflictError
-from core.views import PermissionView, apply_errors, is_htmx
+from core.views import PermissionView, apply_errors, is_htmx, parse_bbox
 
 PER_PAGE = 50
 STAFF_CHANNELS = [Channel.WORKER, Channel.WALK_IN, Channel.ENTERPRISE, Channel.HOTLINE]
@@ -514,14 +514,6 @@ class MapView(CasesView):
                                                   "tile_url": getattr(settings, "RENFANG_TILE_URL", "") or ""})
 
 
-def _bbox(value: str):
-    try:
-        w, s, e, n = (float(x) for x in value.split(","))
-    except (AttributeError, ValueError):
-        return None
-    return (w, s, e, n) if w < e and s < n else None
-
-
 class GeoJSONView(CasesView):
     """Open cases as GeoJSON: single points when few, hotspots (cells of the bbox, counted by one GROUP BY) when
     many. ``?bbox=w,s,e,n``, ``?state=open|overdue|all``, ``?category=<code>``, ``?level=&place=`` (cockpit)."""
@@ -542,7 +534,7 @@ class GeoJSONView(CasesView):
         level, place = request.GET.get("level"), _int(request.GET.get("place"))
         if level in ("street", "community", "grid", "compound", "building") and place:
             qs = qs.filter(**{f"{level}_id": place})
-        box = _bbox(request.GET.get("bbox", ""))
+        box = parse_bbox(request.GET.get("bbox"))
         if box:
             w, s, e, n = box
             qs = qs.filter(lng__gte=w, lng__lte=e, lat__gte=s, lat__lte=n)

@@ -35,7 +35,17 @@ from core.services import ConflictError
 from core.tables import Table, detail_url
 
 __all__ = ["CappedPaginator", "HomeView", "ObjectActionView", "ObjectDetailView", "ObjectEditView", "ObjectListView",
-           "PermissionView", "apply_errors", "is_htmx", "require"]
+           "PermissionView", "apply_errors", "is_htmx", "parse_bbox", "require"]
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """A map's ``?bbox=w,s,e,n`` (WGS-84 degrees) as four floats, or None when it is not one (a map layer then
+    answers for the whole place)."""
+    try:
+        w, s, e, n = (float(x) for x in (value or "").split(","))
+    except ValueError:
+        return None
+    return (w, s, e, n) if w < e and s < n and all(abs(v) <= 180 for v in (w, s, e, n)) else None
 
 
 def require(user, perm: str, message: str | None = None) -> None:

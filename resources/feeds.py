@@ -14,6 +14,7 @@ from icalendar import Calendar, Event
 
 from resources.choices import ACTIVE_STATES, BookingState
 from resources.models import BookerLink, Booking, Resource
+from resources.services import descendants, place_name
 
 __all__ = ["booker_feed", "resource_feed"]
 
@@ -29,12 +30,6 @@ def _calendar(name: str) -> Calendar:
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     return cal
-
-
-def _place(b: Booking) -> str:
-    from resources.services import place_name
-
-    return place_name(b.resource)
 
 
 def _event(b: Booking, summary: str, host: str) -> Event:
@@ -72,7 +67,7 @@ def booker_feed(request, token: str) -> HttpResponse:
     host = request.get_host()
     for b in _bookings(Booking.objects.filter(person=link.person)):
         state = "" if b.state in (BookingState.CONFIRMED, BookingState.CHECKED_IN) else f"（{b.get_state_display()}）"
-        cal.add_component(_event(b, f"{_place(b)}{state}", host))
+        cal.add_component(_event(b, f"{place_name(b.resource)}{state}", host))
     return _response(cal, "my-bookings.ics")
 
 
@@ -80,11 +75,9 @@ def resource_feed(request, token: str) -> HttpResponse:
     resource = Resource.objects.filter(ical_token=token).first()
     if resource is None:
         raise Http404
-    from resources.services import descendants
-
     ids = [resource.pk, *descendants([resource.pk])]
     cal = _calendar(resource.name)
     host = request.get_host()
     for b in _bookings(Booking.objects.filter(resource__in=ids)):
-        cal.add_component(_event(b, f"{_place(b)} {b.get_state_display()}", host))
+        cal.add_component(_event(b, f"{place_name(b.resource)} {b.get_state_display()}", host))
     return _response(cal, f"resource-{resource.pk}.ics")

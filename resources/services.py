@@ -305,36 +305,50 @@ def _lock(*parts) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def _quota_word(quota: Quota, value, used: int) -> str | None:
+    """What one quota says to a booker whose subject is ``value`` and who has used ``used`` (None: it allows)."""
+    if value is None:
+        return _("「%(r)s」按户限额，须是登记在册的住户") % {"r": quota.resource.name} \
+            if quota.subject == Subject.HOUSEHOLD else None
+    if used >= quota.limit:
+        return _("%(who)s%(p)s最多预约「%(r)s」%(n)d次，已约%(u)d次") % {
+            "who": SUBJECT_WORD[quota.subject], "p": quota.get_period_display(), "r": quota.resource.name,
+            "n": quota.limit, "u": used}
+    return None
+
+
 def quota_refusal(chain: list[Resource], booker: Booker, start: dt.datetime) -> list[str]:
     errors = []
     for quota in Quota.objects.filter(resource__in=[r.pk for r in chain]).select_related("resource"):
         value = _subject_value(quota.subject, booker)
-        if value is None:
-            if quota.subject == Subject.HOUSEHOLD:
-                errors.append(_("「%(r)s」按户限额，须是登记在册的住户") % {"r": quota.resource.name})
-            continue
-        _lock("quota", quota.pk, value)
-        a, b = _period_bounds(quota.period, _local(start).date())
-        tree = [quota.resource_id, *descendants([quota.resource_id])]
-        used = Booking.objects.filter(resource__in=tree, starts_at__gte=a, starts_at__lt=b,
-                                      state__in=[*ACTIVE_STATES, BookingState.RELEASED],
-                                      **{SUBJECT_FIELD[quota.subject]: value}).count()
-        if used >= quota.limit:
-            errors.append(_("%(who)s%(p)s最多预约「%(r)s」%(n)d次，已约%(u)d次") % {
-                "who": SUBJECT_WORD[quota.subject], "p": quota.get_period_display(), "r": quota.resource.name,
-                "n": quota.limit, "u": used})
+        used = 0
+        if value is not None:
+            _lock("quota", quota.pk, value)
+            a, b = _period_bounds(quota.period, _local(start).date())
+            tree = [quota.resource_id, *descendants([quota.resource_id])]
+            used = Booking.objects.filter(resource__in=tree, starts_at__gte=a, starts_at__lt=b,
+                                          state__in=[*ACTIVE_STATES, BookingState.RELEASED],
+                                          **{SUBJECT_FIELD[quota.subject]: value}).count()
+        word = _quota_word(quota, value, used)
+        if word:
+            errors.append(word)
     return errors
 
 
-def strikes_block(resource: Resource, person, now: dt.datetime | None = None) -> str | None:
-    now = now or timezone.now()
-    since = now - dt.timedelta(days=resource.strike_days)
-    strikes = list(Strike.objects.filter(person=person, at__gte=since).order_by("at").values_list("at", flat=True))
+def _strikes_word(resource: Resource, strikes: list[dt.datetime]) -> str | None:
+    """The block that no-shows (``strikes``: their times within the window, in order) put on booking ``resource``."""
     if resource.strike_limit and len(strikes) >= resource.strike_limit:
         until = _local(strikes[-resource.strike_limit] + dt.timedelta(days=resource.strike_days)).date()
         return _("您近%(d)d天内有%(n)d次预约未到场，%(m)s前暂停预约") % {
             "d": resource.strike_days, "n": len(strikes), "m": f"{until.month}月{until.day}日"}
     return None
+
+
+def strikes_block(resource: Resource, person, now: dt.datetime | None = None) -> str | None:
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=resource.strike_days)
+    return _strikes_word(resource, list(Strike.objects.filter(person=person, at__gte=since).order_by("at")
+                                        .values_list("at", flat=True)))
 
 
 # --- taking the place ---------------------------------------------------------------------------------------
@@ -543,9 +557,7 @@ def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime, batch: int
     claimed = Claim.objects.filter(resource=OuterRef("pk"), active=True, starts_at__lt=end, ends_at__gt=start)
     closed = Blackout.objects.filter(resource=OuterRef("pk"), starts_at__lt=end, ends_at__gt=start)
     qs = (Resource.objects.filter(parent=pool, is_active=True).exclude(Exists(claimed)).exclude(Exists(closed))
-          .order_by("?" if shuffled else "code"))
-    if not shuffled:
-        qs = qs.order_by("code", "id")
+          .order_by(*(("?",) if shuffled else ("code", "id"))))
     tried: set[int] = set()
     while True:
         chunk = list(qs.exclude(pk__in=tried)[:batch])
@@ -694,23 +706,16 @@ def allocate(pool: Resource, entries: list[tuple], start: dt.datetime, end: dt.d
             results[i] = (None, text([(_("%(w)s时段") % {"w": window.label} if window else "") + reasons[0],
                                       *reasons[1:]]))
             continue
-        times = strikes.get(person.pk, [])
-        if pool.strike_limit and len(times) >= pool.strike_limit:
-            until = _local(times[-pool.strike_limit] + dt.timedelta(days=pool.strike_days)).date()
-            results[i] = (None, text([_("您近%(d)d天内有%(n)d次预约未到场，%(m)s前暂停预约") % {
-                "d": pool.strike_days, "n": len(times), "m": f"{until.month}月{until.day}日"}]))
+        block = _strikes_word(pool, strikes.get(person.pk, []))
+        if block:
+            results[i] = (None, text([block]))
             continue
         over = []
         for quota, used in quotas:
             value = _subject_value(quota.subject, booker)
-            if value is None:
-                if quota.subject == Subject.HOUSEHOLD:
-                    over.append(_("「%(r)s」按户限额，须是登记在册的住户") % {"r": quota.resource.name})
-                continue
-            if used.get(value, 0) >= quota.limit:
-                over.append(_("%(who)s%(p)s最多预约「%(r)s」%(n)d次，已约%(u)d次") % {
-                    "who": SUBJECT_WORD[quota.subject], "p": quota.get_period_display(), "r": quota.resource.name,
-                    "n": quota.limit, "u": used.get(value, 0)})
+            word = _quota_word(quota, value, used.get(value, 0) if value is not None else 0)
+            if word:
+                over.append(word)
         if over:  # the quota first, then one booking a person a span: the order ``book`` says them in
             results[i] = (None, text(over))
             continue
@@ -1275,7 +1280,10 @@ def _pool_options(pool: Resource, chain: list[Resource], spans, lo, hi, now, kee
     near = Q(resource__parent=pool, resource__is_active=True)
     whole = list(Blackout.objects.filter(resource__in=chain_ids, starts_at__lt=hi, ends_at__gt=lo)
                  .values_list("starts_at", "ends_at"))
-    closed = lambda a, b: b <= now or any(x < b and y > a for x, y in whole)  # noqa: E731
+
+    def closed(a, b) -> bool:
+        return b <= now or any(x < b and y > a for x, y in whole)
+
     out: list = []
     if not Blackout.objects.filter(near, starts_at__lt=hi, ends_at__gt=lo).exists():
         live = [(i, a, b) for i, (a, b, _l) in enumerate(spans) if not closed(a, b)]

@@ -27,7 +27,7 @@ from django.views import View as View_
 from core.filters import FilterSet
 from core.scope import scope_for
 from core.tables import Column, Table
-from core.views import ObjectListView, PermissionView, is_htmx, require
+from core.views import ObjectListView, PermissionView, is_htmx, parse_bbox, require
 from resources import services
 from resources.choices import ACTIVE_STATES, BookingState, Kind, Mode
 from resources.models import BookerLink, Booking, Employment, Resource, Window
@@ -309,10 +309,7 @@ class BookView(BookerView):
         if booking.state == BookingState.PENDING:
             messages.success(request, _("已提交预约申请「%(r)s」，审批通过后会通知您") % {"r": booking.resource.name})
         else:
-            place = booking.resource.name
-            if booking.resource.parent_id and booking.resource.parent_id != resource.parent_id:
-                place = f"{resource.name} {place}"
-            messages.success(request, _("预约成功：%(r)s") % {"r": place})
+            messages.success(request, _("预约成功：%(r)s") % {"r": services.place_name(booking.resource)})
         return HttpResponseRedirect(reverse("resources:mine"))
 
 
@@ -686,14 +683,6 @@ class ExportView(PermissionView):
         return response
 
 
-def _bbox(value: str):
-    try:
-        w, s, e, n = (float(x) for x in value.split(","))
-    except (AttributeError, ValueError):
-        return None
-    return (w, s, e, n) if w < e and s < n and all(abs(v) <= 180 for v in (w, s, e, n)) else None
-
-
 class GeoJSONView(StaffView):
     """The resources of the user's places with a position, as GeoJSON points for the cockpit's map layer: the name,
     the kind and, for pools and rooms, how many places are free right now. ``?level=&place=&bbox=w,s,e,n``."""
@@ -709,7 +698,7 @@ class GeoJSONView(StaffView):
         level, place = request.GET.get("level"), request.GET.get("place") or ""
         if level in ("street", "community", "grid", "compound") and place.isdigit() and len(place) < 19:
             qs = qs.filter(**{f"{level}_id": int(place)})
-        box = _bbox(request.GET.get("bbox", ""))
+        box = parse_bbox(request.GET.get("bbox"))
         if box:
             w, s, e, n = box
             qs = qs.filter(lng__gte=w, lng__lte=e, lat__gte=s, lat__lte=n)

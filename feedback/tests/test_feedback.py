@@ -13,13 +13,6 @@ PHONE = "13912340001"
 NEW_ID = resident_id("32050719900101123")
 
 
-@pytest.fixture
-def sms_file(settings, tmp_path):
-    settings.RENFANG_SMS_BACKEND = "notify.sms.FileBackend"
-    settings.RENFANG_SMS_FILE = str(tmp_path / "sms.log")
-    return tmp_path / "sms.log"
-
-
 def last_code(path) -> str:
     return re.findall(r"验证码 (\d{6})", path.read_text(encoding="utf-8"))[-1]
 

@@ -13,13 +13,6 @@ from notify.models import PhoneChallenge
 PHONE = "13912345678"
 
 
-@pytest.fixture
-def sms_file(settings, tmp_path):
-    settings.RENFANG_SMS_BACKEND = "notify.sms.FileBackend"
-    settings.RENFANG_SMS_FILE = str(tmp_path / "sms.log")
-    return tmp_path / "sms.log"
-
-
 def last_code(path) -> str:
     return re.findall(r"验证码 (\d{6})", path.read_text(encoding="utf-8"))[-1]
 

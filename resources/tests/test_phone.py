@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 import time_machine
 
 from resources.models import Booking
@@ -14,13 +13,6 @@ from resources.tests.conftest import at
 
 MONDAY = dt.date(2026, 3, 9)
 NOW = "2026-03-09 10:00 +0800"
-
-
-@pytest.fixture
-def sms_file(settings, tmp_path):
-    settings.RENFANG_SMS_BACKEND = "notify.sms.FileBackend"
-    settings.RENFANG_SMS_FILE = str(tmp_path / "sms.log")
-    return tmp_path / "sms.log"
 
 
 def phone_of(person) -> str:
