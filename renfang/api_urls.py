@@ -11,4 +11,7 @@ urlpatterns = [
     path("cases/", include(("cases.api.urls", "cases-api"))),
     path("mediation/", include(("mediation.api.urls", "mediation-api"))),
     path("resources/", include(("resources.api.urls", "resources-api"))),
+    path("activities/", include(("activities.api.urls", "activities-api"))),
+    path("volunteers/", include(("volunteers.api.urls", "volunteers-api"))),
+    path("meetings/", include(("meetings.api.urls", "meetings-api"))),
 ]

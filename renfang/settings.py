@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "mediation",
     "open311",
     "resources",
+    "activities",
+    "volunteers",
+    "meetings",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,9 @@ urlpatterns = [
     path("mediation/", include("mediation.urls")),
     path("open311/", include("open311.urls")),
     path("resources/", include("resources.urls")),
+    path("activities/", include("activities.urls")),
+    path("volunteers/", include("volunteers.urls")),
+    path("meetings/", include("meetings.urls")),
     path("api/", include("renfang.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.

@@ -12,6 +12,7 @@ viewsets) nor listed in ``TABLE``.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -278,6 +279,8 @@ def build_apps(m: Matrix) -> None:
     m.objects["case_token"] = compound_token(w.compounds["A1"])
     m.objects["enterprise_token"] = compound_token(w.compounds["A1"])
     m.objects["near_token"] = building_token(w.buildings["A1"])
+    for app in MATRIX_APPS:
+        _app_matrix(app).build(m, sys.modules[__name__])
 
 
 @pytest.fixture
@@ -942,10 +945,24 @@ APP_TABLE: dict[str, Spec] = {
     "resources-api:my-booking-detail": owned(Booking, "resident", api=True),
     "resources-api:my-booking-cancel": owned(Booking, "resident", api=True, method="post", ok=(200,)),
 }
+# The later modules keep their rows beside their code: <app>/tests/matrix.py (rows, build, MARKERS).
+MATRIX_APPS = ("activities", "volunteers", "meetings")
+
+
+def _app_matrix(app: str):
+    import importlib
+
+    return importlib.import_module(f"{app}.tests.matrix")
+
+
+for _app in MATRIX_APPS:
+    APP_TABLE.update(_app_matrix(_app).rows(sys.modules[__name__]))
 APP_SIDES = ["A1", "B1"]
 FEW = ["anonymous", "worker_a1", "resident"]
 MARKERS = {Case: "number", Mediation: "number", Facility: "name", Resource: "name", ChangeRequest: "pk",
            Booking: "pk"}
+for _app in MATRIX_APPS:
+    MARKERS.update(_app_matrix(_app).MARKERS)
 
 
 def app_endpoints() -> list[Endpoint]:
