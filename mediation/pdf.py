@@ -8,24 +8,19 @@ previewed without a database; ``mediation.services.agreement_pdf(user, mediation
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import KeepTogether
 
+from core.pdf import chinese_date, document, render
+from core.pdf import esc as _esc
+from core.pdf import paragraphs as _paragraphs
+from core.pdf import styles as _core_styles
+
 __all__ = ["AgreementData", "PartyLine", "agreement_pdf"]
-
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-
 
 @dataclass
 class PartyLine:
@@ -49,34 +44,16 @@ class AgreementData:
     copies: int = 3
 
 
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=FONT, fontSize=11.5, leading=19, wordWrap="CJK")
-    return {
-        "title": ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=4),
-        "number": ParagraphStyle("number", parent=base, alignment=TA_CENTER, textColor=colors.HexColor("#444444")),
-        "h": ParagraphStyle("h", parent=base, fontSize=12.5, leading=21, spaceBefore=10, spaceAfter=3),
-        "p": ParagraphStyle("p", parent=base, firstLineIndent=23),
-        "cell": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=9.5, leading=14,
-                                textColor=colors.HexColor("#555555")),
-    }
-
-
-def _esc(text: str) -> str:
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _paragraphs(text: str, style) -> list:
-    return [Paragraph(_esc(line), style) for line in (text or "").splitlines() if line.strip()]
+def _styles() -> dict:
+    st = _core_styles()
+    st["number"] = st["subtitle"]
+    return st
 
 
 def agreement_pdf(data: AgreementData) -> bytes:
     """The agreement as PDF bytes (A4, one or more pages), with signature lines for every party and mediator."""
     st = _styles()
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=22 * mm, rightMargin=22 * mm, topMargin=20 * mm,
-                            bottomMargin=20 * mm, title=f"人民调解协议书 {data.number}", author=data.committee,
-                            subject=data.title, creator="Renfang")
+    doc, buf = document(f"人民调解协议书 {data.number}", author=data.committee, subject=data.title)
     story: list = [Paragraph("人民调解协议书", st["title"]),
                    Paragraph(f"编号：{_esc(data.number)}", st["number"]), Spacer(1, 8)]
     rows = [[Paragraph("当事人", st["cell"]), Paragraph("姓名", st["cell"]), Paragraph("住址", st["cell"]),
@@ -110,10 +87,8 @@ def agreement_pdf(data: AgreementData) -> bytes:
     sign.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
                               ("LINEBELOW", (2, 0), (2, -1), 0.6, colors.black),
                               ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
-    signed = data.signed_on.strftime("%Y年%m月%d日").replace("年0", "年").replace("月0", "月") \
-        if data.signed_on else "    年  月  日"
+    signed = chinese_date(data.signed_on)
     story.append(KeepTogether([sign, Spacer(1, 12),
                                Paragraph(f"{_esc(data.committee)}（印章）", st["cell"]),
                                Paragraph(signed, st["cell"])]))
-    doc.build(story)
-    return buf.getvalue()
+    return render(doc, buf, story)
