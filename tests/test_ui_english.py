@@ -58,3 +58,46 @@ def test_the_language_switch_sets_english(client, world):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 302
     assert "My area" in client.get("/").content.decode()
+
+
+def _catalog(path: Path) -> dict:
+    """{(context, msgid): msgstr} of a .po file, read with gettext's own rules (no polib at run time)."""
+    entries, cur, key = {}, {}, None
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        if line.startswith("#~"):
+            continue
+        m = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) "(.*)"$', line)
+        if m:
+            key = m.group(1)
+            cur[key] = cur.get(key, "") + m.group(2)
+        elif line.startswith('"') and key:
+            cur[key] += line[1:-1]
+        elif not line.strip():
+            if cur.get("msgid") and "msgid_plural" not in cur:
+                entries[(cur.get("msgctxt"), cur["msgid"])] = cur.get("msgstr", "")
+            cur, key = {}, None
+    return entries
+
+
+APP_CATALOGS = sorted(Path(settings.BASE_DIR).glob("*/locale/en/LC_MESSAGES/django.po"))
+
+
+def test_every_app_catalog_is_complete_and_compiled():
+    assert APP_CATALOGS, "no app catalog found"
+    for po in APP_CATALOGS:
+        empty = [k for k, v in _catalog(po).items() if not v]
+        assert not empty, f"{po.parent.parent.parent.parent.name}: untranslated {empty[:3]}"
+        mo = po.with_suffix(".mo")
+        assert mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime - 5, f"{po}: compilemessages"
+
+
+def test_no_message_is_translated_one_way_in_the_root_catalog_and_another_in_an_app():
+    """The root catalog (LOCALE_PATHS) wins over an app's: an app's different English for the same msgid would
+    never be shown, and its author would read the wrong text in the .po. Give a new string its own context."""
+    root = _catalog(PO)
+    differ = []
+    for po in APP_CATALOGS:
+        for k, v in _catalog(po).items():
+            if root.get(k) and v and root[k] != v:
+                differ.append((po.parent.parent.parent.parent.name, k[1], root[k], v))
+    assert not differ, differ[:5]
