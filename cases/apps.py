@@ -45,10 +45,6 @@ class CasesConfig(AppConfig):
         post_migrate.connect(_ensure_unit_role, dispatch_uid="cases.unit_role")
         post_save.connect(deadlines.invalidate, sender="cases.Holiday", dispatch_uid="cases.holiday_saved")
         post_delete.connect(deadlines.invalidate, sender="cases.Holiday", dispatch_uid="cases.holiday_deleted")
-
-        from cases.cockpit import register as register_cockpit
-
-        register_cockpit()
         if _serving():
             from cases.dedup import warm_up
 

@@ -56,10 +56,9 @@ def compute_satisfaction(level: str, place_ids=None):
 
 
 def register() -> None:
-    try:
-        from cockpit.registry import register_layer, register_metric, register_panel
-    except ImportError:
-        return
+    """Called by the cockpit when it starts (cockpit/apps.py), as every app's ``cockpit.register``."""
+    from cockpit.registry import register_layer, register_metric, register_panel
+
     register_metric("cases.open", label=_("未结案件"), compute=compute_open, subkey_labels={"open": _("未结案件")})
     register_metric("cases.overdue", label=_("超期案件"), compute=compute_overdue,
                     subkey_labels={"overdue": _("超期案件")})

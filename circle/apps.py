@@ -23,11 +23,6 @@ class CircleConfig(AppConfig):
         from places.views import BUILDING_PANELS
 
         BUILDING_PANELS.append(building_qr_panel)
-        from cockpit.registry import register_layer
-
-        # The cockpit's map shows the service facilities beside its own figures (cockpit never imports circle).
-        register_layer("circle.facilities", title=_("服务设施"), url_name="circle:facilities_geojson", color="#2a9d8f",
-                       shown=False)
 
 
 def building_qr_panel(request, building) -> dict | None:

@@ -20,8 +20,25 @@ class CockpitConfig(AppConfig):
 
         register_core()
         register_default_states()
+        discover()
         register_role_permissions("grid_worker", BOARD)
         register_role_permissions("community_officer", BOARD)
         register_role_permissions("command_centre", BOARD)
         register_periodic("cockpit.refresh_rollups", "cockpit.tasks.refresh_rollups", every=dt.timedelta(seconds=30))
         register_periodic("cockpit.rebuild_rollups", "cockpit.tasks.rebuild_rollups", daily_at="03:10")
+
+
+def discover() -> None:
+    """Every installed app's figures, panels and layers: the ``register()`` of its ``<app>/cockpit.py``, called
+    once here (the one way an app puts itself on the boards; cockpit imports none of them by name)."""
+    import importlib
+    import importlib.util
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name == "cockpit" or importlib.util.find_spec(f"{config.name}.cockpit") is None:
+            continue
+        module = importlib.import_module(f"{config.name}.cockpit")
+        if callable(getattr(module, "register", None)):
+            module.register()

@@ -20,16 +20,3 @@ class FieldworkConfig(AppConfig):
         register_role_permissions("system_admin", ["fieldwork.view_changepolicy", "fieldwork.change_changepolicy"])
         register_periodic("fieldwork.daily_task_lists", "fieldwork.tasks.daily_task_lists", daily_at="07:00")
         register_periodic("fieldwork.overdue_reviews", "fieldwork.tasks.overdue_reviews", daily_at="08:30")
-        try:
-            from cockpit.registry import register_metric, register_panel
-        except ImportError:
-            return
-        from fieldwork import metrics
-
-        register_metric("fieldwork.visits", label=_("本周走访与计划"), compute=metrics.visits_by_place,
-                        subkey_labels={"visits": _("本周走访"), "plan": _("应访户数")})
-        register_metric("fieldwork.reviews", label=_("待审核变更"), compute=metrics.reviews_by_place,
-                        subkey_labels={"pending": _("待审核"), "overdue": _("超过3天")})
-        register_panel("fieldwork.visits", title=_("本周走访"), metrics=["fieldwork.visits"], chart="bar", order=45)
-        register_panel("fieldwork.reviews", title=_("待审核变更"), metrics=["fieldwork.reviews"], chart="figures",
-                       order=46)

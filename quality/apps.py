@@ -31,14 +31,4 @@ class QualityConfig(AppConfig):
         register_periodic("quality.recompute", "quality.tasks.recompute_all", every=timedelta(minutes=10))
         register_periodic("quality.snapshot", "quality.tasks.weekly_snapshot", daily_at="01:30")
         register_periodic("quality.overdue_reminders", "quality.tasks.overdue_reminders", daily_at="07:30")
-        _register_cockpit()
 
-
-def _register_cockpit() -> None:
-    try:
-        from cockpit import registry  # noqa: F401
-    except ImportError:  # the cockpit app is not there yet
-        return
-    from quality import metrics
-
-    metrics.register()

@@ -26,7 +26,3 @@ class ResourcesConfig(AppConfig):
         register_periodic("resources.holds", "resources.tasks.expire_holds", every=timedelta(minutes=5))
         register_periodic("resources.remind", "resources.tasks.send_reminders", every=timedelta(minutes=15))
         register_periodic("resources.cockpit", "resources.tasks.refresh_cockpit", every=timedelta(hours=1))
-
-        from resources.cockpit import register as register_cockpit
-
-        register_cockpit()

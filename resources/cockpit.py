@@ -117,10 +117,9 @@ def _drill(level: str, place_id: int, subkey: str):
 
 
 def register() -> None:
-    try:
-        from cockpit.registry import register_layer, register_metric, register_panel
-    except ImportError:
-        return
+    """Called by the cockpit when it starts (cockpit/apps.py), as every app's ``cockpit.register``."""
+    from cockpit.registry import register_layer, register_metric, register_panel
+
     register_metric("resources.tide", label=_("车位占用（按小时）"), compute=compute_tide, levels=LEVELS,
                     subkey_labels=_tide_labels, percent=True)
     register_metric("resources.use", label=_("共享资源使用（按小区/企业）"), compute=compute_use, levels=LEVELS)

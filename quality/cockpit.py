@@ -1,4 +1,4 @@
-"""The cockpit's figures of quality: freshness, score and the 12-week trend (registered from quality/apps.py)."""
+"""The cockpit's figures of quality: freshness, score and the 12-week trend (cockpit calls ``register()``)."""
 
 from __future__ import annotations
 
