@@ -45,6 +45,9 @@ class Activity(SealedTextModel, ScopedModel):
                                       choices=Organiser.choices, default=Organiser.COMMUNITY)
     partner_name = models.CharField(pgettext_lazy("activities", "合作单位"), max_length=100, blank=True)
     contact = models.CharField(pgettext_lazy("activities", "联系人"), max_length=64, blank=True)
+    host_person = models.ForeignKey("people.Person", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=pgettext_lazy("activities", "场地预约负责人"),
+                                    help_text=pgettext_lazy("activities", "以其名义通过共享资源预约活动场地"))
     description = models.TextField(pgettext_lazy("activities", "活动介绍"), blank=True)
     grid = models.ForeignKey("places.Grid", on_delete=models.PROTECT, related_name="+",
                              verbose_name=pgettext_lazy("activities", "举办网格"))
@@ -176,6 +179,7 @@ class SignUp(ScopedModel):
     priority_reason = models.CharField(pgettext_lazy("activities", "优先原因"), max_length=100, blank=True)
     ticket = models.CharField(pgettext_lazy("activities", "签号"), max_length=64, blank=True)
     rank = models.PositiveIntegerField(pgettext_lazy("activities", "顺位"), null=True, blank=True)
+    won = models.BooleanField(pgettext_lazy("activities", "分配到名额"), null=True, blank=True)
     hold_until = models.DateTimeField(pgettext_lazy("activities", "保留至"), null=True, blank=True)
     channel = models.CharField(pgettext_lazy("activities", "渠道"), max_length=12, default="web")
     ended_at = models.DateTimeField(pgettext_lazy("activities", "取消时间"), null=True, blank=True)
