@@ -301,6 +301,11 @@ def _rule_sql(hfilt: str, pfilt: str, today: dt.date) -> list[tuple[str, str, li
          f" || CASE WHEN p.phone_bidx = '' AND {is_head} THEN '户主联系电话' ELSE '' END) "
          f"FROM {per} p WHERE p.is_current AND (p.id_number_bidx = '' OR p.sex = '' OR p.birth_date IS NULL "
          f"OR (p.phone_bidx = '' AND {is_head})) {pp}", []),
+        # Raised by an import (quality.signals.import_findings) and found again while the phone is still empty.
+        ("import_phone_dropped",
+         f"SELECT i.subject, i.house_id, i.person_id, i.detail FROM {_t('quality.QualityIssue')} i "
+         f"JOIN {per} p ON p.id = i.person_id WHERE i.rule = 'import_phone_dropped' AND i.status = 'open' "
+         f"AND p.phone_bidx = '' AND p.is_current {pp}", []),
         ("house_area_missing",
          f"SELECT {hsub}, h.id, NULL, '' FROM {house} h WHERE h.area IS NULL AND h.use <> 'commercial' {hh}", []),
     ]

@@ -33,6 +33,9 @@ RULES: dict[str, Rule] = {r.code: r for r in [
     Rule("missing_fields", _("必填项缺失"),
          _("人员缺少必填信息（证件号码、性别、出生日期、联系电话中的一项或多项）。请入户或电话核实后补齐。"),
          "person", True),
+    Rule("import_phone_dropped", _("导入时联系电话无效"),
+         _("导入表格中此人的联系电话无效（号段不存在、位数不对等），人员已照常导入，电话留空。请电话或入户核实后补登；"
+           "补登后此问题自动消除。"), "person", True),
     Rule("house_area_missing", _("房屋面积缺失"),
          _("房屋没有登记面积，无法判断居住人数是否合理。请按房产证或实测补登面积。"), "area", False),
     Rule("id_invalid", _("证件号码无效"),

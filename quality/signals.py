@@ -77,3 +77,33 @@ def audit_recorded(sender, instance, created, raw=False, **kwargs):
     row = Residence.objects.filter(pk=instance.object_id).values_list("house_id", "person_id").first()
     if row is not None:
         engine.mark_houses([row[0]], [row[1]])
+
+
+def import_findings(sender, findings, **kwargs):
+    """An import left a person's invalid phone empty (people.importer): one open issue each, in the import's
+    transaction; recompute keeps it open while the phone is still empty and resolves it once it is registered."""
+    from django.utils import timezone
+
+    from places.models import House
+    from quality.models import QualityIssue
+
+    now = timezone.now()
+    houses = {h.pk: h for h in House.objects.filter(pk__in={f[1] for f in findings if f[1]})}
+    rows = []
+    for person_id, house_id, _field, row in findings:
+        h = houses.get(house_id)
+        rows.append(QualityIssue(
+            rule="import_phone_dropped", subject=f"0:{person_id}", person_id=person_id, house_id=house_id,
+            street_id=h.street_id if h else None, community_id=h.community_id if h else None,
+            grid_id=h.grid_id if h else None, building_id=h.building_id if h else None,
+            detail=f"导入表格第{row}行", found_at=now))
+    QualityIssue.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _connect() -> None:
+    from people.signals import import_committed
+
+    import_committed.connect(import_findings, dispatch_uid="quality.import_findings")
+
+
+_connect()

@@ -73,6 +73,36 @@ def test_a_person_with_an_unallocated_phone_prefix_is_imported_without_the_phone
     assert Person.objects.get(name="陈小小").phone_masked
 
 
+
+def test_a_phone_left_empty_by_the_import_is_a_data_quality_issue_until_it_is_registered(world):
+    """The person is kept and the officer is told where to look: an open issue for each of the two people whose
+    phone was invalid (none for the third), kept by the recompute while the phone is empty, resolved once it is
+    registered."""
+    from people.services import PersonData, save_person
+    from quality.engine import recompute_all
+    from quality.models import QualityIssue
+
+    rows = [["A1花园", "5", "1", "301", "陈大明", ID1, "14012345678", "户主"],
+            ["A1花园", "5", "1", "301", "林小红", ID2, "1391234567", "配偶"],
+            ["A1花园", "5", "1", "302", "陈小小", ID3, "13912345678", "户主"]]
+    commit_import(sheet(COMMON, rows), world.users.officer_a)
+    open_ = QualityIssue.objects.filter(rule="import_phone_dropped", status="open")
+    assert sorted(open_.values_list("person__name", flat=True)) == ["林小红", "陈大明"]
+    lin = Person.objects.get(name="林小红")
+    issue = open_.get(person=lin)
+    assert issue.detail == "导入表格第3行" and issue.grid_id == world.grids["A1"].pk
+    recompute_all()
+    assert open_.count() == 2  # the phone is still empty: still an issue
+    # The officer registers the phone after a call (the person's form: every field as it was, the phone added).
+    save_person(world.users.officer_a, PersonData(
+        name=lin.name, id_type=lin.id_type, id_number=ID2, phone="13912345670", residency_type=lin.residency_type,
+        sex=lin.sex, birth_date=lin.birth_date), lin, expected_version=lin.version, accept_warnings=True)
+    recompute_all()
+    issue.refresh_from_db()
+    assert issue.status == "resolved"
+    assert open_.get().person.name == "陈大明"
+
+
 def _with_cached_value(data: bytes, value: str) -> bytes:
     """openpyxl writes formulas without their computed value; put one in, as Excel would have saved it."""
     import re

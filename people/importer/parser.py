@@ -95,6 +95,7 @@ class RowError:
     reason: str
     level: str = "error"  # "error" blocks the import; "warning" is listed and accepted
     name: str = ""  # the row's name cell, to find the row (never a number)
+    field: str = ""  # the column's key (``phone``...), whatever the language of ``column``
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "reason": self.reason, "level": self.level,
@@ -170,7 +171,7 @@ class RowParser:
 
     def err(self, row: int, key: str, reason: str, level: str = "error", name: str = "") -> None:
         target = self.errors if level == "error" else self.warnings
-        target.append(RowError(row, LABELS.get(key, key), reason, level, name))
+        target.append(RowError(row, LABELS.get(key, key), reason, level, name, key))
 
     def known_anywhere(self, name: str) -> bool:
         e = self.existing

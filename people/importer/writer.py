@@ -282,12 +282,26 @@ def _write(plan: Plan, user, file_name: str, progress) -> None:
     moved = [pid for pid, ch in plan.person_updates.items() if ch.get("_moved")]
     _refresh_counts_and_places(plan, touched, moved)
     _check_scope(plan, user, list(plan.person_updates))
+    _send_findings(plan, tag_rows)
     audit.record("import", user=user, object_type="people.person", object_id=plan.sha256[:16],
                  changes={"counts": plan.summary(), "file_sha256": plan.sha256,
                           "file_name_sha256": hashlib.sha256(file_name.encode()).hexdigest()},
                  place=",".join(f"compound:{c}" for c in sorted(plan.compound_ids))[:200], purpose="import")
     if progress:
         progress(len(plan.rows), len(plan.rows), "write")
+
+
+DROPPED_FIELDS = {"phone"}  # optional fields a bad value leaves empty (parser.py: never drops the person)
+
+
+def _send_findings(plan: Plan, person_of_row: dict[int, int | None]) -> None:
+    from people.signals import import_committed
+
+    house_of_row = {r.number: r.house_id for r in plan.rows}
+    findings = [(person_of_row[w.row], house_of_row.get(w.row), w.field, w.row)
+                for w in plan.warnings if w.field in DROPPED_FIELDS and person_of_row.get(w.row)]
+    if findings:
+        import_committed.send(sender=Plan, findings=findings)
 
 
 def _house_ids_of(residence_ids: list[int]) -> set[int]:
