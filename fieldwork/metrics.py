@@ -1,4 +1,4 @@
-"""Cockpit figures of fieldwork (registered by fieldwork/cockpit.py): visits this week against the plan, pending reviews.
+"""Cockpit figures of fieldwork (registered by fieldwork/cockpit.py): visits this week against the plan, reviews.
 
 Each ``compute(level, place_ids=None)`` is one GROUP BY per query over denormalised place keys, never a loop
 over places (cockpit/registry.py).

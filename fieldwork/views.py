@@ -199,6 +199,10 @@ class HouseVisitView(FieldworkView):
             version = request.POST.get(f"pv_{d['phone_person']}")
             items.append(services.VisitItem(ChangeKind.PHONE_FIX, d["phone_person"], {
                 "phone": d["phone_new"], "person_version": int(version) if (version or "").isdigit() else None}))
+        if not items and not d.get("not_home"):
+            # One control means "unchanged": the quick button, or this form sent with no change (a note, a photo).
+            items.append(services.VisitItem(ChangeKind.UNCHANGED, payload={"person_ids": [r.person_id
+                                                                                        for r in residents]}))
         return services.submit_visit(request.user, house, client_id=d["client_id"], items=items,
                                      note=d.get("note") or "", photo=d.get("photo"),
                                      house_version=d["house_version"], not_home=d.get("not_home", False))

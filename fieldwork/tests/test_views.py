@@ -62,6 +62,23 @@ def test_one_tap_unchanged_records_a_visit_and_redirects_to_its_page(world):
     assert c.get(response["Location"]).status_code == 200
 
 
+def test_one_control_means_unchanged_the_full_form_sent_with_only_a_note_records_an_unchanged_visit(world):
+    """The quick button is the one "unchanged" control (no second checkbox in the form); the full form sent as the
+    page sends it with no change but a note is an unchanged visit, never an error."""
+    house = world.houses["A1"][0]
+    c = client_for(world.users.worker_a1)
+    page = c.get(f"/fieldwork/houses/{house.pk}/").content.decode()
+    assert page.count('name="unchanged"') == 1, "one control for 'unchanged'"
+    form = re.search(r'<form[^>]*data-draft-form.*?</form>', page, re.S).group(0)
+    data = {m[0]: m[1] for m in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
+    data.update(note="敲门后户主说明无变化")
+    response = c.post(f"/fieldwork/houses/{house.pk}/", data)
+    assert response.status_code == 302, response.content.decode()[:500]
+    visit = Visit.objects.get()
+    assert visit.outcome == "unchanged"
+    assert ChangeRequest.objects.filter(visit=visit, kind="unchanged").count() == 1
+
+
 def test_after_a_visit_the_page_offers_the_next_home_of_the_same_building(fw):
     world = fw
     c = client_for(world.users.worker_a1)
