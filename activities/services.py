@@ -31,8 +31,8 @@ from core import audit
 __all__ = ["CHECKIN_EARLY", "Member", "accept_offer", "add_photo", "add_session", "audience_refusal",
            "attendance_figures", "cancel", "cancel_session", "certificate_eligible", "check_in", "check_in_by_token",
            "close_roll", "digest", "eligible_members", "expire_offers", "household", "mark", "offer_freed",
-           "publish", "run_allocation", "save_activity", "self_check_in", "sign_up", "ticket", "verify",
-           "waiting_order"]
+           "publish", "run_allocation", "save_activity", "self_check_in", "send_reminders", "sign_up", "ticket",
+           "verify", "waiting_order"]
 
 CHECKIN_EARLY = dt.timedelta(minutes=30)  # check-in opens this long before a session starts
 ADULT = 18
@@ -314,7 +314,9 @@ def sign_up(activity: Activity, applicant, people: list, *, user=None, actor=Non
             if audit_it:
                 audit.record("sign_up", signup, user=actor or user, changes={"state": [None, state],
                                                                             "size": [None, len(people)]})
-    except IntegrityError:
+    except IntegrityError as exc:
+        if "participant" not in str(exc).lower():
+            raise
         raise ValidationError(_("所选参加人中已有人报名了该活动")) from None
     return signup
 
@@ -669,3 +671,22 @@ def attendance_figures(activity: Activity) -> dict:
         "certificates": certs,
         "by_community": sorted(((names.get(c, _("其他")), k) for c, k in by_comm.items()), key=lambda x: -x[1]),
     }
+
+
+def send_reminders(now: dt.datetime | None = None, ahead: dt.timedelta = dt.timedelta(hours=24)) -> int:
+    """The day before a session: its confirmed applicants with an account are reminded once (the inbox; an
+    SMS backend sends the same text when one is configured for notifications)."""
+    from notify.services import notify
+
+    now = now or timezone.now()
+    n = 0
+    for session in Session.objects.filter(starts_at__gt=now, starts_at__lte=now + ahead,
+                                          activity__status=Status.PUBLISHED).select_related("activity"):
+        users = list({s.user for s in SignUp.objects.filter(activity=session.activity, state=SignUpState.CONFIRMED,
+                                                             user__isnull=False).select_related("user")})
+        t = timezone.localtime(session.starts_at)
+        n += len(notify(users, title=_("活动提醒：%(a)s") % {"a": session.activity.title},
+                        body=_("第%(n)d场 %(t)s，地点：%(p)s。请带好报名二维码。") % {
+                            "n": session.number, "t": f"{t.month}月{t.day}日 {t:%H:%M}", "p": session.place},
+                        url="/activities/mine/", kind="activity", dedupe_key=f"activities.remind:{session.pk}"))
+    return n
