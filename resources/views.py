@@ -200,7 +200,7 @@ def _safe_next(value: str | None) -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     value = value or ""
-    if value.startswith("/resources/") and url_has_allowed_host_and_scheme(value, allowed_hosts=None):
+    if value.startswith(("/resources/", "/activities/")) and url_has_allowed_host_and_scheme(value, allowed_hosts=None):
         return value
     return reverse("resources:browse")
 
