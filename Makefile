@@ -43,6 +43,7 @@ demo: migrate
 	$(PYTHON) manage.py mediation_demo
 	$(PYTHON) manage.py open311_demo
 	$(PYTHON) manage.py resources_demo
+	$(PYTHON) manage.py meetings_demo
 	$(PYTHON) manage.py cockpit_demo
 	$(DEMO_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
 	$(PYTHON) manage.py demo_accounts --url http://$(HOST):$(PORT)/

@@ -204,13 +204,15 @@ def add_member(user, org: Organisation, member, title: str = "") -> OrgMember:
     return link
 
 
-def save_group(user, *, name: str, community, kind: str = "party_community", description: str = "",
+def save_group(user, *, name: str, community, grid=None, kind: str = "party_community", description: str = "",
                members: Iterable[Organisation] = ()) -> OrgGroup:
+    """A grouping of organisations on a community (and the grid its work sits in: the tower's, so that the grid's
+    worker and instructor see it)."""
     if not (name or "").strip():
         raise ValidationError({"name": [_("请填写名称")]})
     with transaction.atomic():
         group = OrgGroup.objects.create(name=name.strip()[:128], kind=kind, description=description,
-                                        community=community, street_id=community.street_id)
+                                        community=community, street_id=community.street_id, grid=grid)
         group.members.set(list(members))
         assert_in_scope(user, group, "add")
         audit.record("add", group, user=_actor(user))

@@ -71,14 +71,17 @@ class StaffView(PermissionView):
         return scope_for(self.request.user).has(perm)
 
 
-def _act(request, fn, success: str, url: str):
-    """Run a service call from a POST: its refusal becomes a message on the page it came from."""
+def _act(request, fn, success: str, url: str, refusal_as_message: bool = False):
+    """Run a service call from a POST: its refusal becomes a message on the page it came from (a PermissionDenied
+    too when ``refusal_as_message``: a page whose action the user may take in general, not on this record)."""
     try:
         fn()
     except ValidationError as exc:
         _errors(request, exc)
     except PermissionDenied as exc:
-        raise exc
+        if not refusal_as_message:
+            raise
+        messages.error(request, str(exc))
     else:
         messages.success(request, success)
     return HttpResponseRedirect(url)
@@ -539,14 +542,15 @@ def _progress_post(request, res: Resolution, url: str):
 def _confirm_post(request, res: Resolution, url: str):
     if request.POST.get("decision") == "reject":
         return _act(request, lambda: services.reject(request.user, res, note=request.POST.get("note", "")),
-                    _("已退回责任单位继续办理"), url)
+                    _("已退回责任单位继续办理"), url, refusal_as_message=True)
     review = request.POST.get("review_on") or ""
     try:
         review_on = dt.date.fromisoformat(review) if review else None
     except ValueError:
         review_on = None
     return _act(request, lambda: services.confirm(request.user, res, note=request.POST.get("note", ""),
-                                                  review_on=review_on), _("已确认办结"), url)
+                                                  review_on=review_on), _("已确认办结"), url,
+                refusal_as_message=True)
 
 
 class ResolutionUpdateView(StaffView):
