@@ -597,7 +597,7 @@ def _num(value: Decimal) -> str:
 
 
 # --- an opinion collected on a shift ---------------------------------------------------------------------------------
-JOIN_SCORE = 0.5  # a suggestion this similar is the same matter
+JOIN_SCORE = 0.45  # a suggestion this similar is the same matter (cases suggests from 0.25)
 
 
 def collect_opinion(signup: Signup, text: str, *, category, title: str = "", place=None, user=None) -> Opinion:
@@ -632,8 +632,7 @@ def collect_opinion(signup: Signup, text: str, *, category, title: str = "", pla
             staff = user is not None and scope_for(user).has("cases.add_case")
             case = cases_services.report(
                 user if staff else None, channel="worker" if staff else "walk_in", category=category, title=title,
-                description=V("志愿者%(n)s在“%(s)s”中收集：%(t)s") % {
-                    "n": signup.volunteer.person.name, "s": _label(signup.shift), "t": text},
+                description=f"{text}\n" + V("（志愿者在志愿服务中收集）"),
                 place=place, reporter_name=signup.volunteer.person.name,
                 reporter_account=None if staff else signup.volunteer.user)
             joined = False
@@ -679,7 +678,7 @@ def honour_list(year: int, volunteers, limit: int = 30) -> list[dict]:
     per = hours_by_volunteer(year, volunteers.values("pk"))
     rows = [(vid, h) for vid, h in per.items() if h > 0]
     rows.sort(key=lambda r: (-r[1], r[0]))
-    by_id = volunteers.select_related("person").in_bulk([vid for vid, _h in rows[:limit]])
+    by_id = volunteers.select_related("person", "grid").in_bulk([vid for vid, _h in rows[:limit]])
     shifts = dict(Signup.objects.filter(volunteer_id__in=list(by_id), verified_at__isnull=False,
                                         verified_hours__isnull=False, shift__starts_at__year=year)
                   .values("volunteer_id").annotate(n=Count("id")).values_list("volunteer_id", "n").order_by())

@@ -1,0 +1,22 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def volunteers_nav(context) -> str:
+    """Where the menu's 志愿服务 link leads: the staff pages (volunteers.view_volunteer in scope), a volunteer's own
+    page (an account linked to a volunteer), or nowhere ("")."""
+    from django.urls import reverse
+
+    from core.scope import scope_for
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    if scope_for(user).has("volunteers.view_volunteer"):
+        return reverse("volunteers:list")
+    from volunteers.models import Volunteer
+
+    return reverse("volunteers:me") if Volunteer.objects.filter(user=user, is_active=True).exists() else ""
