@@ -41,7 +41,8 @@ DEMO_ACCOUNTS = [
 DEMO_USERNAMES = frozenset(a.username for a in DEMO_ACCOUNTS)
 # Accounts other apps' demo commands create with the same password (cases_demo: members of two handling units).
 EXTRA_DEMO_ACCOUNTS = {"unit1": ("处置单位（物业公司）", "handling unit (property company)"),
-                       "unit2": ("处置单位（城管中队）", "handling unit (city management)")}
+                       "unit2": ("处置单位（城管中队）", "handling unit (city management)"),
+                       "ent1": ("楼宇企业联系人", "a tower enterprise's contact")}
 
 
 def demo_passwords_remain() -> bool:
