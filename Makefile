@@ -45,6 +45,7 @@ demo: migrate
 	$(PYTHON) manage.py resources_demo
 	$(PYTHON) manage.py meetings_demo
 	$(PYTHON) manage.py activities_demo
+	$(PYTHON) manage.py volunteers_demo
 	$(PYTHON) manage.py cockpit_demo
 	$(DEMO_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
 	$(PYTHON) manage.py demo_accounts --url http://$(HOST):$(PORT)/
