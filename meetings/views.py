@@ -49,6 +49,18 @@ from meetings.models import (
 BOARD_PAGE = 50
 
 
+def linked(rows, member: bool = False) -> list:
+    """Rows of a resolutions table with their link and lateness worked out once (a board renders 50 of them)."""
+    rows = list(rows)
+    name = "meetings:my_resolution" if member else "meetings:resolution"
+    prefix = reverse(name, args=[0])[:-2]
+    now = timezone.now()
+    for r in rows:
+        r.link = f"{prefix}{r.pk}/"
+        r.late = r.state in OPEN_STATES and r.deadline_at is not None and r.deadline_at < now
+    return rows
+
+
 def _errors(request, exc: ValidationError) -> None:
     for m in exc.messages:
         messages.error(request, m)
@@ -133,7 +145,7 @@ class OrgDetailView(StaffView):
         res = (Resolution.objects.restrict(request.user, "view").filter(Q(owner=org) | Q(assisting=org))
                .distinct().select_related("owner").order_by("-id")[:50])
         return render(request, "meetings/org.html", {
-            "title": org.name, "org": org, "resolutions": res,
+            "title": org.name, "org": org, "resolutions": linked(res),
             "members": org.members.select_related("user").order_by("id"),
             "groups": org.groups.all(), "can_change": self.can(org, "change")})
 
@@ -239,7 +251,7 @@ class ProjectDetailView(StaffView):
                .select_related("owner", "meeting").order_by("deadline_at", "id"))
         rolled = services.project_progress([project.pk]).get(project.pk, {"percent": 0, "done": 0, "total": 0})
         return render(request, "meetings/project.html", {"title": project.name, "project": project,
-                                                         "resolutions": res, "rolled": rolled})
+                                                         "resolutions": linked(res), "rolled": rolled})
 
 
 # --- series and meetings -------------------------------------------------------------------------------------------
@@ -298,7 +310,7 @@ def _meeting_context(request, meeting: Meeting, *, staff: bool) -> dict:
         "proposed": proposed,
         "invitations": Invitation.objects.filter(meeting=meeting).select_related("organisation"),
         "minutes": getattr(meeting, "minutes", None) if hasattr(meeting, "minutes") else None,
-        "resolutions": meeting.resolutions.select_related("owner", "proposer").order_by("id"),
+        "resolutions": linked(meeting.resolutions.select_related("owner", "proposer").order_by("id"), not staff),
     }
 
 
@@ -436,16 +448,16 @@ class BoardView(StaffView):
 
     def get(self, request):
         qs = board_rows(Resolution.objects.restrict(request.user, "view"), request.GET)
-        qs = qs.select_related("owner", "meeting").order_by("deadline_at", "id").only(
-            "id", "number", "title", "state", "progress", "deadline_at", "escalation_level", "owner__name",
-            "meeting__number", "meeting__series_id", "meeting_id")
+        qs = qs.select_related("owner").order_by("deadline_at", "id").only(
+            "id", "number", "title", "state", "progress", "deadline_at", "escalation_level", "owner__name")
         page = CappedPaginator(qs, BOARD_PAGE, 10_000).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
-        owners = (Organisation.objects.restrict(request.user, "view").filter(owned_resolutions__isnull=False)
-                  .distinct().order_by("name").values_list("pk", "name")[:300])
+        owners = (Organisation.objects.restrict(request.user, "view").filter(is_active=True).order_by("name")
+                  .values_list("pk", "name")[:300])
         return render(request, "meetings/board.html", {
-            "title": _("决议督办台账"), "page": page, "now": timezone.now(), "states": ResolutionState.choices,
+            "title": _("决议督办台账"), "page": page, "rows": linked(page.object_list),
+            "states": ResolutionState.choices,
             "owners": owners, "f": request.GET, "querystring": query.urlencode(),
             "can_export": self.has("meetings.export_resolution")})
 
@@ -881,8 +893,10 @@ class MyView(MemberView):
                     .select_related("series").order_by("-starts_at")[:10])
         needs = Need.objects.filter(enterprise__organisation__in=self.org_ids).order_by("-raised_on", "-id")[:20]
         return render(request, "meetings/my.html", {
-            "title": _("本单位的联席会议工作"), "orgs": orgs, "open": [r for r in mine if r.is_open][:100],
-            "done": [r for r in mine if r.state == ResolutionState.DONE][:20], "meetings": meetings, "needs": needs,
+            "title": _("本单位的联席会议工作"), "orgs": orgs,
+            "open": linked([r for r in mine if r.is_open][:100], member=True),
+            "done": linked([r for r in mine if r.state == ResolutionState.DONE][:20], member=True),
+            "meetings": meetings, "needs": needs,
             "now": timezone.now(), "categories": NeedCategory.choices,
             "has_enterprise": orgs.filter(enterprise__isnull=False).exists()})
 
