@@ -224,7 +224,9 @@ class Meeting(Placed):
         indexes = [models.Index(fields=["series", "starts_at"], name="mt_meeting_series_start")]
 
     def __str__(self) -> str:
-        return f"{self.series.name} 第{self.number}次"
+        from django.utils.translation import gettext
+
+        return gettext("%(s)s 第%(n)d次") % {"s": self.series.name, "n": self.number}
 
 
 class Invitation(models.Model):
@@ -552,7 +554,12 @@ class GovService(Placed):
         return self.name
 
     def when(self) -> str:
-        names = "一二三四五六日"
-        day = f"{self.on_date:%Y-%m-%d}" if self.on_date else "每周" + "、".join(
-            names[int(d) - 1] for d in self.weekdays if d.isdigit() and 1 <= int(d) <= 7)
+        from django.utils.dates import WEEKDAYS
+        from django.utils.translation import gettext
+
+        if self.on_date:
+            day = f"{self.on_date:%Y-%m-%d}"
+        else:
+            days = [str(WEEKDAYS[int(d) - 1]) for d in self.weekdays if d.isdigit() and 1 <= int(d) <= 7]
+            day = gettext("每周%(d)s") % {"d": "、".join(days)}
         return f"{day} {self.starts:%H:%M}–{self.ends:%H:%M}"
