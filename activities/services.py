@@ -79,8 +79,36 @@ def _tags_of(person_ids: list[int]) -> dict[int, set[int]]:
     return out
 
 
+@dataclass
+class Facts:
+    """What every sign-up of one activity reads again and again (its span and its audience rules), read once per
+    activity instance: in one request, or one worker's burst."""
+
+    first: dt.datetime | None
+    last_end: dt.datetime | None
+    communities: set
+    tags: set
+
+
+def facts(activity: Activity) -> Facts:
+    cached = getattr(activity, "_facts", None)
+    if cached is None:
+        from django.db.models import Max, Min
+
+        span = Session.objects.filter(activity_id=activity.pk).aggregate(first=Min("starts_at"), last=Max("ends_at"))
+        cached = Facts(first=span["first"], last_end=span["last"],
+                       communities=set(activity.audience_communities.values_list("pk", flat=True)),
+                       tags=set(activity.audience_tags.values_list("pk", flat=True)))
+        activity._facts = cached
+    return cached
+
+
+def forget_facts(activity: Activity) -> None:
+    activity.__dict__.pop("_facts", None)
+
+
 def _rule_day(activity: Activity) -> dt.date:
-    first = activity.sessions.order_by("starts_at").values_list("starts_at", flat=True).first()
+    first = facts(activity).first
     return timezone.localdate(first) if first else timezone.localdate()
 
 
@@ -89,8 +117,7 @@ def audience_refusal(activity: Activity, people: list, on: dt.date | None = None
     session's day; communities and special groups are the registry's now."""
     on = on or _rule_day(activity)
     ids = [p.pk for p in people]
-    communities = set(activity.audience_communities.values_list("pk", flat=True))
-    tags = set(activity.audience_tags.values_list("pk", flat=True))
+    communities, tags = facts(activity).communities, facts(activity).tags
     living = _current_communities(ids) if communities else {}
     tagged = _tags_of(ids) if tags else {}
     out = {}
@@ -200,6 +227,7 @@ def add_session(actor, activity: Activity, *, starts_at: dt.datetime, ends_at: d
         session = Session.objects.create(activity=activity, number=number, starts_at=starts_at, ends_at=ends_at,
                                          place=place[:100], topic=topic[:100], resource=resource, booking=booking)
         audit.record("add_session", session, user=actor)
+    forget_facts(activity)
     return session
 
 
@@ -243,9 +271,8 @@ def _window_refusal(activity: Activity, now: dt.datetime) -> str | None:
         return _("报名%(t)s开始") % {"t": f"{t.month}月{t.day}日 {t:%H:%M}"}
     if activity.signup_closes and now > activity.signup_closes:
         return _("报名已截止")
-    first = activity.sessions.order_by("starts_at").values_list("starts_at", flat=True).first()
-    if first is not None and activity.mode == Mode.FIRST_COME and now >= first and activity.sessions.filter(
-            ends_at__gt=now).count() == 0:
+    last_end = facts(activity).last_end
+    if last_end is not None and activity.mode == Mode.FIRST_COME and now >= last_end:
         return _("活动已结束")
     return None
 
@@ -300,18 +327,18 @@ def sign_up(activity: Activity, applicant, people: list, *, user=None, actor=Non
     priority, reason = _auto_priority(activity, house)
     try:
         with transaction.atomic():
-            if activity.mode == Mode.ALLOCATION and activity.drawn_at is None:
-                state = SignUpState.APPLIED
-            elif _take(activity.pk, len(people)):
-                state = SignUpState.CONFIRMED
-            else:
-                state = SignUpState.WAITING
+            # the rows first, the counter last: the activity's row is locked only for the end of the transaction
+            allocation = activity.mode == Mode.ALLOCATION and activity.drawn_at is None
+            state = SignUpState.APPLIED if allocation else SignUpState.CONFIRMED
             signup = SignUp.objects.create(
                 activity=activity, applicant=applicant, user=user, house=house, size=len(people), state=state,
                 priority=priority, priority_reason=reason, channel=channel, street_id=activity.street_id,
                 community_id=activity.community_id, grid_id=activity.grid_id)
             Participant.objects.bulk_create([Participant(signup=signup, activity=activity, person=p, qr_token=secrets
                                                          .token_urlsafe(16)) for p in people])
+            if not allocation and not _take(activity.pk, len(people)):
+                state = signup.state = SignUpState.WAITING
+                SignUp.objects.filter(pk=signup.pk).update(state=state)
             if audit_it:
                 audit.record("sign_up", signup, user=actor or user, changes={"state": [None, state],
                                                                             "size": [None, len(people)]})

@@ -45,9 +45,14 @@ def mask_name(name: str) -> str:
 
 
 def when(value: dt.datetime | None) -> str:
+    """A moment as a resident reads it: 1月23日 周六 14:00 (Sat 23 Jan 14:00 in English)."""
+    from django.utils.translation import get_language
+
     if value is None:
         return ""
     t = timezone.localtime(value)
+    if (get_language() or "").startswith("en"):
+        return f"{t:%a} {t.day} {t:%b %H:%M}"
     return f"{t.month}月{t.day}日 周{WEEKDAYS[t.weekday()]} {t:%H:%M}"
 
 
@@ -138,7 +143,8 @@ class ActivityView(ResidentView):
             "title": a.title, "a": a, "members": members, "taken": taken, "sessions": sessions,
             "rows": [{"s": s, "when": when(s.starts_at), "end": f"{timezone.localtime(s.ends_at):%H:%M}"}
                      for s in sessions],
-            "window": window, "draw": draw, "verified": services.verify(a) if a.drawn_at else None,
+            "window": window, "draw": draw, "closes": when(a.signup_closes),
+            "verified": services.verify(a) if a.drawn_at else None,
             "audience": _audience_text(a)})
 
 

