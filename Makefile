@@ -11,7 +11,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/renfang
 # The demo is served as a deployment would be: DEBUG off (the app's own error pages), gunicorn, hashed static files.
 DEMO_ENV := RENFANG_DEBUG=0
 
-.PHONY: demo test test-sqlite test-postgres venv assets browser postgres migrate check-deploy lint serve bench clean
+.PHONY: demo test test-sqlite test-postgres venv assets browser postgres migrate check-deploy lint serve prod bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PY) >/dev/null || { echo "需要 Python 3.11 / Python 3.11 is required"; exit 1; }
@@ -60,11 +60,18 @@ serve: migrate
 	$(PYTHON) manage.py worker & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/gunicorn renfang.wsgi --bind $(HOST):$(PORT) --workers 2
 
-# Debian's chromium and CJK fonts for the browser tests (root, as on CI), and PostgreSQL when it is down.
+# The production stack on this machine: PostgreSQL, production settings, gunicorn + worker, nginx with TLS in front
+# (deploy/prod.sh; a server uses deploy/'s systemd units and nginx site, docs/operations.md).
+prod: venv assets browser postgres
+	bash deploy/prod.sh
+
+# Debian's chromium and CJK fonts for the browser tests, nginx for the production stack (root, as on CI), and
+# PostgreSQL when it is down.
+APT_PACKAGES := chromium fonts-noto-cjk nginx-light
 browser:
-	@if ! test -x /usr/bin/chromium || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi; fi
+	@if ! test -x /usr/bin/chromium || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! command -v nginx >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi; fi
 
 postgres:
 	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
