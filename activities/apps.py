@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 VIEW = ["activities.view_activity", "activities.view_session", "activities.view_signup",
         "activities.view_participant"]
-STAFF = VIEW + ["activities.checkin_activity"]
+STAFF = VIEW + ["activities.checkin_activity", "activities.add_signup"]
 MANAGER = STAFF + ["activities.add_activity", "activities.change_activity", "activities.change_signup",
-                   "activities.add_signup", "activities.export_activity", "activities.allocate_activity"]
+                   "activities.export_activity", "activities.allocate_activity"]
 
 
 class ActivitiesConfig(AppConfig):

@@ -21,6 +21,7 @@ urlpatterns = [
     path("staff/sessions/<int:pk>/delete/", views.SessionDeleteView.as_view(), name="session_delete"),
     path("staff/<int:pk>/publish/", views.PublishView.as_view(), name="publish"),
     path("staff/<int:pk>/allocate/", views.AllocateView.as_view(), name="allocate"),
+    path("staff/<int:pk>/signup/", views.StaffSignUpView.as_view(), name="staff_signup"),
     path("staff/<int:pk>/participants/", views.ParticipantsView.as_view(), name="participants"),
     path("staff/sessions/<int:pk>/", views.RollView.as_view(), name="roll"),
     path("staff/<int:pk>/brief/", views.BriefView.as_view(), name="brief"),

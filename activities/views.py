@@ -379,6 +379,7 @@ class DetailView(StaffView):
             "can_allocate": a.mode == Mode.ALLOCATION and not a.drawn_at and Activity.objects.restrict(
                 request.user, "allocate").filter(pk=a.pk).exists(),
             "can_checkin": scope.has("activities.checkin_activity"),
+            "can_signup": scope.has("activities.add_signup") and a.status == Status.PUBLISHED,
             "can_export": Activity.objects.restrict(request.user, "export").filter(pk=a.pk).exists(),
             "photos": list(a.photos.all()), "photo_form": PhotoForm() if change else None,
             "verified": services.verify(a) if a.drawn_at else None})
@@ -472,6 +473,39 @@ class AllocateView(StaffView):
                 "n": a.taken, "s": a.draw_seed})
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("activities:detail", args=[a.pk]))
+
+
+class StaffSignUpView(StaffView):
+    """代报名: staff sign up a registry person of their places (an elderly neighbour without a phone) and, when
+    ticked, the children of that person's household the rules admit; found by ID number or registered phone (the
+    number typed never reaches a URL or the audit in clear)."""
+
+    perm = "activities.add_signup"
+
+    def post(self, request, pk):
+        from notify import sms
+        from people.models import Person
+
+        a = self.activity(request, pk)
+        number = "".join((request.POST.get("number") or "").split()).upper()
+        found = None
+        if number:
+            people = Person.objects.restrict(request.user, "view")
+            found = (people.filter(id_number_bidx=Person.id_index("resident_id", number)).first()
+                     or people.filter(phone_bidx=Person.phone_index(sms.normalise_phone(number))).first())
+        if found is None:
+            messages.error(request, pgettext("activities", "在您管辖的人员中没有找到该证件号或手机号"))
+            return HttpResponseRedirect(reverse("activities:detail", args=[a.pk]))
+        members = [m.person for m in services.eligible_members(a, found)
+                   if not m.reasons and (m.me or request.POST.get("children"))]
+        try:
+            s = services.sign_up(a, found, members or [found], actor=request.user, channel="walk_in")
+            messages.success(request, pgettext("activities", "已代%(n)s报名：%(s)s，%(k)d人") % {
+                "n": mask_name(found.name), "s": s.get_state_display(), "k": s.size})
+        except (ValidationError, PermissionDenied) as exc:
+            why = "；".join(getattr(exc, "messages", [str(exc)]))
+            messages.error(request, pgettext("activities", "未能报名：") + why)
         return HttpResponseRedirect(reverse("activities:detail", args=[a.pk]))
 
 

@@ -38,6 +38,7 @@ def rows(t) -> dict:
                                                                           .pk}),
         "activities:publish": t.scoped(Activity, action="change", method="post", ok=(302,)),
         "activities:allocate": t.scoped(Activity, action="allocate", method="post", ok=(302,)),
+        "activities:staff_signup": t.scoped(Activity, page="activities.add_signup", method="post", ok=(302,)),
         "activities:participants": t.scoped(Activity),
         "activities:roll": t.scoped(Activity, obj="activities.session", page="activities.checkin_activity",
                                     action="checkin",

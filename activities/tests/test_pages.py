@@ -147,3 +147,18 @@ def test_roll_certificate_brief_and_export(world, fam, resident):
     r = officer.get(f"/activities/staff/{a.pk}/export/")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
     assert staff.get(f"/activities/staff/{a.pk}/export/").status_code == 403  # grid worker: no export
+
+
+def test_a_grid_worker_signs_up_an_elderly_neighbour_by_phone_number(world, fam):
+    a = make_activity(world, title="独居老人茶话会", tags=[fam.tag], communities=("A",), first=dt.date(2027, 7, 1))
+    w = LoggedIn(world.users.worker_a1)
+    with time_machine.travel(NOW, tick=False):
+        w.post(f"/activities/staff/{a.pk}/signup/", {"number": fam.parent.reveal_phone()})  # not elderly alone
+        assert not SignUp.objects.filter(activity=a).exists()
+        r = w.post(f"/activities/staff/{a.pk}/signup/", {"number": fam.elderly.reveal_phone()})
+        assert r.status_code == 302
+        s = SignUp.objects.get(activity=a)
+        assert s.applicant == fam.elderly and s.channel == "walk_in" and s.state == "confirmed"
+        # a worker of B1 finds nobody of A1 (and the activity is not theirs: 404)
+        assert LoggedIn(world.users.worker_b1).post(f"/activities/staff/{a.pk}/signup/",
+                                                    {"number": fam.elderly.reveal_phone()}).status_code == 404
