@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from core import audit
 from core.scope import scope_for
@@ -46,7 +46,9 @@ __all__ = ["CHECKIN_EARLY", "ShapeReport", "add_member", "add_shifts", "ask_subs
 CHECKIN_EARLY = dt.timedelta(minutes=30)  # a check-in opens half an hour before the shift
 CHECKOUT_LATE = dt.timedelta(hours=3)  # and check-out closes three hours after it ends
 QUARTER = Decimal("0.25")
-STARS = [(1500, "五星"), (1000, "四星"), (600, "三星"), (300, "二星"), (100, "一星")]  # 中国志愿服务星级 (hours)
+STARS = [(1500, pgettext_lazy("volunteers", "五星志愿者")), (1000, pgettext_lazy("volunteers", "四星志愿者")),
+         (600, pgettext_lazy("volunteers", "三星志愿者")), (300, pgettext_lazy("volunteers", "二星志愿者")),
+         (100, pgettext_lazy("volunteers", "一星志愿者"))]  # 中国志愿服务星级 (cumulative verified hours)
 
 
 def V(text: str) -> str:
@@ -60,8 +62,8 @@ def _may(user, obj, action: str) -> bool:
 def _require(user, obj, action: str, message: str | None = None) -> None:
     if not _may(user, obj, action):
         if _may(user, obj, "view"):
-            raise PermissionDenied(message or V("您可以查看，但没有进行此操作的权限"))
-        raise PermissionDenied(V("该记录不在您的管辖范围内"))
+            raise PermissionDenied(message or pgettext("volunteers", "您可以查看，但没有进行此操作的权限"))
+        raise PermissionDenied(pgettext("volunteers", "该记录不在您的管辖范围内"))
 
 
 def _local_day(value: dt.datetime) -> dt.date:
@@ -83,14 +85,14 @@ def register_volunteer(actor, person, *, enterprise=None, skills=(), available_d
 
     if actor is not None:
         if not Person.objects.restrict(actor, "view").filter(pk=person.pk).exists():
-            raise PermissionDenied(V("该人员不在您的管辖范围内"))
+            raise PermissionDenied(pgettext("volunteers", "该人员不在您的管辖范围内"))
         if not scope_for(actor).has("volunteers.add_volunteer"):
-            raise PermissionDenied(V("您没有登记志愿者的权限"))
+            raise PermissionDenied(pgettext("volunteers", "您没有登记志愿者的权限"))
     place = enterprise if enterprise is not None else person
     if place.grid_id is None:
-        raise ValidationError(V("该人员没有现住地址，请先登记居住信息或所在企业"))
+        raise ValidationError(pgettext("volunteers", "该人员没有现住地址，请先登记居住信息或所在企业"))
     if Volunteer._base_manager.filter(person=person).exists():
-        raise ValidationError(V("此人已经是登记的志愿者"))
+        raise ValidationError(pgettext("volunteers", "此人已经是登记的志愿者"))
     days = "".join(sorted({d for d in str(available_days or "") if d in "1234567"}))
     from volunteers.choices import Skill
 
@@ -103,22 +105,22 @@ def register_volunteer(actor, person, *, enterprise=None, skills=(), available_d
                               grid_id=place.grid_id, community_id=place.community_id, street_id=place.street_id)
                 v.save()
                 if actor is not None and not _may(actor, v, "view"):
-                    raise PermissionDenied(V("该志愿者不在您的管辖范围内"))
+                    raise PermissionDenied(pgettext("volunteers", "该志愿者不在您的管辖范围内"))
                 audit.record("create", v, user=actor, fields=["person", "skills", "available_days"])
                 return v
         except IntegrityError:
             if Volunteer._base_manager.filter(person=person).exists():
-                raise ValidationError(V("此人已经是登记的志愿者")) from None
+                raise ValidationError(pgettext("volunteers", "此人已经是登记的志愿者")) from None
             continue
-    raise ValidationError(V("志愿者编号分配冲突，请重试"))
+    raise ValidationError(pgettext("volunteers", "志愿者编号分配冲突，请重试"))
 
 
 def create_team(actor, grid, name: str, *, kind: str = TeamKind.BRANCH, motto: str = "") -> Team:
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": [V("请填写队伍名称")]})
+        raise ValidationError({"name": [pgettext("volunteers", "请填写队伍名称")]})
     if actor is not None and not scope_for(actor).has("volunteers.add_team"):
-        raise PermissionDenied(V("您没有新建队伍的权限"))
+        raise PermissionDenied(pgettext("volunteers", "您没有新建队伍的权限"))
     with transaction.atomic():
         team = Team(name=name[:64], kind=kind, motto=motto[:100])
         team.place_from_grid(grid)
@@ -126,9 +128,9 @@ def create_team(actor, grid, name: str, *, kind: str = TeamKind.BRANCH, motto: s
             with transaction.atomic():
                 team.save()
         except IntegrityError:
-            raise ValidationError({"name": [V("本网格已有同名队伍")]}) from None
+            raise ValidationError({"name": [pgettext("volunteers", "本网格已有同名队伍")]}) from None
         if actor is not None and not _may(actor, team, "add"):
-            raise PermissionDenied(V("该网格不在您的管辖范围内"))
+            raise PermissionDenied(pgettext("volunteers", "该网格不在您的管辖范围内"))
         audit.record("create", team, user=actor, fields=["name", "kind", "grid"])
     return team
 
@@ -137,7 +139,7 @@ def add_member(actor, team: Team, volunteer: Volunteer, role: str = Role.MEMBER)
     """Put a volunteer in a team; a team holds one secretary and one grid worker at most (the database refuses a
     second)."""
     if role not in Role.values:
-        raise ValidationError({"role": [V("队内角色无效")]})
+        raise ValidationError({"role": [pgettext("volunteers", "队内角色无效")]})
     if actor is not None:
         _require(actor, team, "change")
     with transaction.atomic():
@@ -146,8 +148,8 @@ def add_member(actor, team: Team, volunteer: Volunteer, role: str = Role.MEMBER)
                 m = Membership.objects.create(team=team, volunteer=volunteer, role=role)
         except IntegrityError:
             if Membership.objects.filter(team=team, volunteer=volunteer).exists():
-                raise ValidationError(V("这位志愿者已经在本队")) from None
-            raise ValidationError(V("本队已有%(r)s：“1+1+N”每队只有一名支部书记、一名网格员")
+                raise ValidationError(pgettext("volunteers", "这位志愿者已经在本队")) from None
+            raise ValidationError(pgettext("volunteers", "本队已有%(r)s：“1+1+N”每队只有一名支部书记、一名网格员")
                                   % {"r": Role(role).label}) from None
         audit.record("add_member", team, user=actor, changes={"volunteer": [None, volunteer.number],
                                                               "role": [None, role]})
@@ -180,11 +182,11 @@ def team_shape(team: Team, memberships=None) -> ShapeReport:
     problems = []
     if team.kind == TeamKind.BRANCH:
         if sec is None:
-            problems.append(V("缺支部书记"))
+            problems.append(pgettext("volunteers", "缺支部书记"))
         if gw is None:
-            problems.append(V("缺网格员"))
+            problems.append(pgettext("volunteers", "缺网格员"))
         if not members:
-            problems.append(V("还没有志愿者"))
+            problems.append(pgettext("volunteers", "还没有志愿者"))
     return ShapeReport(sec, gw, members, problems)
 
 
@@ -195,17 +197,17 @@ def create_task(actor, *, grid, title: str, kind: str = TaskKind.OTHER, team: Te
     errors = {}
     title = (title or "").strip()
     if not title:
-        errors["title"] = [V("请填写任务名称")]
+        errors["title"] = [pgettext("volunteers", "请填写任务名称")]
     if kind not in TaskKind.values:
-        errors["kind"] = [V("任务类型无效")]
+        errors["kind"] = [pgettext("volunteers", "任务类型无效")]
     if not 0 <= int(points_per_hour) <= 100:
-        errors["points_per_hour"] = [V("每小时积分应在0到100之间")]
+        errors["points_per_hour"] = [pgettext("volunteers", "每小时积分应在0到100之间")]
     if team is not None and team.grid_id != grid.pk:
-        errors["team"] = [V("队伍不属于这个网格")]
+        errors["team"] = [pgettext("volunteers", "队伍不属于这个网格")]
     if errors:
         raise ValidationError(errors)
     if actor is not None and not scope_for(actor).has("volunteers.add_task"):
-        raise PermissionDenied(V("您没有发布志愿任务的权限"))
+        raise PermissionDenied(pgettext("volunteers", "您没有发布志愿任务的权限"))
     with transaction.atomic():
         task = Task(title=title[:100], kind=kind, team=team, description=description or "",
                     location=(location or "")[:100], points_per_hour=int(points_per_hour), mediation=mediation,
@@ -213,7 +215,7 @@ def create_task(actor, *, grid, title: str, kind: str = TaskKind.OTHER, team: Te
         task.place_from_grid(grid)
         task.save()
         if actor is not None and not _may(actor, task, "add"):
-            raise PermissionDenied(V("该网格不在您的管辖范围内"))
+            raise PermissionDenied(pgettext("volunteers", "该网格不在您的管辖范围内"))
         audit.record("create", task, user=actor, fields=["title", "kind", "grid"])
     return task
 
@@ -222,17 +224,17 @@ def add_shifts(actor, task: Task, starts_at: dt.datetime, ends_at: dt.datetime, 
                weekly_until: dt.date | None = None, session=None) -> list[Shift]:
     """One shift, or the same time every week until ``weekly_until`` (a recurring shift; one series)."""
     if ends_at <= starts_at:
-        raise ValidationError({"ends_at": [V("结束时间要晚于开始时间")]})
+        raise ValidationError({"ends_at": [pgettext("volunteers", "结束时间要晚于开始时间")]})
     if ends_at - starts_at > dt.timedelta(hours=12):
-        raise ValidationError({"ends_at": [V("一个班次不能超过12小时")]})
+        raise ValidationError({"ends_at": [pgettext("volunteers", "一个班次不能超过12小时")]})
     if not 1 <= int(capacity) <= 200:
-        raise ValidationError({"capacity": [V("需要人数应在1到200之间")]})
+        raise ValidationError({"capacity": [pgettext("volunteers", "需要人数应在1到200之间")]})
     if actor is not None:
         _require(actor, task, "change")
     starts = [starts_at]
     if weekly_until is not None:
         if weekly_until > _local_day(starts_at) + dt.timedelta(days=366):
-            raise ValidationError({"weekly_until": [V("每周重复最多一年")]})
+            raise ValidationError({"weekly_until": [pgettext("volunteers", "每周重复最多一年")]})
         t = starts_at + dt.timedelta(days=7)
         while _local_day(t) <= weekly_until:
             starts.append(t)
@@ -266,42 +268,42 @@ def sign_up(volunteer: Volunteer, shift: Shift, *, actor=None, now: dt.datetime 
     if actor is not None:
         _require(actor, shift, "view")
     if not volunteer.is_active:
-        raise ValidationError(V("该志愿者已不在册"))
+        raise ValidationError(pgettext("volunteers", "该志愿者已不在册"))
     if shift.starts_at <= now:
-        raise ValidationError(V("该班次已经开始，不能再报名"))
+        raise ValidationError(pgettext("volunteers", "该班次已经开始，不能再报名"))
     with transaction.atomic():
         if Signup.objects.filter(shift=shift, volunteer=volunteer, state__in=LIVE_SIGNUPS).exists():
-            raise ValidationError(V("您已报名这个班次"))
+            raise ValidationError(pgettext("volunteers", "您已报名这个班次"))
         clash = Signup.objects.filter(volunteer=volunteer, state__in=LIVE_SIGNUPS, shift__starts_at__lt=shift.ends_at,
                                       shift__ends_at__gt=shift.starts_at).exclude(shift=shift).first()
         if clash is not None:
-            raise ValidationError(V("与您已报名的“%(s)s”时间冲突") % {"s": _label(clash.shift)})
+            raise ValidationError(pgettext("volunteers", "与您已报名的“%(s)s”时间冲突") % {"s": _label(clash.shift)})
         if not Shift.objects.filter(pk=shift.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
-            raise ValidationError(V("这个班次已经报满了"))
+            raise ValidationError(pgettext("volunteers", "这个班次已经报满了"))
         try:
             with transaction.atomic():
                 s = Signup.objects.create(shift=shift, volunteer=volunteer, grid_id=shift.grid_id,
                                           community_id=shift.community_id, street_id=shift.street_id)
         except IntegrityError:
-            raise ValidationError(V("您已报名这个班次")) from None
+            raise ValidationError(pgettext("volunteers", "您已报名这个班次")) from None
         audit.record("sign_up", s, user=actor or volunteer.user)
     return s
 
 
 def _live(signup: Signup) -> None:
     if signup.state != SignupState.SIGNED:
-        raise ValidationError(V("这个报名已经取消或已由他人替班"))
+        raise ValidationError(pgettext("volunteers", "这个报名已经取消或已由他人替班"))
 
 
 def withdraw(signup: Signup, *, actor=None, now: dt.datetime | None = None) -> Signup:
     now = now or timezone.now()
     _live(signup)
     if signup.shift.starts_at <= now:
-        raise ValidationError(V("班次已经开始，不能取消；如不能到场请联系组织者"))
+        raise ValidationError(pgettext("volunteers", "班次已经开始，不能取消；如不能到场请联系组织者"))
     with transaction.atomic():
         if not Signup.objects.filter(pk=signup.pk, state=SignupState.SIGNED).update(
                 state=SignupState.WITHDRAWN, wants_substitute=False, version=F("version") + 1):
-            raise ValidationError(V("这个报名已经取消或已由他人替班"))
+            raise ValidationError(pgettext("volunteers", "这个报名已经取消或已由他人替班"))
         Shift.objects.filter(pk=signup.shift_id, taken__gt=0).update(taken=F("taken") - 1)
         audit.record("withdraw", signup, user=actor or signup.volunteer.user)
     signup.state = SignupState.WITHDRAWN
@@ -332,17 +334,17 @@ def ask_substitute(signup: Signup, *, actor=None, now: dt.datetime | None = None
     now = now or timezone.now()
     _live(signup)
     if signup.shift.starts_at <= now:
-        raise ValidationError(V("班次已经开始，不能再请人替班"))
+        raise ValidationError(pgettext("volunteers", "班次已经开始，不能再请人替班"))
     with transaction.atomic():
         Signup.objects.filter(pk=signup.pk).update(wants_substitute=True, version=F("version") + 1)
         signup.wants_substitute = True
         users = [v.user for v in substitute_candidates(signup)]
         organiser = signup.shift.task.organiser
-        notify(users, title=V("请帮忙替班：%(s)s") % {"s": _label(signup.shift)},
-               body=V("原报名的志愿者不能到场，点开即可接替这个班次。"),
+        notify(users, title=pgettext("volunteers", "请帮忙替班：%(s)s") % {"s": _label(signup.shift)},
+               body=pgettext("volunteers", "原报名的志愿者不能到场，点开即可接替这个班次。"),
                url=reverse("volunteers:take", args=[signup.pk]), dedupe_key=f"volunteers:sub:{signup.pk}")
         if organiser is not None:
-            notify([organiser], title=V("志愿者请人替班：%(s)s") % {"s": _label(signup.shift)},
+            notify([organiser], title=pgettext("volunteers", "志愿者请人替班：%(s)s") % {"s": _label(signup.shift)},
                    url=reverse("volunteers:shift", args=[signup.shift_id]),
                    dedupe_key=f"volunteers:sub-org:{signup.pk}")
         audit.record("ask_substitute", signup, user=actor or signup.volunteer.user,
@@ -355,26 +357,26 @@ def take_over(volunteer: Volunteer, signup: Signup, *, now: dt.datetime | None =
     (the shift's count unchanged). Only one substitute wins (a conditional update)."""
     now = now or timezone.now()
     if not signup.wants_substitute or signup.state != SignupState.SIGNED:
-        raise ValidationError(V("这个班次已经有人替班，或不再需要替班"))
+        raise ValidationError(pgettext("volunteers", "这个班次已经有人替班，或不再需要替班"))
     if signup.volunteer_id == volunteer.pk:
-        raise ValidationError(V("不能替自己的班"))
+        raise ValidationError(pgettext("volunteers", "不能替自己的班"))
     if signup.shift.starts_at <= now:
-        raise ValidationError(V("班次已经开始，不能再替班"))
+        raise ValidationError(pgettext("volunteers", "班次已经开始，不能再替班"))
     shift = signup.shift
     with transaction.atomic():
         if Signup.objects.filter(shift=shift, volunteer=volunteer, state__in=LIVE_SIGNUPS).exists():
-            raise ValidationError(V("您已报名这个班次"))
+            raise ValidationError(pgettext("volunteers", "您已报名这个班次"))
         if not Signup.objects.filter(pk=signup.pk, state=SignupState.SIGNED, wants_substitute=True).update(
                 state=SignupState.REPLACED, wants_substitute=False, version=F("version") + 1):
-            raise ValidationError(V("这个班次已经有人替班，或不再需要替班"))
+            raise ValidationError(pgettext("volunteers", "这个班次已经有人替班，或不再需要替班"))
         new = Signup.objects.create(shift=shift, volunteer=volunteer, substitute_for=signup, grid_id=shift.grid_id,
                                     community_id=shift.community_id, street_id=shift.street_id)
         audit.record("take_over", new, user=volunteer.user, changes={"replaces": [None, signup.pk]})
         from notify.services import notify
 
         if signup.volunteer.user_id:
-            notify([signup.volunteer.user], title=V("已有人替班：%(s)s") % {"s": _label(shift)},
-                   body=V("%(n)s接替了您的班次。") % {"n": volunteer.person.name})
+            notify([signup.volunteer.user], title=pgettext("volunteers", "已有人替班：%(s)s") % {"s": _label(shift)},
+                   body=pgettext("volunteers", "%(n)s接替了您的班次。") % {"n": volunteer.person.name})
     signup.state = SignupState.REPLACED
     return new
 
@@ -394,8 +396,9 @@ def send_reminders(now: dt.datetime | None = None, ahead: dt.timedelta = dt.time
         if not Signup.objects.filter(pk=s.pk, reminded_at__isnull=True).update(reminded_at=now):
             continue
         where = s.shift.task.location
-        notify([s.volunteer.user], title=V("志愿服务提醒：%(s)s") % {"s": _label(s.shift)},
-               body=(V("地点：%(p)s。") % {"p": where} if where else "") + V("到场后扫现场二维码签到。"),
+        notify([s.volunteer.user], title=pgettext("volunteers", "志愿服务提醒：%(s)s") % {"s": _label(s.shift)},
+               body=(pgettext("volunteers", "地点：%(p)s。") % {"p": where} if where else "")
+               + pgettext("volunteers", "到场后扫现场二维码签到。"),
                url=reverse("volunteers:me"), dedupe_key=f"volunteers:remind:{s.pk}")
         sent += 1
     return sent
@@ -416,13 +419,14 @@ def check_in(signup: Signup, *, actor=None, method: str = "list", now: dt.dateti
     shift = signup.shift
     if now < shift.starts_at - CHECKIN_EARLY:
         start = timezone.localtime(shift.starts_at)
-        raise ValidationError(V("还没到签到时间：%(t)s开始，提前30分钟可以签到") % {"t": f"{start:%H:%M}"})
+        message = pgettext("volunteers", "还没到签到时间：%(t)s开始，提前30分钟可以签到")
+        raise ValidationError(message % {"t": f"{start:%H:%M}"})
     if now > shift.ends_at:
-        raise ValidationError(V("班次已经结束，不能再签到；请联系组织者补录"))
+        raise ValidationError(pgettext("volunteers", "班次已经结束，不能再签到；请联系组织者补录"))
     with transaction.atomic():
         if not Signup.objects.filter(pk=signup.pk, checked_in_at__isnull=True).update(
                 checked_in_at=now, check_method=method[:8], version=F("version") + 1):
-            raise ValidationError(V("已经签到过了"))
+            raise ValidationError(pgettext("volunteers", "已经签到过了"))
         audit.record("check_in", signup, user=actor, changes={"method": [None, method]})
     signup.checked_in_at, signup.check_method = now, method
     return signup
@@ -433,10 +437,10 @@ def check_in_by_qr(token: str, volunteer: Volunteer, *, now: dt.datetime | None 
     checked out)."""
     shift = Shift.objects.filter(qr_token=str(token)[:32]).select_related("task").first()
     if shift is None:
-        raise ValidationError(V("二维码无效，请扫描现场张贴的签到码"))
+        raise ValidationError(pgettext("volunteers", "二维码无效，请扫描现场张贴的签到码"))
     signup = Signup.objects.filter(shift=shift, volunteer=volunteer, state=SignupState.SIGNED).first()
     if signup is None:
-        raise ValidationError(V("您没有报名这个班次，请先报名或联系组织者"))
+        raise ValidationError(pgettext("volunteers", "您没有报名这个班次，请先报名或联系组织者"))
     if signup.checked_in_at is None:
         return check_in(signup, actor=volunteer.user, method="qr", now=now)
     return check_out(signup, actor=volunteer.user, now=now)
@@ -460,13 +464,13 @@ def check_out(signup: Signup, *, actor=None, now: dt.datetime | None = None) -> 
     _check_actor(actor, signup)
     _live(signup)
     if signup.checked_in_at is None:
-        raise ValidationError(V("还没有签到，不能签退"))
+        raise ValidationError(pgettext("volunteers", "还没有签到，不能签退"))
     if now > signup.shift.ends_at + CHECKOUT_LATE:
-        raise ValidationError(V("签退时间已过，请联系组织者核定时长"))
+        raise ValidationError(pgettext("volunteers", "签退时间已过，请联系组织者核定时长"))
     with transaction.atomic():
         if not Signup.objects.filter(pk=signup.pk, checked_out_at__isnull=True).update(
                 checked_out_at=now, version=F("version") + 1):
-            raise ValidationError(V("已经签退过了"))
+            raise ValidationError(pgettext("volunteers", "已经签退过了"))
         signup.checked_out_at = now
         hours = measured_hours(signup)
         Signup.objects.filter(pk=signup.pk).update(hours=hours)
@@ -480,9 +484,9 @@ def _clean_hours(hours) -> Decimal:
     try:
         value = Decimal(str(hours)).quantize(Decimal("0.01"))
     except Exception:  # noqa: BLE001 (any malformed number)
-        raise ValidationError({"hours": [V("时长请填写数字，例如 2.5")]}) from None
+        raise ValidationError({"hours": [pgettext("volunteers", "时长请填写数字，例如 2.5")]}) from None
     if not ZERO < value <= Decimal(24):
-        raise ValidationError({"hours": [V("时长应大于0且不超过24小时")]})
+        raise ValidationError({"hours": [pgettext("volunteers", "时长应大于0且不超过24小时")]})
     return value
 
 
@@ -510,20 +514,20 @@ def verify(actor, signup: Signup, *, hours=None, now: dt.datetime | None = None)
     the points they earn. Idempotent: verifying again returns the same transfer and pays nothing."""
     now = now or timezone.now()
     if actor is not None:
-        _require(actor, signup, "verify", V("您没有核定志愿服务时长的权限"))
+        _require(actor, signup, "verify", pgettext("volunteers", "您没有核定志愿服务时长的权限"))
     if signup.verified_at is not None:
         return Transfer.objects.filter(signup=signup, kind=TransferKind.EARN).order_by("id").first()
     if signup.state != SignupState.SIGNED:
-        raise ValidationError(V("这个报名已经取消或已由他人替班"))
+        raise ValidationError(pgettext("volunteers", "这个报名已经取消或已由他人替班"))
     if signup.checked_out_at is None:
-        raise ValidationError(V("志愿者还没有签到和签退，不能核定"))
+        raise ValidationError(pgettext("volunteers", "志愿者还没有签到和签退，不能核定"))
     value = _clean_hours(hours if hours not in (None, "") else (signup.hours or ZERO))
     with transaction.atomic():
         if not Signup.objects.filter(pk=signup.pk, verified_at__isnull=True).update(
                 verified_at=now, verified_by=actor, verified_hours=value, version=F("version") + 1):
             return Transfer.objects.filter(signup=signup, kind=TransferKind.EARN).order_by("id").first()
         transfer = _earn(signup, value, f"earn:{signup.pk}", actor,
-                         V("核定：%(s)s %(h)s小时") % {"s": _label(signup.shift), "h": value})
+                         pgettext("volunteers", "核定：%(s)s %(h)s小时") % {"s": _label(signup.shift), "h": value})
         audit.record("verify", signup, user=actor, changes={"hours": [str(signup.hours), str(value)]})
     signup.verified_at, signup.verified_hours = now, value
     return transfer
@@ -539,25 +543,25 @@ def correct(actor, signup: Signup, *, hours=None, reason: str = "") -> tuple[Tra
     """A verified sign-up's hours were wrong: the earning is reversed by a new transfer and, with ``hours``, the
     right one is entered (never an edit)."""
     if actor is not None:
-        _require(actor, signup, "verify", V("您没有核定志愿服务时长的权限"))
+        _require(actor, signup, "verify", pgettext("volunteers", "您没有核定志愿服务时长的权限"))
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise ValidationError({"reason": [V("请写明更正原因")]})
+        raise ValidationError({"reason": [pgettext("volunteers", "请写明更正原因")]})
     value = _clean_hours(hours) if hours not in (None, "") else None
     with transaction.atomic():
         Signup.objects.select_for_update().filter(pk=signup.pk).first()
         current = live_earn(signup)
         if current is None:
-            raise ValidationError(V("这个报名没有可更正的核定记录"))
+            raise ValidationError(pgettext("volunteers", "这个报名没有可更正的核定记录"))
         from core.sealed import mask_text
 
         memo = mask_text(reason)[:150]
-        reversal = ledger.reverse(current, user=actor, memo=V("更正：%(r)s") % {"r": memo})
+        reversal = ledger.reverse(current, user=actor, memo=pgettext("volunteers", "更正：%(r)s") % {"r": memo})
         new = None
         if value is not None:
             n = Transfer.objects.filter(signup=signup, kind=TransferKind.EARN).count()
             new = _earn(signup, value, f"earn:{signup.pk}:{n}", actor,
-                        V("更正后核定：%(h)s小时（%(r)s）") % {"h": value, "r": memo})
+                        pgettext("volunteers", "更正后核定：%(h)s小时（%(r)s）") % {"h": value, "r": memo})
         Signup.objects.filter(pk=signup.pk).update(verified_hours=value, version=F("version") + 1)
         signup.verified_hours = value
         audit.record("correct", signup, user=actor, changes={"hours": [str(current.pk), str(value)]}, purpose=memo)
@@ -571,9 +575,9 @@ def spend(volunteer: Volunteer, reward: Reward, day: dt.date, *, user=None, now:
 
     now = now or timezone.now()
     if not reward.is_active:
-        raise ValidationError(V("该兑换服务已停用"))
-    if reward.community_id != volunteer.community_id:
-        raise ValidationError(V("只能兑换本社区的服务"))
+        raise ValidationError(pgettext("volunteers", "该兑换服务已停用"))
+    if reward.street_id != volunteer.street_id:
+        raise ValidationError(pgettext("volunteers", "只能兑换本街道的服务"))
     start = timezone.make_aware(dt.datetime.combine(day, reward.resource.opens_at))
     with transaction.atomic():
         account = ledger.volunteer_account(volunteer, Unit.POINTS)
@@ -581,12 +585,14 @@ def spend(volunteer: Volunteer, reward: Reward, day: dt.date, *, user=None, now:
         type(account).objects.select_for_update().filter(pk=account.pk).first()
         have = ledger.balance(account)
         if have < reward.points:
-            raise ValidationError(V("积分不足：需要%(n)s分，您现有%(h)s分") % {"n": reward.points, "h": _num(have)})
+            message = pgettext("volunteers", "积分不足：需要%(n)s分，您现有%(h)s分")
+            raise ValidationError(message % {"n": reward.points, "h": _num(have)})
         booking = res.book(volunteer.person, reward.resource, start, user=user, channel="points", now=now)
         transfer, _created = ledger.post(
             TransferKind.SPEND, f"spend:{booking.pk}",
             [(account, -Decimal(reward.points)), (ledger.service_account(reward), Decimal(reward.points))],
-            booking=booking, user=user, occurred_on=day, memo=V("积分兑换：%(r)s") % {"r": reward.name})
+            booking=booking, user=user, occurred_on=day,
+            memo=pgettext("volunteers", "积分兑换：%(r)s") % {"r": reward.name})
         audit.record("spend", volunteer, user=user, changes={"points": [None, reward.points],
                                                               "booking": [None, booking.pk]})
     return booking, transfer
@@ -609,13 +615,13 @@ def collect_opinion(signup: Signup, text: str, *, category, title: str = "", pla
 
     text = (text or "").strip()
     if len(text) < 4:
-        raise ValidationError({"text": [V("请把居民反映的情况写清楚（至少4个字）")]})
+        raise ValidationError({"text": [pgettext("volunteers", "请把居民反映的情况写清楚（至少4个字）")]})
     if isinstance(category, str):
         category = CaseCategory.objects.filter(code=category, is_active=True).first()
     if category is None:
-        raise ValidationError({"category": [V("请选择意见的类别")]})
+        raise ValidationError({"category": [pgettext("volunteers", "请选择意见的类别")]})
     if signup.state != SignupState.SIGNED or signup.checked_in_at is None:
-        raise ValidationError(V("签到后才能记录在班次中收集的意见"))
+        raise ValidationError(pgettext("volunteers", "签到后才能记录在班次中收集的意见"))
     if user is not None and user != signup.volunteer.user:
         _require(user, signup, "view")
     place = place or _shift_place(signup.shift)
@@ -632,7 +638,7 @@ def collect_opinion(signup: Signup, text: str, *, category, title: str = "", pla
             staff = user is not None and scope_for(user).has("cases.add_case")
             case = cases_services.report(
                 user if staff else None, channel="worker" if staff else "walk_in", category=category, title=title,
-                description=f"{text}\n" + V("（志愿者在志愿服务中收集）"),
+                description=f"{text}\n" + pgettext("volunteers", "（志愿者在志愿服务中收集）"),
                 place=place, reporter_name=signup.volunteer.person.name,
                 reporter_account=None if staff else signup.volunteer.user)
             joined = False
@@ -658,7 +664,7 @@ def star_level(hours: Decimal) -> str:
     """The national volunteer star rating for cumulative verified hours (一星 100 h … 五星 1500 h), or ''."""
     for limit, label in STARS:
         if hours >= limit:
-            return V(label + "志愿者")
+            return str(label)
     return ""
 
 

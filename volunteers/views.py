@@ -34,7 +34,6 @@ from volunteers import ledger, services
 from volunteers.choices import SignupState, Skill, TaskKind, Unit
 from volunteers.models import Membership, Movement, Reward, Shift, Signup, Team, Volunteer
 
-V = services.V
 WEEKDAY = "一二三四五六日"
 
 
@@ -46,9 +45,30 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1] if len(name) > 2 else name[0] + "*"
 
 
+def _zh() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "zh-hans").startswith("zh")
+
+
+def day_text(d: dt.date, *, year: bool = True) -> str:
+    """A date with its year, as a reader of the page's language writes it (2026年12月8日 / 8 Dec 2026)."""
+    if _zh():
+        return f"{d.year}年{d.month}月{d.day}日" if year else f"{d.month}月{d.day}日"
+    return f"{d.day} {d:%b} {d.year}" if year else f"{d.day} {d:%b}"
+
+
+def weekday_text(d: dt.date) -> str:
+    return f"周{WEEKDAY[d.weekday()]}" if _zh() else f"{d:%a}"
+
+
+def _sep() -> str:
+    return "、" if _zh() else ", "
+
+
 def _when(shift: Shift) -> str:
     a, b = timezone.localtime(shift.starts_at), timezone.localtime(shift.ends_at)
-    return f"{a.year}年{a.month}月{a.day}日 周{WEEKDAY[a.weekday()]} {a:%H:%M}–{b:%H:%M}"
+    return f"{day_text(a.date())} {weekday_text(a.date())} {a:%H:%M}–{b:%H:%M}"
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -94,7 +114,7 @@ class VolunteerListView(PermissionView):
             v.hours_year = _num(hours.get(v.pk, 0))
             v.points_now = _num(points.get(v.pk, 0))
             v.team_rows = teams.get(v.pk, [])
-            v.skill_labels = [skills[s] for s in v.skills or [] if s in skills]
+            v.skill_labels = _sep().join(str(skills[s]) for s in v.skills or [] if s in skills)
         return render(request, "volunteers/list.html", {
             "title": pgettext("volunteers", "志愿者"), "rows": rows, "q": q, "skill": skill,
             "skills": Skill.choices, "year": year, "can_export": scope_for(request.user).has(
@@ -123,7 +143,10 @@ class VolunteerView(PermissionView):
         audit.record_view(request, v)
         signups = list(v.signups.select_related("shift__task").order_by("-shift__starts_at")[:50])
         lines = list(Movement.objects.filter(account__volunteer=v, account__kind="volunteer")
-                     .select_related("transfer").order_by("-transfer_id", "unit")[:100])
+                     .select_related("transfer__signup__shift__task", "transfer__booking__resource")
+                     .order_by("-transfer_id", "unit")[:100])
+        for m in lines:
+            m.what = _transfer_text(m.transfer)
         for s in signups:
             s.when = _when(s.shift)
         bal = ledger.balances(v)
@@ -132,7 +155,19 @@ class VolunteerView(PermissionView):
             "title": f"{v.number} {v.person.name}", "v": v, "signups": signups, "lines": lines,
             "hours": _num(bal["hours"]), "points": _num(bal["points"]), "star": services.star_level(total),
             "teams": v.memberships.select_related("team"),
-            "skills": [dict(Skill.choices).get(s, s) for s in v.skills or []]})
+            "skills": _sep().join(str(dict(Skill.choices).get(s, s)) for s in v.skills or []),
+            "joined": day_text(v.joined_on)})
+
+
+def _transfer_text(t) -> str:
+    """What a transfer was, in the page's language (its stored memo is in the language it was written in)."""
+    if t.reverses_id:
+        return pgettext("volunteers", "冲正第%(n)s号记账") % {"n": t.reverses_id}
+    if t.booking_id:
+        return t.booking.resource.name
+    if t.signup_id:
+        return f"{t.signup.shift.task.title} {day_text(t.occurred_on, year=False)}"
+    return t.memo
 
 
 class CertificateView(PermissionView):
@@ -196,7 +231,7 @@ class CalendarView(PermissionView):
             items = [s for s in shifts if timezone.localtime(s.starts_at).date() == d]
             for s in items:
                 s.span = f"{timezone.localtime(s.starts_at):%H:%M}–{timezone.localtime(s.ends_at):%H:%M}"
-            days.append({"day": d, "label": f"{d.month}月{d.day}日 周{WEEKDAY[d.weekday()]}", "shifts": items,
+            days.append({"day": d, "label": f"{day_text(d, year=False)} {weekday_text(d)}", "shifts": items,
                          "today": d == timezone.localdate()})
         scope = scope_for(request.user)
         grids = []
@@ -207,7 +242,7 @@ class CalendarView(PermissionView):
         return render(request, "volunteers/calendar.html", {
             "title": pgettext("volunteers", "任务与班次"), "days": days, "first": first,
             "prev": first - dt.timedelta(days=7), "next": first + dt.timedelta(days=7),
-            "week_label": f"{first.year}年{first.month}月{first.day}日起的一周", "grids": grids,
+            "week_label": pgettext("volunteers", "%(d)s起的一周") % {"d": day_text(first)}, "grids": grids,
             "kinds": TaskKind.choices, "can_add": bool(grids)})
 
 
@@ -224,11 +259,11 @@ class TaskNewView(PermissionView):
         grid = Grid.objects.restrict(request.user, "view").filter(pk=_int(p.get("grid"))).first()
         try:
             if grid is None:
-                raise ValidationError(V("请选择网格"))
-            day = _date(p.get("day"), V("请选择日期"))
+                raise ValidationError(pgettext("volunteers", "请选择网格"))
+            day = _date(p.get("day"), pgettext("volunteers", "请选择日期"))
             starts, ends = _time(p.get("starts")), _time(p.get("ends"))
             if starts is None or ends is None:
-                raise ValidationError(V("请填写开始和结束时间"))
+                raise ValidationError(pgettext("volunteers", "请填写开始和结束时间"))
             until = _date(p.get("weekly_until"), "") if p.get("weekly_until") else None
             team = Team.objects.filter(grid=grid, is_active=True).order_by("id").first()
             task = services.create_task(request.user, grid=grid, title=p.get("title", ""),
@@ -241,7 +276,8 @@ class TaskNewView(PermissionView):
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
             return HttpResponseRedirect(back)
-        messages.success(request, V("已发布“%(t)s”，共%(n)d个班次") % {"t": task.title, "n": len(shifts)})
+        message = pgettext("volunteers", "已发布“%(t)s”，共%(n)d个班次")
+        messages.success(request, message % {"t": task.title, "n": len(shifts)})
         return HttpResponseRedirect(f"{back}?week={_week_start(day.isoformat()).isoformat()}")
 
 
@@ -254,9 +290,9 @@ def _date(value, message: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(str(value or ""))
     except ValueError:
-        raise ValidationError(message or V("日期格式不对")) from None
+        raise ValidationError(message or pgettext("volunteers", "日期格式不对")) from None
     if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 1, 1):
-        raise ValidationError(V("日期超出范围"))
+        raise ValidationError(pgettext("volunteers", "日期超出范围"))
     return day
 
 
@@ -298,7 +334,7 @@ def _signup_for(request, pk: int, action: str) -> Signup:
     visible = Signup.objects.restrict(request.user, "view").select_related("shift__task", "volunteer__person")
     s = get_object_or_404(visible, pk=pk)
     if not Signup.objects.restrict(request.user, action).filter(pk=s.pk).exists():
-        raise PermissionDenied(V("您可以查看，但没有进行此操作的权限"))
+        raise PermissionDenied(pgettext("volunteers", "您可以查看，但没有进行此操作的权限"))
     return s
 
 
@@ -312,11 +348,11 @@ class MarkView(PermissionView):
         try:
             if request.POST.get("what") == "out":
                 services.check_out(s, actor=request.user)
-                messages.success(request, V("%(n)s已签退，计%(h)s小时") % {"n": s.volunteer.person.name,
-                                                                        "h": _num(s.hours)})
+                message = pgettext("volunteers", "%(n)s已签退，计%(h)s小时")
+                messages.success(request, message % {"n": s.volunteer.person.name, "h": _num(s.hours)})
             else:
                 services.check_in(s, actor=request.user, method="list")
-                messages.success(request, V("%(n)s已签到") % {"n": s.volunteer.person.name})
+                messages.success(request, pgettext("volunteers", "%(n)s已签到") % {"n": s.volunteer.person.name})
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
         return HttpResponseRedirect(reverse("volunteers:shift", args=[s.shift_id]))
@@ -350,7 +386,7 @@ class VerifyView(PermissionView):
         s = _signup_for(request, pk, "verify")
         try:
             services.verify(request.user, s, hours=request.POST.get("hours") or None)
-            messages.success(request, V("已核定%(n)s %(h)s小时") % {"n": s.volunteer.person.name,
+            messages.success(request, pgettext("volunteers", "已核定%(n)s %(h)s小时") % {"n": s.volunteer.person.name,
                                                                 "h": _num(s.verified_hours)})
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
@@ -365,7 +401,7 @@ class CorrectView(PermissionView):
         try:
             services.correct(request.user, s, hours=request.POST.get("hours") or None,
                              reason=request.POST.get("reason", ""))
-            messages.success(request, V("已更正：原记录已冲正，新的核定已记入"))
+            messages.success(request, pgettext("volunteers", "已更正：原记录已冲正，新的核定已记入"))
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
         return HttpResponseRedirect(reverse("volunteers:volunteer", args=[s.volunteer_id]))
@@ -413,14 +449,17 @@ class ExportView(PermissionView):
                                                                    shift__starts_at__year=year)
               .select_related("shift__task", "volunteer__person", "grid").order_by("shift__starts_at", "id"))
         now = timezone.localtime()
-        mark = V("人房 · %(u)s 导出于 %(t)s · 仅限工作使用") % {"u": request.user.get_username(),
+        mark = pgettext("volunteers", "人房 · %(u)s 导出于 %(t)s · 仅限工作使用") % {"u": request.user.get_username(),
                                                           "t": f"{now:%Y-%m-%d %H:%M}"}
         buf = io.BytesIO()
         n = 0
         states = dict(SignupState.choices)
-        with XlsxWriter(buf, V("志愿服务记录"), mark) as w:
-            w.header([V("志愿者编号"), V("姓名"), V("网格"), V("任务"), V("日期"), V("时间"), V("状态"),
-                      V("签到"), V("签退"), V("计时(小时)"), V("核定(小时)")])
+        with XlsxWriter(buf, pgettext("volunteers", "志愿服务记录"), mark) as w:
+            w.header([pgettext("volunteers", "志愿者编号"), pgettext("volunteers", "姓名"),
+                      pgettext("volunteers", "网格"), pgettext("volunteers", "任务"), pgettext("volunteers", "日期"),
+                      pgettext("volunteers", "时间"), pgettext("volunteers", "状态"), pgettext("volunteers", "签到"),
+                      pgettext("volunteers", "签退"), pgettext("volunteers", "计时(小时)"),
+                      pgettext("volunteers", "核定(小时)")])
             for s in qs.iterator(chunk_size=2000):
                 a, b = timezone.localtime(s.shift.starts_at), timezone.localtime(s.shift.ends_at)
                 w.row([s.volunteer.number, mask_name(s.volunteer.person.name), s.grid.name if s.grid else "",
@@ -448,7 +487,8 @@ class VolunteerPhoneView(LoginRequiredMixin, View):
             return self.handle_no_permission()
         v = Volunteer.objects.filter(user=request.user, is_active=True).select_related("person").first()
         if v is None:
-            raise PermissionDenied(V("您的账号还没有关联志愿者登记。请到社区志愿服务站登记后，用本账号登录使用。"))
+            raise PermissionDenied(pgettext("volunteers",
+                                            "您的账号还没有关联志愿者登记。请到社区志愿服务站登记后，用本账号登录使用。"))
         self.volunteer = v
         return super().dispatch(request, *args, **kwargs)
 
@@ -486,7 +526,7 @@ class MeView(VolunteerPhoneView):
             s.when = _when(s.shift)
             s.hours_text = _num(s.verified_hours if s.verified_at else s.hours)
         bal = ledger.balances(v)
-        rewards = list(Reward.objects.filter(community_id=v.community_id, is_active=True).select_related("resource"))
+        rewards = list(Reward.objects.filter(street_id=v.street_id, is_active=True).select_related("resource"))
         return render(request, "volunteers/me.html", {
             "title": pgettext("volunteers", "我的志愿服务"), "v": v, "mine": mine, "open": open_, "offers": offers,
             "past": past, "hours": _num(bal["hours"]), "points": _num(bal["points"]), "rewards": rewards,
@@ -498,11 +538,11 @@ class JoinView(VolunteerPhoneView):
         v = self.volunteer
         shift = Shift.objects.filter(pk=pk, community_id=v.community_id).select_related("task").first()
         if shift is None:
-            messages.error(request, V("该班次不存在或不在本社区"))
+            messages.error(request, pgettext("volunteers", "该班次不存在或不在本社区"))
         else:
             try:
                 services.sign_up(v, shift)
-                messages.success(request, V("报名成功：%(s)s") % {"s": _when(shift)})
+                messages.success(request, pgettext("volunteers", "报名成功：%(s)s") % {"s": _when(shift)})
             except ValidationError as exc:
                 messages.error(request, _first_error(exc))
         return HttpResponseRedirect(reverse("volunteers:me"))
@@ -516,21 +556,23 @@ class ActView(VolunteerPhoneView):
     def post(self, request, pk: int, what: str):
         s = get_object_or_404(Signup.objects.select_related("shift__task"), pk=pk, volunteer=self.volunteer)
         if what not in self.ACTIONS:
-            raise PermissionDenied(V("不支持的操作"))
+            raise PermissionDenied(pgettext("volunteers", "不支持的操作"))
         user = request.user
         try:
             if what == "withdraw":
                 services.withdraw(s, actor=user)
-                messages.success(request, V("已取消报名"))
+                messages.success(request, pgettext("volunteers", "已取消报名"))
             elif what == "substitute":
                 n = services.ask_substitute(s, actor=user)
-                messages.success(request, V("已发出替班请求（通知了%(n)d位志愿者）；有人接替前仍由您值班") % {"n": n})
+                message = pgettext("volunteers", "已发出替班请求（通知了%(n)d位志愿者）；有人接替前仍由您值班")
+                messages.success(request, message % {"n": n})
             elif what == "in":
                 services.check_in(s, actor=user, method="phone")
-                messages.success(request, V("签到成功，服务结束后记得签退"))
+                messages.success(request, pgettext("volunteers", "签到成功，服务结束后记得签退"))
             else:
                 services.check_out(s, actor=user)
-                messages.success(request, V("签退成功，本次计%(h)s小时，待组织者核定") % {"h": _num(s.hours)})
+                message = pgettext("volunteers", "签退成功，本次计%(h)s小时，待组织者核定")
+                messages.success(request, message % {"h": _num(s.hours)})
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
         return HttpResponseRedirect(reverse("volunteers:me"))
@@ -553,7 +595,7 @@ class TakeView(VolunteerPhoneView):
         s = self._signup(pk)
         try:
             services.take_over(self.volunteer, s)
-            messages.success(request, V("已接替：%(s)s") % {"s": _when(s.shift)})
+            messages.success(request, pgettext("volunteers", "已接替：%(s)s") % {"s": _when(s.shift)})
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
         return HttpResponseRedirect(reverse("volunteers:me"))
@@ -572,9 +614,10 @@ class QrView(VolunteerPhoneView):
         try:
             s = services.check_in_by_qr(token, self.volunteer)
             if s.checked_out_at:
-                messages.success(request, V("签退成功，本次计%(h)s小时，待组织者核定") % {"h": _num(s.hours)})
+                message = pgettext("volunteers", "签退成功，本次计%(h)s小时，待组织者核定")
+                messages.success(request, message % {"h": _num(s.hours)})
             else:
-                messages.success(request, V("签到成功，服务结束后再扫一次签退"))
+                messages.success(request, pgettext("volunteers", "签到成功，服务结束后再扫一次签退"))
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
         return HttpResponseRedirect(reverse("volunteers:me"))
@@ -583,15 +626,15 @@ class QrView(VolunteerPhoneView):
 class SpendView(VolunteerPhoneView):
     def post(self, request, pk: int):
         v = self.volunteer
-        reward = Reward.objects.filter(pk=pk, community_id=v.community_id, is_active=True).select_related(
+        reward = Reward.objects.filter(pk=pk, street_id=v.street_id, is_active=True).select_related(
             "resource").first()
         try:
             if reward is None:
-                raise ValidationError(V("该兑换服务不存在"))
-            day = _date(request.POST.get("day"), V("请选择预约日期"))
+                raise ValidationError(pgettext("volunteers", "该兑换服务不存在"))
+            day = _date(request.POST.get("day"), pgettext("volunteers", "请选择预约日期"))
             booking, _t = services.spend(v, reward, day, user=request.user)
-            messages.success(request, V("兑换成功：%(r)s，%(d)s，已扣%(n)d积分") % {
-                "r": reward.name, "d": f"{day.month}月{day.day}日", "n": reward.points})
+            messages.success(request, pgettext("volunteers", "兑换成功：%(r)s，%(d)s，已扣%(n)d积分") % {
+                "r": reward.name, "d": day_text(day, year=False), "n": reward.points})
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
         return HttpResponseRedirect(reverse("volunteers:me"))
@@ -624,9 +667,10 @@ class OpinionView(VolunteerPhoneView):
                 "categories": self._categories(), "error": _first_error(exc), "text": request.POST.get("text", "")},
                 status=400)
         if op.joined:
-            messages.success(request, V("社区已在处理同一件事（%(c)s），您的记录已并入") % {"c": op.case.number})
+            message = pgettext("volunteers", "社区已在处理同一件事（%(c)s），您的记录已并入")
+            messages.success(request, message % {"c": op.case.number})
         else:
-            messages.success(request, V("已转交社区处理，编号%(c)s") % {"c": op.case.number})
+            messages.success(request, pgettext("volunteers", "已转交社区处理，编号%(c)s") % {"c": op.case.number})
         return HttpResponseRedirect(reverse("volunteers:me"))
 
 

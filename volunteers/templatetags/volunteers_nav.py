@@ -1,6 +1,11 @@
 from django import template
+from django.utils.translation import pgettext_lazy
 
 register = template.Library()
+
+# The menu's label, drawn by templates/base.html ({% translate "志愿服务" context "nav" %}); named here so that this
+# app's catalog carries its English.
+NAV_LABEL = pgettext_lazy("nav", "志愿服务")
 
 
 @register.simple_tag(takes_context=True)

@@ -68,11 +68,16 @@ class Command(BaseCommand):
     def pick_grids(self, Grid) -> list:
         """Six grids of the street: the demo community's first (demo/accounts.py's officer), then the others."""
         from people.models import Person
+        from resources.models import Resource
 
         with_people = set(Person._base_manager.filter(grid__isnull=False).values_list("grid_id", flat=True)
                           .distinct())
+        # the community of the points' cleaning service first (the shared resources' demo), then the street's
+        service = Resource._base_manager.filter(mode="daily", is_active=True).order_by("id").first()
+        first = service.community_id if service is not None else None
         grids = [g for g in Grid._base_manager.select_related("community").order_by("community_id", "id")
                  if g.pk in with_people]
+        grids.sort(key=lambda g: g.community_id != first)
         return grids[:6]
 
     def branches(self, grids, rng) -> list[tuple[Team, list[Volunteer]]]:
@@ -196,13 +201,13 @@ class Command(BaseCommand):
         from resources.models import Resource
 
         spent = 0
-        communities = set(Volunteer.objects.values_list("community_id", flat=True))
-        for cleaning in Resource._base_manager.filter(mode="daily", is_active=True, community_id__in=communities):
+        streets = set(Volunteer.objects.values_list("street_id", flat=True))
+        for cleaning in Resource._base_manager.filter(mode="daily", is_active=True, street_id__in=streets)[:2]:
             reward = Reward(name=f"{cleaning.name}（积分兑换）", resource=cleaning, points=30)
             reward.grid_id, reward.community_id, reward.street_id = (cleaning.grid_id, cleaning.community_id,
                                                                      cleaning.street_id)
             reward.save()
-            rich = sorted(Volunteer.objects.filter(community_id=cleaning.community_id),
+            rich = sorted(Volunteer.objects.filter(street_id=cleaning.street_id),
                           key=lambda v: -ledger.balances(v)["points"])[:3]
             day = timezone.localdate() + dt.timedelta(days=3)
             for v in rich:
