@@ -16,7 +16,7 @@ __all__ = ["certificate_pdf"]
 
 def _num(value) -> str:
     value = Decimal(value or 0)
-    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value.quantize(Decimal('0.01')):f}"
+    return f"{value.quantize(Decimal('0.01')).normalize():f}"
 
 
 def certificate_pdf(volunteer, *, today=None) -> bytes:

@@ -599,7 +599,7 @@ def spend(volunteer: Volunteer, reward: Reward, day: dt.date, *, user=None, now:
 
 
 def _num(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+    return f"{value.quantize(Decimal('0.01')).normalize():f}"
 
 
 # --- an opinion collected on a shift ---------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def _num(value) -> str:
     if value is None:
         return ""
     value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value.quantize(Decimal('0.01')):f}"
+    return f"{value.quantize(Decimal('0.01')).normalize():f}"
 
 
 # --- staff: the registry, a volunteer, teams ------------------------------------------------------------------------
@@ -149,6 +149,7 @@ class VolunteerView(PermissionView):
             m.what = _transfer_text(m.transfer)
         for s in signups:
             s.when = _when(s.shift)
+            s.hours_text, s.verified_text = _num(s.hours), _num(s.verified_hours)
         bal = ledger.balances(v)
         total = services.hours_by_volunteer(None, [v.pk]).get(v.pk, Decimal(0))
         return render(request, "volunteers/volunteer.html", {
@@ -319,6 +320,7 @@ class ShiftView(PermissionView):
         for s in signups:
             s.name = s.volunteer.person.name
             s.hours_text = _num(s.hours)
+            s.verified_text = _num(s.verified_hours)
         qr_url = request.build_absolute_uri(reverse("volunteers:qr", args=[shift.qr_token]))
         return render(request, "volunteers/shift.html", {
             "title": shift.task.title, "shift": shift, "when": _when(shift), "signups": signups,
@@ -497,7 +499,8 @@ class MeView(VolunteerPhoneView):
     def get(self, request):
         v = self.volunteer
         now = timezone.now()
-        mine = list(Signup.objects.filter(volunteer=v, state=SignupState.SIGNED, shift__ends_at__gte=now
+        mine = list(Signup.objects.filter(volunteer=v, state=SignupState.SIGNED, verified_at__isnull=True,
+                                          shift__ends_at__gte=now
                                           - services.CHECKOUT_LATE).select_related("shift__task")
                     .order_by("shift__starts_at")[:20])
         for s in mine:
