@@ -147,6 +147,7 @@ class VolunteerView(PermissionView):
                      .order_by("-transfer_id", "unit")[:100])
         for m in lines:
             m.what = _transfer_text(m.transfer)
+            m.amount_text = ("+" if m.amount > 0 else "") + _num(m.amount)
         for s in signups:
             s.when = _when(s.shift)
             s.hours_text, s.verified_text = _num(s.hours), _num(s.verified_hours)
