@@ -29,6 +29,14 @@ class MultiFileField(forms.FileField):
         return [super(MultiFileField, self).clean(f, initial) for f in files]
 
 
+def _day():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _clock():
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
 def _orgs(user):
     return Organisation.objects.restrict(user, "view").filter(is_active=True).order_by("kind", "name")
 
@@ -58,9 +66,9 @@ class OrgForm(forms.Form):
 
 class MeetingForm(forms.Form):
     title = forms.CharField(label=_("议题概要"), max_length=200)
-    day = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    starts = forms.TimeField(label=_("开始"), initial=dt.time(14, 0), widget=forms.TimeInput(attrs={"type": "time"}))
-    ends = forms.TimeField(label=_("结束"), initial=dt.time(16, 0), widget=forms.TimeInput(attrs={"type": "time"}))
+    day = forms.DateField(label=_("日期"), widget=_day())
+    starts = forms.TimeField(label=_("开始"), initial=dt.time(14, 0), widget=_clock())
+    ends = forms.TimeField(label=_("结束"), initial=dt.time(16, 0), widget=_clock())
     location = forms.CharField(label=_("地点"), max_length=128, required=False)
     room = forms.ModelChoiceField(label=_("预约会议室"), queryset=None, required=False,
                                   help_text=_("通过共享资源预约，不会与他人重复"))
@@ -119,7 +127,7 @@ class NeedForm(forms.Form):
 
 
 class VisitForm(forms.Form):
-    visited_on = forms.DateField(label=_("走访日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(label=_("走访日期"), widget=_day())
     met = forms.CharField(label=_("接待人"), max_length=64, required=False)
     note = forms.CharField(label=_("走访情况"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -150,10 +158,10 @@ class GovServiceForm(forms.Form):
     name = forms.CharField(label=_("服务事项"), max_length=128)
     department = forms.CharField(label=_("办理部门"), max_length=128)
     counter = forms.CharField(label=_("窗口/地点"), max_length=64, required=False)
-    on_date = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    on_date = forms.DateField(label=_("日期"), required=False, widget=_day())
     weekdays = forms.CharField(label=_("每周"), max_length=7, required=False, help_text=_("1=周一 … 7=周日"))
-    starts = forms.TimeField(label=_("开始"), widget=forms.TimeInput(attrs={"type": "time"}))
-    ends = forms.TimeField(label=_("结束"), widget=forms.TimeInput(attrs={"type": "time"}))
+    starts = forms.TimeField(label=_("开始"), widget=_clock())
+    ends = forms.TimeField(label=_("结束"), widget=_clock())
     needs_appointment = forms.BooleanField(label=_("须预约"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):

@@ -320,6 +320,10 @@ class MeetingDetailView(StaffView):
         ctx = _meeting_context(request, meeting, staff=True)
         ctx.update(title=str(meeting), can_change=self.can(meeting, "change"),
                    can_propose=self.can(meeting, "propose"))
+        if ctx["can_propose"]:  # an enterprise need may become an agenda item
+            ctx["open_needs"] = (Need.objects.restrict(request.user, "view")
+                                 .filter(state__in=[NeedState.OPEN, NeedState.IN_PROGRESS])
+                                 .select_related("enterprise").order_by("-raised_on", "-id")[:100])
         if ctx["can_change"]:
             ctx["resolution_form"] = f.ResolutionForm(user=request.user, initial={
                 "deadline_days": meeting.series.deadline_days})
@@ -680,7 +684,16 @@ class VisitNewView(StaffView):
 
         ent = self.get_obj(Enterprise, pk)
         services._require_enterprise(request.user, ent, self.perm)
-        return self.render_form(request, ent, f.VisitForm(), [f.NeedForm(prefix=f"n{i}") for i in range(self.NEEDS)])
+        return self.render_form(request, ent, f.VisitForm(), self.need_forms())
+
+    def need_forms(self, data=None):
+        """Up to three needs heard on the visit, each optional (an empty one is skipped)."""
+        out = []
+        for i in range(self.NEEDS):
+            nf = f.NeedForm(data, prefix=f"n{i}")
+            nf.fields["title"].required = False
+            out.append(nf)
+        return out
 
     def render_form(self, request, ent, form, need_forms, status=200):
         return render(request, "meetings/visit.html", {"title": _("走访 %(e)s") % {"e": ent.name}, "ent": ent,
@@ -692,7 +705,7 @@ class VisitNewView(StaffView):
         ent = self.get_obj(Enterprise, pk)
         services._require_enterprise(request.user, ent, self.perm)
         form = f.VisitForm(request.POST)
-        need_forms = [f.NeedForm(request.POST, prefix=f"n{i}") for i in range(self.NEEDS)]
+        need_forms = self.need_forms(request.POST)
         needs = []
         for nf in need_forms:
             if not (request.POST.get(f"{nf.prefix}-title") or "").strip():

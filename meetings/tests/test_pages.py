@@ -179,3 +179,42 @@ def test_every_staff_page_answers_in_english_too(site):
         page = c.get(url).content.decode()
         assert '<html lang="en">' in page, url
     assert "Resolutions board" in c.get(reverse("meetings:board")).content.decode()
+
+
+def test_the_api_lists_the_users_places_and_takes_progress_through_the_service(site):
+    m, mine, helped, other, far = two_sides(site)
+    c = client_of(site.worker_a1)
+    rows = c.get("/api/meetings/resolutions/", {"owner": site.o1.pk}).json()["results"]
+    assert [r["id"] for r in rows] == [mine.pk]
+    assert "contact_phone_masked" in c.get(f"/api/meetings/organisations/{site.o1.pk}/").json()
+    assert "13900139001" not in c.get(f"/api/meetings/organisations/{site.o1.pk}/").content.decode()
+    assert client_of(site.worker_b1).get(f"/api/meetings/resolutions/{mine.pk}/").status_code == 404
+    officer = client_of(site.officer)
+    r = officer.post(f"/api/meetings/resolutions/{mine.pk}/progress/", {"progress": 35, "note": "已召开协调会"},
+                     content_type="application/json")
+    assert r.status_code == 200 and r.json()["progress"] == 35 and r.json()["state"] == "in_progress"
+    r = officer.post(f"/api/meetings/resolutions/{mine.pk}/progress/", {"progress": 135, "note": "x"},
+                     content_type="application/json")
+    assert r.status_code == 400
+    assert client_of(site.worker_a1).post(f"/api/meetings/resolutions/{mine.pk}/progress/",
+                                          {"progress": 50, "note": "网格员"},
+                                          content_type="application/json").status_code == 403
+
+
+def test_the_cockpit_figures_count_held_meetings_done_and_overdue_resolutions_and_needs(site):
+    import time_machine
+    from django.utils import timezone
+
+    from meetings.cockpit import compute_meetings, compute_needs_raised, compute_resolutions
+
+    m, mine, helped, other, far = two_sides(site)
+    services.close_meeting(site.officer, m)
+    services.submit_done(site.officer, mine, note="完成")
+    services.confirm(site.officer, mine)
+    services.raise_need(site.officer, site.e1, category="parking", title="车位不足")
+    community = site.series.community_id
+    assert compute_meetings("community")[community] == {"held": 1, "planned": 0}
+    assert compute_resolutions("community")[community] == {"done": 1, "open": 2, "overdue": 0}
+    with time_machine.travel(timezone.now() + dt.timedelta(days=60), tick=False):
+        assert compute_resolutions("community")[community] == {"done": 1, "open": 0, "overdue": 2}
+    assert compute_needs_raised("compound")[site.tower.pk] == {"parking": 1}
