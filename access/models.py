@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["LoginLock", "UserSession"]
+__all__ = ["ApiToken", "LoginLock", "UserSession"]
 
 
 class LoginLock(models.Model):
@@ -42,3 +42,34 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}"
+
+
+class ApiToken(models.Model):
+    """A key for the REST API, issued by its user from the tokens page after a second factor, for a limited time.
+
+    Only a SHA-256 of the key is stored (the key is shown once); ``prefix`` lets the user tell their keys apart.
+    A token acts as its user, within the user's grants; it stops at ``expires_at`` or when revoked.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("用户"))
+    name = models.CharField(_("令牌用途"), max_length=80)
+    prefix = models.CharField(_("前缀"), max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有效期至"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API令牌")
+        verbose_name_plural = _("API令牌")
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    def is_live(self, now=None) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())

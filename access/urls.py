@@ -22,4 +22,6 @@ urlpatterns = [
     path("grants/<int:pk>/", views.grant_edit, name="grant_edit"),
     path("grants/<int:pk>/delete/", views.grant_delete, name="grant_delete"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("tokens/", views.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

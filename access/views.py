@@ -17,7 +17,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.forms import PasswordChangeForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -455,3 +455,50 @@ def audit_list(request):
                  fields=sorted(k for k, v in request.GET.items() if v and k != "page"))
     return _render(request, "access/audit_list.html", {"form": form, "page": page, "query": query.urlencode(),
                                                        "actions": AUDIT_ACTIONS})
+
+
+# --- API tokens ------------------------------------------------------------------------------------------------------
+@never_cache
+def token_list(request):
+    """The user's own API tokens: issue one (purpose, days, a second-factor code now), list, revoke."""
+    from access.models import ApiToken
+    from access.tokens import MAX_DAYS, issue
+
+    if (r := _login_required(request)) is not None:
+        return r
+    errors: dict = {}
+    new_key = ""
+    form = {"name": "", "days": "90"}
+    if request.method == "POST":
+        form = {"name": request.POST.get("name", ""), "days": request.POST.get("days", "")}
+        days = int(form["days"]) if form["days"].strip().isdigit() else -1
+        try:
+            token, new_key = issue(request.user, name=form["name"], days=days,
+                                   otp_code=request.POST.get("otp_code", ""))
+        except ValidationError as exc:
+            errors = exc.message_dict
+        except PermissionDenied as exc:
+            errors = {"otp_code": [str(exc)]}
+        else:
+            messages.success(request, _("已签发API令牌“%(n)s”，有效期至%(d)s；令牌只显示这一次，请立即保存")
+                             % {"n": token.name, "d": timezone.localtime(token.expires_at).strftime("%Y-%m-%d")})
+            form = {"name": "", "days": "90"}
+    tokens = list(ApiToken.objects.filter(user=request.user).order_by("-created_at")[:50])
+    now = timezone.now()
+    return _render(request, "access/tokens.html", {
+        "tokens": [(t, t.is_live(now)) for t in tokens], "form": form, "errors": errors, "new_key": new_key,
+        "max_days": MAX_DAYS, "has_device": user_has_device(request.user, confirmed=True)},
+        status=400 if errors else 200)
+
+
+@require_POST
+def token_revoke(request, pk: int):
+    from access.models import ApiToken
+    from access.tokens import revoke
+
+    if (r := _login_required(request)) is not None:
+        return r
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)  # another user's token: not found
+    revoke(request.user, token)
+    messages.success(request, _("API令牌“%(n)s”已吊销，使用它的请求将被拒绝") % {"n": token.name})
+    return redirect("access:tokens")

@@ -19,8 +19,8 @@ RUNS = 100
 
 def _user(username: str, role: str, level: str, **place):
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
+    from access.tokens import mint
     from core.models import Grant
     from core.roles import ensure_default_roles
 
@@ -28,7 +28,7 @@ def _user(username: str, role: str, level: str, **place):
     user, _ = get_user_model().objects.get_or_create(username=username)
     Grant.objects.filter(user=user).delete()
     Grant.objects.create(user=user, role=roles[role], level=level, reason="bench", **place)
-    return Token.objects.get_or_create(user=user)[0].key
+    return mint(user, name="bench")
 
 
 def run(ctx) -> dict:

@@ -3,8 +3,7 @@
 
 from urllib.parse import quote
 
-from rest_framework.authtoken.models import Token
-
+from access.tokens import mint
 from conftest import verified_login
 from core.models import AuditEvent
 
@@ -48,7 +47,7 @@ def _token_client(user):
 
     api = APIClient()
     TOTPDevice.objects.get_or_create(user=user, name="test", confirmed=True)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {mint(user)}")
     return api
 
 

@@ -21,6 +21,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from access.models import ApiToken
 from cases.models import Case, CaseAttachment
 from circle.models import Access, Facility
 from conftest import build_world, resident_id, verified_login
@@ -279,6 +280,12 @@ def build_apps(m: Matrix) -> None:
     m.objects["case_token"] = compound_token(w.compounds["A1"])
     m.objects["enterprise_token"] = compound_token(w.compounds["A1"])
     m.objects["near_token"] = building_token(w.buildings["A1"])
+    # API tokens: one of worker_a1 (side A1) and one of worker_b1 (side B1), each revocable by its owner only.
+    from access.tokens import mint
+
+    for side in ("A1", "B1"):
+        mint(users[f"worker_{side.lower()}"], name=f"{side}对接")
+        m.objects[(ApiToken, side)] = ApiToken.objects.order_by("-id").first()
     for app in MATRIX_APPS:
         _app_matrix(app).build(m, sys.modules[__name__])
 
@@ -767,6 +774,8 @@ APP_TABLE: dict[str, Spec] = {
     "access:grant_edit": perm("core.change_grant", kw=lambda m, o: {"pk": m.objects["grant"]}),
     "access:grant_delete": perm("core.delete_grant", kw=lambda m, o: {"pk": m.objects["grant"]}, **POSTED),
     "access:audit_list": perm("core.view_auditevent"),
+    "access:tokens": login(),
+    "access:token_revoke": owned(ApiToken, "worker_a1", method="post", ok=(302,)),
     # quality
     "quality:overview": perm("quality.view_housestatus"),
     "quality:stale": perm("quality.view_housestatus"),
