@@ -633,6 +633,8 @@ def _supervisors(res: Resolution, level: int) -> list:
     else:
         q = Q(level="street", street_id=res.street_id)
     ids = set(grants.filter(q).values_list("user_id", flat=True))
+    if level == Escalation.GRID and res.grid_id:  # and the grid's own workers, as cases do
+        ids |= set(Grant.objects.filter(level="grid", grid_id=res.grid_id).values_list("user_id", flat=True))
     return list(get_user_model().objects.filter(pk__in=ids, is_active=True))
 
 

@@ -130,6 +130,8 @@ def test_overdue_resolutions_go_grid_community_street_by_working_time_and_the_su
     assert services.escalate_overdue(now=timezone.make_aware(dt.datetime(2026, 12, 8, 10))) == 1
     late.refresh_from_db()
     assert late.escalation_level == Escalation.GRID
+    assert Notification.objects.filter(user=site.worker_a1, title__contains="网格督办").exists()  # the grid's worker
+    assert not Notification.objects.filter(user=site.worker_b1).exists()
     # the weekend does not count: Friday 11th 23:00 is 3 days 23 hours late → street
     assert services.escalate_overdue(now=timezone.make_aware(dt.datetime(2026, 12, 11, 23))) == 1
     late.refresh_from_db()
