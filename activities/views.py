@@ -96,8 +96,8 @@ class ResidentView(PermissionView):
 
 
 def _open_activities():
-    return (Activity.objects.filter(status=Status.PUBLISHED)
-            .annotate(last=Count("sessions")).filter(sessions__ends_at__gt=timezone.now()).distinct()
+    return (Activity.objects.filter(status=Status.PUBLISHED, pk__in=Session.objects.filter(
+            ends_at__gt=timezone.now()).values("activity_id"))
             .select_related("community").prefetch_related("audience_communities", "audience_tags"))
 
 
