@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -47,6 +48,14 @@ from meetings.models import (
 )
 
 BOARD_PAGE = 50
+
+
+class BoardPaginator(CappedPaginator):
+    """Counts without the ordering (the count needs no sort; the page itself is read off the index in order)."""
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.object_list.order_by()[: self.cap + 1].count(), self.cap + 1)
 
 
 def linked(rows, member: bool = False) -> list:
@@ -454,7 +463,7 @@ class BoardView(StaffView):
         qs = board_rows(Resolution.objects.restrict(request.user, "view"), request.GET)
         qs = qs.select_related("owner").order_by("deadline_at", "id").only(
             "id", "number", "title", "state", "progress", "deadline_at", "escalation_level", "owner__name")
-        page = CappedPaginator(qs, BOARD_PAGE, 10_000).get_page(request.GET.get("page"))
+        page = BoardPaginator(qs, BOARD_PAGE, 10_000).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         owners = (Organisation.objects.restrict(request.user, "view").filter(is_active=True).order_by("name")
