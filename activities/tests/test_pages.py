@@ -162,3 +162,19 @@ def test_a_grid_worker_signs_up_an_elderly_neighbour_by_phone_number(world, fam)
         # a worker of B1 finds nobody of A1 (and the activity is not theirs: 404)
         assert LoggedIn(world.users.worker_b1).post(f"/activities/staff/{a.pk}/signup/",
                                                     {"number": fam.elderly.reveal_phone()}).status_code == 404
+
+
+def test_an_edit_keeps_the_counter_and_refuses_fewer_places_than_taken(world, fam):
+    a = make_activity(world, capacity=5, communities=())
+    services.sign_up(a, fam.parent, [fam.parent, fam.ming, fam.hong], now=at(dt.date(2027, 6, 1), 9))
+    officer = LoggedIn(world.users.officer_a)
+    base = {"title": "暑期班（改）", "organiser_kind": "community", "grid": world.grids["A1"].pk, "max_family": 3,
+            "mode": "first_come", "allocation_rule": "lottery", "hold_hours": 24, "certificate_min": 0,
+            "version": a.version}
+    r = officer.post(f"/activities/staff/{a.pk}/edit/", {**base, "capacity": 2})
+    assert r.status_code == 400 and "不能少于已报名占用的3个" in r.content.decode()
+    r = officer.post(f"/activities/staff/{a.pk}/edit/", {**base, "capacity": 8})
+    a.refresh_from_db()
+    assert r.status_code == 302 and a.title == "暑期班（改）" and a.capacity == 8 and a.taken == 3
+    r = officer.post(f"/activities/staff/{a.pk}/edit/", {**base, "capacity": 9})  # the version read before
+    assert r.status_code == 400 and Activity.objects.get(pk=a.pk).capacity == 8
