@@ -64,9 +64,14 @@ def linked(rows, member: bool = False) -> list:
     name = "meetings:my_resolution" if member else "meetings:resolution"
     prefix = reverse(name, args=[0])[:-2]
     now = timezone.now()
+    tz = timezone.get_current_timezone()
+    labels = dict(ResolutionState.choices)
     for r in rows:
         r.link = f"{prefix}{r.pk}/"
         r.late = r.state in OPEN_STATES and r.deadline_at is not None and r.deadline_at < now
+        r.deadline_text = r.deadline_at.astimezone(tz).strftime("%Y-%m-%d") if r.deadline_at else "—"
+        r.state_label = labels.get(r.state, r.state)
+        r.owner_text = r.owner.name if r.owner_id else "—"
     return rows
 
 
