@@ -32,10 +32,24 @@ __all__ = ["BOARD_PERM", "SMALL_CELL", "Place", "board_payload", "children_of", 
 BOARD_PERM = "cockpit.view_board"
 SMALL_CELL = 5
 MODELS = {"street": Street, "community": Community, "grid": Grid, "compound": Compound, "building": Building}
-CHILD = {"street": "community", "community": "grid", "grid": "compound", "compound": "building", "building": None}
-LEVEL_LABELS = {"street": gettext_lazy("街道"), "community": gettext_lazy("社区"), "grid": gettext_lazy("网格"),
+DISTRICT = "district"  # the board above the streets: every street the user's board grant covers (pk 0)
+CHILD = {"district": "street", "street": "community", "community": "grid", "grid": "compound",
+         "compound": "building", "building": None}
+LEVEL_LABELS = {"district": gettext_lazy("区县"), "street": gettext_lazy("街道"), "community": gettext_lazy("社区"),
+                "grid": gettext_lazy("网格"),
                 "compound": gettext_lazy("小区"), "building": gettext_lazy("楼栋")}
 CHILD_LIMIT = 300
+
+
+@dataclass
+class District:
+    """The streets one board adds up (a district's command centre, or a user granted several streets)."""
+
+    streets: list
+    pk: int = 0
+
+    def __str__(self) -> str:
+        return _("区级汇总（%(n)d个街道）") % {"n": len(self.streets)}
 
 
 @dataclass
@@ -67,8 +81,25 @@ def covers(ps: PlaceSet | None, level: str, obj) -> bool:
     return (ids["street"] in ps.streets or ids["community"] in ps.communities or ids["grid"] in ps.grids)
 
 
+def district_streets(user) -> list:
+    """The streets whose whole board the user's grant covers (street-level grants), by name."""
+    ps = scope_for(user).places_for(BOARD_PERM)
+    if ps is None or not ps.streets:
+        return []
+    return list(Street.objects.filter(pk__in=ps.streets).order_by("name", "pk"))
+
+
 def resolve_place(user, level: str, pk: int) -> Place:
     """The place if the user's board permission covers all of it; else 404 (out of scope)."""
+    if level == DISTRICT:
+        streets = district_streets(user)
+        if pk != 0 or len(streets) < 2:
+            raise Http404(_("区级汇总需要两个或以上街道的授权"))
+        scope = scope_for(user)
+        ps = scope.places_for(BOARD_PERM)
+        detail = scope.detail_perms.get(BOARD_PERM)
+        aggregate = ps.aggregate_only and not all(covers(detail, "street", s) for s in streets)
+        return Place(DISTRICT, District(streets), aggregate, ps)
     if level not in registry.LEVELS:
         raise Http404
     model = MODELS[level]
@@ -83,10 +114,13 @@ def resolve_place(user, level: str, pk: int) -> Place:
 
 
 def home_place(user) -> tuple[str, int] | None:
-    """The largest place the user's board grant covers (street, else community, else grid)."""
+    """The largest place the user's board grant covers (several streets: the district board; a street, else a
+    community, else a grid)."""
     ps = scope_for(user).places_for(BOARD_PERM)
     if ps is None:
         return None
+    if len(ps.streets) >= 2:
+        return DISTRICT, 0
     for level, ids in (("street", ps.streets), ("community", ps.communities), ("grid", ps.grids)):
         if ids:
             return level, min(ids)
@@ -138,7 +172,7 @@ def week_label(key: str) -> tuple[str, str]:
 
 
 def _drill_url(fn, level: str, pk: int, subkey: str) -> str:
-    if fn is None:
+    if fn is None or level == DISTRICT:  # the lists filter by one place; a district's drill is its streets
         return ""
     try:
         return fn(level, pk, subkey) or ""
@@ -150,7 +184,9 @@ def _panel(panel: registry.Panel, place: Place, values: dict[str, dict[str, floa
     series = []
     for key in panel.metrics:
         metric = registry.get_metric(key)
-        if metric is None or place.level not in metric.levels:
+        if metric is None or (place.level == DISTRICT and not metric.additive):
+            continue  # a district adds up counts; rates and scores are read on each street's board
+        if place.level != DISTRICT and place.level not in metric.levels:
             continue
         labels = metric.labels()
         data = values.get(key, {})
@@ -247,19 +283,23 @@ def _figures(place: Place, values) -> list[dict]:
     n_houses, n_pop = sum(houses.values()), sum(pop.values())
     n_households = sum(households.values())
     lv, pk = place.level, place.pk
+
+    def link(fn, sub: str) -> str:
+        return "" if lv == DISTRICT else fn(lv, pk, sub)
+
     groups_total, groups_text = _display(sum(groups.values()), True, place.aggregate_only)
     return [
         {"key": "houses", "label": _("房屋"), "text": _display(n_houses, False, False)[1],
-         "url": drill.houses(lv, pk, "")},
+         "url": link(drill.houses, "")},
         {"key": "population", "label": _("现住人口"), "text": _display(n_pop, False, False)[1],
-         "url": drill.people(lv, pk, "")},
+         "url": link(drill.people, "")},
         {"key": "households", "label": _("住户"), "text": _display(n_households, False, False)[1],
-         "url": drill.households(lv, pk, "")},
+         "url": link(drill.households, "")},
         {"key": "floating", "label": _("流动人口"), "text": _display(pop.get("floating", 0), False, False)[1],
-         "url": drill.people(lv, pk, "floating")},
+         "url": link(drill.people, "floating")},
         {"key": "vacancy", "label": _("空置率"), "text": _percent(houses.get("vacant", 0), n_houses),
-         "url": drill.houses(lv, pk, "vacant")},
-        {"key": "groups", "label": _("特殊人群"), "text": groups_text, "url": drill.people_tag(lv, pk, "")},
+         "url": link(drill.houses, "vacant")},
+        {"key": "groups", "label": _("特殊人群"), "text": groups_text, "url": link(drill.people_tag, "")},
     ]
 
 
@@ -268,6 +308,8 @@ def children_of(place: Place) -> tuple[str | None, list]:
     child = CHILD[place.level]
     if child is None:
         return None, []
+    if place.level == DISTRICT:
+        return child, list(place.obj.streets[:CHILD_LIMIT])
     model = MODELS[child]
     qs = model.objects.filter(**{f"{place.level}_id": place.pk})
     if child == "building":
@@ -297,6 +339,14 @@ def _place_values(place: Place):
     """The place's rollups and the time of the latest one (one query)."""
     values: dict[str, dict[str, float]] = defaultdict(dict)
     computed = None
+    if place.level == DISTRICT:  # the sum of its streets, for the counts (additive metrics) only
+        additive = [m.key for m in registry.metrics() if m.additive]
+        rows = Rollup.objects.filter(level="street", place_id__in=[s.pk for s in place.obj.streets],
+                                     metric__in=additive).values_list("metric", "key", "value", "computed_at")
+        for metric, key, value, at in rows:
+            values[metric][key] = values[metric].get(key, 0) + value
+            computed = at if computed is None or at > computed else computed
+        return values, computed
     for metric, key, value, at in Rollup.objects.filter(level=place.level, place_id=place.pk) \
             .values_list("metric", "key", "value", "computed_at"):
         values[metric][key] = value
@@ -307,7 +357,8 @@ def _place_values(place: Place):
 def board_payload(place: Place) -> dict:
     """Everything a board draws, as JSON-ready data (the page embeds it; the wall screen re-fetches it)."""
     values, computed = _place_values(place)
-    panels = [p for p in (_panel(panel, place, values) for panel in registry.panels(place.level)) if p]
+    level = "street" if place.level == DISTRICT else place.level  # a district shows the streets' panels
+    panels = [p for p in (_panel(panel, place, values) for panel in registry.panels(level)) if p]
     return {
         "level": place.level, "level_label": str(LEVEL_LABELS[place.level]), "id": place.pk, "name": place.name,
         "aggregate_only": place.aggregate_only, "figures": _figures(place, values), "panels": panels,

@@ -132,7 +132,8 @@ def map_data(place: board.Place) -> dict:
         props["values"] = {f["key"]: _round(board.figure_value(f["key"], v.get(f["key"], {}))) for f in figures}
         features.append({"type": "Feature", "geometry": transform_geometry(geom) if shift else geom,
                          "properties": props})
-    outline = _geometries(place.level, [place.obj]).get(place.pk) if place.level != "building" else None
+    outline = _geometries(place.level, [place.obj]).get(place.pk) \
+        if place.level not in ("building", board.DISTRICT) else None
     return {"type": "FeatureCollection", "features": features, "level": child,
             "outline": transform_geometry(outline) if (shift and outline) else outline,
             "figures": figures, "crs": "gcj02" if shift else "wgs84"}

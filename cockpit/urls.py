@@ -4,7 +4,7 @@ from cockpit import views
 
 
 class LevelConverter:
-    regex = "street|community|grid|compound|building"
+    regex = "district|street|community|grid|compound|building"
 
     def to_python(self, value: str) -> str:
         return value

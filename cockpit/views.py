@@ -63,6 +63,9 @@ def _context(request: HttpRequest, place: board.Place, *, wall: bool) -> dict:
 def _crumbs(place: board.Place) -> list[tuple[str, str]]:
     """Ancestors (linked to their boards when the user's grant covers them), then the place itself."""
     out = []
+    if place.level != board.DISTRICT and place.places is not None and len(place.places.streets) >= 2:
+        out.append((str(board.District(sorted(place.places.streets))), reverse("cockpit:board",
+                                                                              args=[board.DISTRICT, 0])))
     for level in registry.LEVELS:
         if level == place.level:
             break
