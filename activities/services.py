@@ -30,7 +30,7 @@ from core import audit
 
 __all__ = ["CHECKIN_EARLY", "Member", "accept_offer", "add_photo", "add_session", "audience_refusal",
            "attendance_figures", "cancel", "cancel_session", "certificate_eligible", "check_in", "check_in_by_token",
-           "close_roll", "digest", "eligible_members", "expire_offers", "household", "mark", "offer_freed",
+           "close_roll", "digest", "eligible_members", "expire_offers", "hold_end", "household", "mark", "offer_freed",
            "publish", "run_allocation", "save_activity", "self_check_in", "send_reminders", "sign_up", "ticket",
            "verify", "waiting_order"]
 
@@ -409,7 +409,7 @@ def offer_freed(activity: Activity, now: dt.datetime | None = None) -> list[Sign
                 continue
             if not _take(activity.pk, signup.size):
                 continue
-            until = now + dt.timedelta(hours=activity.hold_hours)
+            until = hold_end(now, activity.hold_hours)
             SignUp.objects.filter(pk=signup.pk).update(state=SignUpState.OFFERED, hold_until=until,
                                                        version=F("version") + 1)
             signup.state, signup.hold_until = SignUpState.OFFERED, until
@@ -422,6 +422,19 @@ def offer_freed(activity: Activity, now: dt.datetime | None = None) -> list[Sign
                    url="/activities/mine/", kind="activity", dedupe_key=f"activities.offer:{signup.pk}:{until:%s}")
         offered.append(signup)
     return offered
+
+
+QUIET = (dt.time(22, 0), dt.time(8, 0))  # a hold never runs out while a family sleeps
+
+
+def hold_end(now: dt.datetime, hours: int) -> dt.datetime:
+    """``hours`` after ``now``; a hold that would end between 22:00 and 08:00 runs until 09:00 (an offer told at
+    23:30 is not lost at 23:30 the next night)."""
+    end = timezone.localtime(now + dt.timedelta(hours=hours))
+    if end.time() >= QUIET[0] or end.time() < QUIET[1]:
+        day = end.date() + (dt.timedelta(days=1) if end.time() >= QUIET[0] else dt.timedelta())
+        end = timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
+    return end
 
 
 def accept_offer(signup: SignUp, person, now: dt.datetime | None = None) -> SignUp:

@@ -135,3 +135,12 @@ def test_only_the_applicant_or_staff_cancel(world, fam):
         services.cancel(s, actor=world.users.officer_a, now=NOW)
     # cancelled: the children may be signed up again
     assert services.sign_up(a, fam.parent, [fam.ming], now=NOW).state == "confirmed"
+
+
+def test_a_hold_never_runs_out_at_night():
+    friday = at(dt.date(2027, 1, 8), 23, 30)
+    assert services.hold_end(friday, 2) == at(dt.date(2027, 1, 9), 9)       # 01:30 Saturday → 09:00
+    assert services.hold_end(at(dt.date(2027, 1, 8), 20), 2) == at(dt.date(2027, 1, 9), 9)  # 22:00 is night
+    assert services.hold_end(at(dt.date(2027, 1, 8), 6), 1) == at(dt.date(2027, 1, 8), 9)   # 07:00 → 09:00
+    assert services.hold_end(at(dt.date(2027, 1, 8), 9), 24) == at(dt.date(2027, 1, 9), 9)  # by day: as is
+    assert services.hold_end(at(dt.date(2027, 1, 8), 10), 11) == at(dt.date(2027, 1, 8), 21)
