@@ -6,6 +6,7 @@ app_name = "volunteers"
 urlpatterns = [
     # staff
     path("", views.VolunteerListView.as_view(), name="list"),
+    path("new/", views.RegisterView.as_view(), name="register"),
     path("v/<int:pk>/", views.VolunteerView.as_view(), name="volunteer"),
     path("v/<int:pk>/certificate.pdf", views.CertificateView.as_view(), name="certificate"),
     path("teams/", views.TeamListView.as_view(), name="teams"),

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -31,7 +32,7 @@ from core import audit
 from core.scope import scope_for
 from core.views import PermissionView
 from volunteers import ledger, services
-from volunteers.choices import SignupState, Skill, TaskKind, Unit
+from volunteers.choices import Role, SignupState, Skill, TaskKind, Unit
 from volunteers.models import Membership, Movement, Reward, Shift, Signup, Team, Volunteer
 
 WEEKDAY = "一二三四五六日"
@@ -117,8 +118,9 @@ class VolunteerListView(PermissionView):
             v.skill_labels = _sep().join(str(skills[s]) for s in v.skills or [] if s in skills)
         return render(request, "volunteers/list.html", {
             "title": pgettext("volunteers", "志愿者"), "rows": rows, "q": q, "skill": skill,
-            "skills": Skill.choices, "year": year, "can_export": scope_for(request.user).has(
-                "volunteers.export_volunteer")})
+            "skills": Skill.choices, "year": year,
+            "can_export": scope_for(request.user).has("volunteers.export_volunteer"),
+            "can_add": scope_for(request.user).has("volunteers.add_volunteer")})
 
 
 def _json_contains() -> bool:
@@ -187,6 +189,51 @@ class CertificateView(PermissionView):
         resp = HttpResponse(data, content_type="application/pdf")
         resp["Content-Disposition"] = f'inline; filename="certificate-{v.number}.pdf"'
         return resp
+
+
+class RegisterView(PermissionView):
+    """A registry person of the user's places becomes a volunteer (found by name), with skills, free days and,
+    optionally, a place in a team of their grid."""
+
+    perm = "volunteers.add_volunteer"
+
+    def _context(self, request, q: str = "", error: str = "") -> dict:
+        from people.models import Person
+
+        found = []
+        if q:
+            found = list(Person.objects.restrict(request.user, "view").filter(name__contains=q[:20],
+                                                                              volunteer__isnull=True)
+                         .select_related("grid").order_by("name", "id")[:20])
+        teams = list(Team.objects.restrict(request.user, "change").filter(is_active=True).order_by("name"))
+        return {"title": pgettext("volunteers", "登记志愿者"), "q": q, "found": found, "teams": teams,
+                "skills": Skill.choices, "roles": Role.choices, "error": error,
+                "weekdays": [(str(i + 1), weekday_text(dt.date(2024, 1, 1) + dt.timedelta(days=i)))
+                             for i in range(7)]}
+
+    def get(self, request):
+        return render(request, "volunteers/register.html", self._context(request, (request.GET.get("q") or "").strip()))
+
+    def post(self, request):
+        from people.models import Person
+
+        p = request.POST
+        person = Person.objects.restrict(request.user, "view").filter(pk=_int(p.get("person"))).first()
+        try:
+            if person is None:
+                raise ValidationError(pgettext("volunteers", "请先按姓名找到要登记的人员"))
+            team = Team.objects.restrict(request.user, "change").filter(pk=_int(p.get("team"))).first()
+            with transaction.atomic():
+                v = services.register_volunteer(request.user, person, skills=p.getlist("skills"),
+                                                available_days="".join(p.getlist("days")))
+                if team is not None:
+                    services.add_member(request.user, team, v, p.get("role") or Role.MEMBER)
+        except ValidationError as exc:
+            return render(request, "volunteers/register.html",
+                          self._context(request, p.get("q", ""), _first_error(exc)), status=400)
+        messages.success(request, pgettext("volunteers", "已登记志愿者 %(n)s（%(no)s）") % {
+            "n": person.name, "no": v.number})
+        return HttpResponseRedirect(reverse("volunteers:volunteer", args=[v.pk]))
 
 
 class TeamListView(PermissionView):

@@ -18,6 +18,7 @@ def rows(t) -> dict:
     return {
         # staff pages: a permission held somewhere, then the object's place
         "volunteers:list": t.perm("volunteers.view_volunteer"),
+        "volunteers:register": t.perm("volunteers.add_volunteer"),
         "volunteers:volunteer": t.scoped(Volunteer),
         "volunteers:certificate": t.scoped(Volunteer),
         "volunteers:teams": t.perm("volunteers.view_team"),

@@ -143,3 +143,26 @@ def test_the_qr_page_checks_in_and_out(client, site, world):
         client.post(url)
     s.refresh_from_db()
     assert s.check_method == "qr" and s.hours == Decimal("1.00")
+
+
+def test_an_officer_registers_a_volunteer_of_their_places_into_a_branch(client, site, world):
+    client.force_login(site.officer)
+    r = client.get(reverse("volunteers:register"), {"q": "单雄信"})
+    person = world.people["单雄信"]
+    assert r.status_code == 200 and "单雄信" in r.content.decode()
+    r = client.post(reverse("volunteers:register"), {"person": person.pk, "skills": ["visit", "legal"],
+                                                     "days": ["6", "7"], "team": site.team.pk, "role": "member"})
+    assert r.status_code == 302
+    v = person.volunteer
+    assert v.skills == ["visit", "legal"] and v.available_days == "67"
+    assert services.team_shape(site.team).label == "1+1+3"
+    # a second secretary is refused in plain Chinese, and nothing is registered
+    other = world.people["曾国藩"]
+    r = client.post(reverse("volunteers:register"), {"person": other.pk, "team": site.team.pk, "role": "secretary"})
+    assert r.status_code == 400 and "支部书记" in r.content.decode()
+    from volunteers.models import Volunteer
+
+    assert not Volunteer.objects.filter(person=other).exists()
+    client.force_login(world.users.worker_b1)
+    r = client.post(reverse("volunteers:register"), {"person": other.pk})
+    assert r.status_code == 400  # a person outside their places is not found
