@@ -38,15 +38,37 @@ from people.pinyin import name_pinyin
 from places.models import Building, Community, Compound, Grid, House, Street
 from places.pinyin import place_pinyin
 
-__all__ = ["DemoMismatch", "REFERENCE_DATE", "STREET_NAME", "TAGS", "generate", "wipe"]
+__all__ = ["DemoMismatch", "REFERENCE_DATE", "STREETS", "STREET_NAME", "StreetSpec", "TAGS", "generate", "wipe"]
 
-STREET_NAME = "元和街道"
-STREET_CODE = "320507001"
+
+@dataclass(frozen=True)
+class StreetSpec:
+    """One demo street: its name, its 9-digit code, its eight communities, where it lies (an offset in degrees
+    from the first street's box), its seed's shift (other compounds, other people) and its first office tower."""
+
+    name: str
+    code: str
+    communities: tuple[str, ...]
+    offset: tuple[float, float] = (0.0, 0.0)
+    seed_shift: int = 0
+    tower: str = "活力大厦"
+
+
+STREETS = (
+    StreetSpec("元和街道", "320507001", ("御窑社区", "嘉元社区", "朱泾社区", "徐图社区", "采莲社区", "春申社区",
+                                      "玉成社区", "华元社区")),
+    # A district runs many streets on one database: `manage.py demo --streets 2` adds this one to the east.
+    StreetSpec("越溪街道", "320506004", ("吴山社区", "张桥社区", "旺山社区", "溪上社区", "越湖社区", "南石社区",
+                                      "东湖社区", "宝带社区"), offset=(0.09, 0.0), seed_shift=7919,
+               tower="越溪科创大厦"),
+)
+STREET_NAME = STREETS[0].name
+STREET_CODE = STREETS[0].code
 REFERENCE_DATE = dt.date(2026, 7, 1)
 HOUSES_PER_SCALE = 50_000
 BATCH_PEOPLE = 25_000
 
-COMMUNITIES = ["御窑社区", "嘉元社区", "朱泾社区", "徐图社区", "采莲社区", "春申社区", "玉成社区", "华元社区"]
+COMMUNITIES = list(STREETS[0].communities)
 MERGED_GRID_COMMUNITIES = {2, 5}  # two communities have 3 grids (two cells merged): 8 × 4 − 2 = 30 grids
 CN_NUM = "一二三四五六七八九十"
 
@@ -150,11 +172,11 @@ class DemoMismatch(Exception):
 # --- planning -------------------------------------------------------------------------------------------
 
 
-def _communities_and_grids(lattice: Lattice):
+def _communities_and_grids(lattice: Lattice, spec: StreetSpec = STREETS[0]):
     communities, grids = [], []
-    for k, name in enumerate(COMMUNITIES):
+    for k, name in enumerate(spec.communities):
         ci, cj = (k % 4) * 2, (k // 4) * 2
-        communities.append({"name": name, "code": f"{STREET_CODE}{k + 1:03d}", "polygon": lattice.block(ci, cj, ci + 2,
+        communities.append({"name": name, "code": f"{spec.code}{k + 1:03d}", "polygon": lattice.block(ci, cj, ci + 2,
                                                                                                         cj + 2)})
         if k in MERGED_GRID_COMMUNITIES:
             blocks = [[(ci, cj), (ci + 1, cj)], [(ci, cj + 1)], [(ci + 1, cj + 1)]]
@@ -182,8 +204,8 @@ def _unique_name(rng: random.Random, style: str, used: set[str]) -> str:
     raise RuntimeError("no free compound name")
 
 
-def plan(scale: float, seed: int, n_grids: int) -> list[CompoundPlan]:
-    """The compounds of the street, until their houses reach 50,000 × scale."""
+def plan(scale: float, seed: int, n_grids: int, tower: str = "活力大厦") -> list[CompoundPlan]:
+    """The compounds of the street, until their houses reach 50,000 × scale (``tower``: its first office tower)."""
     rng = random.Random(f"plan:{seed}")
     target = HOUSES_PER_SCALE * scale
     used: set[str] = set()
@@ -192,7 +214,7 @@ def plan(scale: float, seed: int, n_grids: int) -> list[CompoundPlan]:
     plans: list[CompoundPlan] = []
     size = min(scale, 1.0)
     for t in range(towers):
-        name = "活力大厦" if t == 0 else _unique_name(rng, "commodity", used).rstrip("府湾里") + "商务大厦"
+        name = tower if t == 0 else _unique_name(rng, "commodity", used).rstrip("府湾里") + "商务大厦"
         used.add(name)
         floors = max(4, round(24 * size))
         plans.append(CompoundPlan(len(plans), "office", name, rng.choices(range(n_grids), grid_weight)[0],
@@ -346,8 +368,12 @@ class _Ids:
 
 
 class Generator:
-    def __init__(self, scale: float, seed: int, using: str) -> None:
-        self.scale, self.seed, self.using = scale, seed, using
+    def __init__(self, scale: float, seed: int, using: str, spec: StreetSpec = STREETS[0]) -> None:
+        self.scale, self.seed, self.using, self.spec = scale, seed + spec.seed_shift, using, spec
+        # A second street: the resident IDs the other demo streets hold (blind indexes), never drawn again.
+        self.other_streets_ids: set[str] = set() if spec is STREETS[0] else set(
+            Person.objects.using(using).filter(id_type="resident_id").exclude(id_number_bidx="")
+            .values_list("id_number_bidx", flat=True))
         self.loader = BulkLoader(using)
         self.ids = _Ids(self.loader)
         self.names = identity.NameMaker()
@@ -367,14 +393,15 @@ class Generator:
 
     # places -------------------------------------------------------------------------------------------
     def create_places(self) -> list[CompoundPlan]:
-        lattice = Lattice(8, 4, self.seed)
+        lattice = Lattice(8, 4, self.seed, offset=self.spec.offset)
         self.lattice = lattice
-        communities, grids = _communities_and_grids(lattice)
+        communities, grids = _communities_and_grids(lattice, self.spec)
         street_poly = lattice.block(0, 0, 8, 4)
         lat, lng = lattice.centre(street_poly)
         self.street_id = self.ids.take(Street)
         base = {"created_at": self.now, "updated_at": self.now, "version": 1}
-        self.loader.insert(Street, [dict(base, id=self.street_id, name=STREET_NAME, code=STREET_CODE, lat=lat, lng=lng,
+        self.loader.insert(Street, [dict(base, id=self.street_id, name=self.spec.name, code=self.spec.code, lat=lat,
+                                         lng=lng,
                                          boundary=street_poly)])
         rows = []
         for c in communities:
@@ -391,7 +418,7 @@ class Generator:
                              name=g["name"], code=g["code"], boundary=g["polygon"]))
         self.loader.insert(Grid, rows)
         self.grids = grids
-        plans = plan(self.scale, self.seed, len(grids))
+        plans = plan(self.scale, self.seed, len(grids), self.spec.tower)
         _place_compounds(plans, grids)
         rng = random.Random(f"compounds:{self.seed}")
         rows = []
@@ -545,7 +572,7 @@ class Generator:
                 if own_residency == "registered":
                     region = identity.local_region(birth.year) if rng.random() < 0.8 else \
                         self.codes.pick(rng, ["32", "34"], birth.year)
-                    hukou = f"江苏省苏州市相城区元和街道{p.name}"
+                    hukou = f"江苏省苏州市相城区{self.spec.name}{p.name}"
                 else:
                     region = self.codes.pick(rng, [prefix, prefix[:2]], birth.year, prefer=home)
                     home = home or region
@@ -559,6 +586,9 @@ class Generator:
                 row.update(name=name, id_type="resident_id", hukou_address=hukou)
                 self.scratch.id_type = "resident_id"
                 self.scratch.set_id_number(number)
+                while self.other_streets_ids and self.scratch.id_number_bidx in self.other_streets_ids:
+                    number = identity.resident_id_number(rng, region, birth, m.sex, self.taken_ids)
+                    self.scratch.set_id_number(number)  # the same person of another demo street: draw again
                 self.stats["floating"] += own_residency == "floating" and not past
             row["residency_type"] = own_residency
             row["name_pinyin"], row["name_initials"] = name_pinyin(row["name"])
@@ -634,7 +664,8 @@ class Generator:
         sex = rng.choice("MF")
         self.buffers[Enterprise].append(dict(
             base, id=self.ids.take(Enterprise), name=name,
-            credit_code=identity.credit_code(rng, "320507", self.taken_credit), compound_id=p.id, building_id=bid,
+            credit_code=identity.credit_code(rng, self.spec.code[:6], self.taken_credit), compound_id=p.id,
+            building_id=bid,
             floor=floor, room=room, industry=rng.choice(INDUSTRIES),
             contact_name=self.names.full(rng, sex, rng.randint(1970, 2000)),
             contact_phone_enc=self.scratch_enterprise.contact_phone_enc,
@@ -694,28 +725,30 @@ def _street_lookup(model) -> str:
 
 
 def generate(scale: float = 1.0, seed: int = 2024, *, progress: bool = True, using: str = "default",
-             reset: bool = False, out=None) -> dict:
-    """Generate and load the demo street; return what was done, the counts and the time taken.
+             reset: bool = False, out=None, street: int = 0) -> dict:
+    """Generate and load the demo street (``street``: which of STREETS); return what was done, the counts and the
+    time taken.
 
     ``status`` is "exists" when the street is already there at this scale and seed (nothing is done),
     "created" otherwise. Raises ``DemoMismatch`` when it exists at another scale or seed and ``reset`` is
     false, or when a street of that name exists that the demo did not make.
     """
     started = time.monotonic()
-    existing = DemoDataset.objects.using(using).filter(street_name=STREET_NAME).first()
+    spec = STREETS[street]
+    existing = DemoDataset.objects.using(using).filter(street_name=spec.name).first()
     if existing and not reset:
         if existing.complete and math.isclose(existing.scale, scale) and existing.seed == seed:
             return {"status": "exists", "scale": scale, "seed": seed, "counts": existing.counts,
                     "seconds": round(time.monotonic() - started, 2), "street_id": existing.street_id}
         if existing.complete:
             raise DemoMismatch(f"demo street exists at scale {existing.scale:g}, seed {existing.seed}")
-    elif not existing and not reset and Street.objects.using(using).filter(name=STREET_NAME).exists():
-        raise DemoMismatch(f"a street named {STREET_NAME} exists that the demo did not generate")
-    wipe(using)  # also clears an unfinished earlier run
-    gen = Generator(scale, seed, using)
+    elif not existing and not reset and Street.objects.using(using).filter(name=spec.name).exists():
+        raise DemoMismatch(f"a street named {spec.name} exists that the demo did not generate")
+    wipe(using, spec.name)  # also clears an unfinished earlier run
+    gen = Generator(scale, seed, using, spec)
     with transaction.atomic(using=using):
         plans = gen.create_places()
-        dataset = DemoDataset.objects.using(using).create(street_name=STREET_NAME, street_id=gen.street_id,
+        dataset = DemoDataset.objects.using(using).create(street_name=spec.name, street_id=gen.street_id,
                                                           scale=scale, seed=seed)
     gen.loader.reset_sequences([Street, Community, Grid, Compound])
     total = sum(p.houses for p in plans)
@@ -727,7 +760,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress: bool = True, usi
     gen.flush()
     bar.close()
     counts = {
-        "communities": len(COMMUNITIES), "grids": len(gen.grids), "compounds": len(plans),
+        "communities": len(spec.communities), "grids": len(gen.grids), "compounds": len(plans),
         "buildings": gen.loader.counts.get("places.Building", 0), "houses": gen.loader.counts.get("places.House", 0),
         "people": gen.loader.counts.get("people.Person", 0), "current_people": gen.stats["current_people"],
         "residences": gen.loader.counts.get("people.Residence", 0),

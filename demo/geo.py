@@ -19,8 +19,11 @@ LNG0, LNG1 = 120.565, 120.645
 
 
 class Lattice:
-    def __init__(self, nx: int, ny: int, seed: int) -> None:
+    def __init__(self, nx: int, ny: int, seed: int, offset: tuple[float, float] = (0.0, 0.0)) -> None:
+        """``offset`` (degrees of longitude, latitude) moves the whole street: a second demo street lies beside
+        the first instead of on it."""
         rng = random.Random(f"lattice:{seed}")
+        lng0, lat0 = LNG0 + offset[0], LAT0 + offset[1]
         self.nx, self.ny = nx, ny
         self.dx, self.dy = (LNG1 - LNG0) / nx, (LAT1 - LAT0) / ny
         self.v: dict[tuple[int, int], tuple[float, float]] = {}
@@ -28,7 +31,7 @@ class Lattice:
             for i in range(nx + 1):
                 jx = rng.uniform(-0.14, 0.14) * self.dx
                 jy = rng.uniform(-0.14, 0.14) * self.dy
-                self.v[i, j] = (LNG0 + i * self.dx + jx, LAT0 + j * self.dy + jy)
+                self.v[i, j] = (lng0 + i * self.dx + jx, lat0 + j * self.dy + jy)
         self.mid: dict[tuple[tuple[int, int], tuple[int, int]], tuple[float, float]] = {}
         for (i, j) in sorted(self.v):
             for a, b in (((i, j), (i + 1, j)), ((i, j), (i, j + 1))):

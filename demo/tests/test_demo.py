@@ -283,3 +283,29 @@ def test_reset_leaves_no_rows_of_the_old_street(demo):
     assert Person.objects.count() == people_before
     assert Street.objects.count() == 1
     assert dt.date.today() >= REFERENCE_DATE
+
+
+def test_a_second_street_lies_beside_the_first_with_its_own_communities_and_never_a_shared_id(demo):
+    """`manage.py demo --streets 2`: a district's second street on the same database, scoped apart."""
+    from demo.generator import STREETS
+
+    first = Street.objects.get(pk=demo["street_id"])
+    first_people = Person.objects.filter(street_id=first.pk).count()
+    out = StringIO()
+    call_command("demo", "--scale", str(SCALE), "--seed", "7", "--streets", "2", "--no-progress", stdout=out)
+    assert "已存在" in out.getvalue() and "已生成演示街道「越溪街道」" in out.getvalue()
+    second = Street.objects.get(name=STREETS[1].name)
+    assert second.code == "320506004" and second.pk != first.pk
+    assert sorted(Community.objects.filter(street=second).values_list("name", flat=True)) == \
+        sorted(STREETS[1].communities)
+    assert Compound.objects.filter(street=second, kind="office", name="越溪科创大厦").exists()
+    assert not Compound.objects.filter(street=second, name="活力大厦").exists()
+    east = Compound.objects.filter(street=second).exclude(lng=None).values_list("lng", flat=True)
+    west = Compound.objects.filter(street=first).exclude(lng=None).values_list("lng", flat=True)
+    assert min(east) > max(west), "the second street lies to the east of the first"
+    assert Person.objects.filter(street_id=second.pk).count() > 0
+    assert Person.objects.filter(street_id=first.pk).count() == first_people, "the first street is untouched"
+    ids = Person.objects.exclude(id_number_bidx="").values("id_type", "id_number_bidx")
+    assert ids.count() == ids.distinct().count(), "no resident ID is drawn in both streets"
+    assert wipe(using="default", street_name=STREETS[1].name)
+    assert Person.objects.filter(street_id=first.pk).count() == first_people
