@@ -28,3 +28,10 @@ class VolunteersConfig(AppConfig):
         register_role_permissions("command_centre", VIEW)
         register_periodic("volunteers.remind", "volunteers.tasks.send_reminders", every=timedelta(minutes=15))
         register_periodic("volunteers.cockpit", "volunteers.tasks.refresh_cockpit", every=timedelta(hours=1))
+
+        from django.urls import reverse
+
+        from core.exports import register
+
+        # The year's service records (volunteers.views.ExportView: watermarked, audited, names masked).
+        register("volunteer", lambda: reverse("volunteers:export"), "volunteers.export_volunteer")
