@@ -28,6 +28,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.decorators.cache import never_cache
 
 from core import audit
 from core.scope import scope_for
@@ -696,3 +697,14 @@ def house_summary(user, house) -> dict:
                                  "open": code in open_statuses, "when": _local(at), "url": _url("cases:detail", pk)})
     out["tags"] = sorted(tags.values(), key=lambda t: t["code"])
     return out
+
+
+@never_cache
+def healthz(request):
+    """``/healthz/``: 200 "ok" when this process answers and the database does (one ``SELECT 1``), for the load
+    balancer and the monitoring; no personal data, no login."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

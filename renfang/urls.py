@@ -1,10 +1,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core.views import HomeView
+from core.views import HomeView, healthz
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    path("healthz/", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("access/", include("access.urls")),
     path("places/", include("places.urls")),

@@ -752,6 +752,7 @@ J = {"fmt": "json"}
 APP_TABLE: dict[str, Spec] = {
     # the project's own
     "home": login(),
+    "healthz": public(),
     "set_language": public(method="post", data={"language": "zh-hans"}, ok=(302,)),
     "api-schema": public(),  # the API's description: no data
     "api-docs": public(),
