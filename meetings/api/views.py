@@ -83,6 +83,7 @@ class ResolutionViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "head", "options"]
     action_perms = {"progress": "change"}
 
+    @extend_schema(exclude=True)  # resolutions are recorded at their meeting (the pages); POST is for progress only
     def create(self, request, *args, **kwargs):
         raise exceptions.MethodNotAllowed("POST")
 
