@@ -968,6 +968,11 @@ class MyMeetingView(MemberView):
         meeting = get_object_or_404(Meeting.objects.filter(invitations__organisation_id__in=self.org_ids)
                                     .distinct().select_related("series"), pk=pk)
         ctx = _meeting_context(request, meeting, staff=False)
+        mine = set((Resolution.objects.for_member(request.user) | self.proposer_resolutions())
+                   .filter(meeting=meeting).values_list("pk", flat=True))
+        for r in ctx["resolutions"]:  # another organisation's resolution: its title as said at the meeting, no link
+            if r.pk not in mine:
+                r.link = ""
         ctx.update(title=str(meeting), member=True)
         return render(request, "meetings/meeting.html", ctx)
 

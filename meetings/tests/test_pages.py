@@ -218,3 +218,15 @@ def test_the_cockpit_figures_count_held_meetings_done_and_overdue_resolutions_an
     with time_machine.travel(timezone.now() + dt.timedelta(days=60), tick=False):
         assert compute_resolutions("community")[community] == {"done": 1, "open": 0, "overdue": 2}
     assert compute_needs_raised("compound")[site.tower.pk] == {"parking": 1}
+
+
+def test_a_member_reads_the_meetings_of_its_organisation_and_links_only_its_own_resolutions(site):
+    m, mine, helped, other, far = two_sides(site)
+    c = client_of(site.ent_user)
+    page = c.get(reverse("meetings:my_meeting", args=[m.pk])).content.decode()
+    assert reverse("meetings:my_resolution", args=[mine.pk]) in page
+    assert "别家的事：冰箱" in page and reverse("meetings:my_resolution", args=[other.pk]) not in page
+    assert c.get(reverse("meetings:my_meeting", args=[site.meeting_b.pk])).status_code == 404
+    r = c.post(reverse("meetings:my_propose", args=[m.pk]), {"title": "企业提议：外卖柜"})
+    assert r.status_code == 302 and m.agenda.filter(title="企业提议：外卖柜", proposing_org=site.o1).exists()
+    assert c.post(reverse("meetings:my_propose", args=[site.meeting_b.pk]), {"title": "x"}).status_code == 404
