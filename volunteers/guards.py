@@ -8,7 +8,7 @@ own transaction (``flush_bypass``)."""
 
 from __future__ import annotations
 
-__all__ = ["TABLES", "flush_bypass", "install", "remove"]
+__all__ = ["TABLES", "flush_bypass", "install", "install_balance", "remove", "remove_balance"]
 
 TABLES = ("volunteers_transfer", "volunteers_movement")
 
@@ -61,6 +61,44 @@ def remove(connection) -> None:
     with connection.cursor() as cur:
         for sql in statements:
             cur.execute(sql)
+
+
+# PostgreSQL also checks, at commit, that every transfer touched has two movements or more summing to zero in each
+# unit (a deferred constraint trigger; SQLite has none: there ``volunteers.ledger.post`` is the check).
+PG_BALANCE = [
+    """
+    CREATE OR REPLACE FUNCTION volunteers_transfer_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF (SELECT COUNT(*) FROM volunteers_movement WHERE transfer_id = NEW.transfer_id) < 2
+         OR EXISTS (SELECT 1 FROM volunteers_movement WHERE transfer_id = NEW.transfer_id
+                    GROUP BY unit HAVING SUM(amount) <> 0) THEN
+        RAISE EXCEPTION 'volunteers_transfer % does not balance: two movements or more summing to zero per unit',
+          NEW.transfer_id USING ERRCODE = 'check_violation';
+      END IF;
+      RETURN NULL;
+    END
+    $$
+    """,
+    "DROP TRIGGER IF EXISTS volunteers_movement_balanced ON volunteers_movement",
+    "CREATE CONSTRAINT TRIGGER volunteers_movement_balanced AFTER INSERT ON volunteers_movement "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION volunteers_transfer_balanced()",
+]
+PG_BALANCE_REMOVE = ["DROP TRIGGER IF EXISTS volunteers_movement_balanced ON volunteers_movement",
+                     "DROP FUNCTION IF EXISTS volunteers_transfer_balanced()"]
+
+
+def install_balance(connection) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            for sql in PG_BALANCE:
+                cur.execute(sql)
+
+
+def remove_balance(connection) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            for sql in PG_BALANCE_REMOVE:
+                cur.execute(sql)
 
 
 def flush_bypass(vendor: str, statements: list[str]) -> list[str]:

@@ -128,3 +128,19 @@ def test_the_year_of_a_correction_is_the_year_of_the_shift(world):
     rows = services.honour_list(2026, Volunteer.objects.all())
     assert [(r["volunteer"].pk, r["hours"]) for r in rows] == [(site.v1.pk, Decimal("3.00"))]
     assert services.honour_list(2027, Volunteer.objects.all()) == []
+
+
+def test_postgresql_refuses_a_transfer_that_does_not_balance_at_commit(site, done):
+    """A movement written past ``ledger.post`` (raw SQL) that unbalances its transfer fails the deferred check."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no deferred constraint triggers: ledger.post is the check there")
+    t = services.verify(site.worker, done)
+    account = t.movements.first().account_id
+    with pytest.raises(DatabaseError, match="does not balance"):
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("INSERT INTO volunteers_movement (transfer_id, account_id, unit, amount) "
+                        "VALUES (%s, %s, 'hours', 1)", [t.pk, account])
+            cur.execute("SET CONSTRAINTS volunteers_movement_balanced IMMEDIATE")
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS volunteers_movement_balanced IMMEDIATE")  # the balanced ones pass
+    assert Movement.objects.filter(transfer=t).count() == 4
