@@ -329,12 +329,15 @@ def open_meeting(user, meeting: Meeting, now: dt.datetime | None = None) -> Meet
     _require(user, meeting, "change")
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Meeting._base_manager.select_for_update().get(pk=meeting.pk)
-        if locked.state != MeetingState.PLANNED:
+        # The claim is the conditional update (a row lock on PostgreSQL, the write lock on SQLite): of two people
+        # opening the same meeting at once, one opens it and carries the items over, the other is told.
+        claimed = Meeting._base_manager.filter(pk=meeting.pk, state=MeetingState.PLANNED).update(
+            state=MeetingState.OPEN, opened_at=now, version=F("version") + 1)
+        if not claimed:
             raise ValidationError(_("会议已经开始或已经结束"))
+        locked = Meeting._base_manager.get(pk=meeting.pk)
         count = carry_over(locked, user=user, now=now)
-        Meeting._base_manager.filter(pk=meeting.pk).update(state=MeetingState.OPEN, opened_at=now, carried=count,
-                                                           version=F("version") + 1)
+        Meeting._base_manager.filter(pk=meeting.pk).update(carried=count)
         audit.record("open", locked, user=_actor(user), changes={"carried": count})
     meeting.refresh_from_db()
     return meeting
