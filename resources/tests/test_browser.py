@@ -152,7 +152,10 @@ def test_the_wall_shows_the_tide_and_pages_the_panels_beyond_its_twelve_places(p
     page.goto(f"{page.base_url}/cockpit/wall/")
     wait_board(page)
     panels = page.locator(".ck-panel")
-    assert panels.count() == 15
+    from cockpit import board
+
+    expected = len(board.board_payload(board.resolve_place(world.users.command, "street", world.street.pk))["panels"])
+    assert panels.count() == expected > 12, "every panel of the street's board, more than one page of twelve"
     visible = lambda: [p.get_attribute("id") for p in panels.all() if p.is_visible()]  # noqa: E731
     first = visible()
     assert len(first) == 12
