@@ -50,12 +50,15 @@ def _volunteers(ctx) -> list:
 
 
 def _checked_out(vols, n: int, label: str) -> list:
-    """``n`` past shifts of one volunteer each, checked in and out (not verified)."""
+    """``n`` past shifts of one volunteer each, checked in and out (not verified). Each run's shifts lie 40 days
+    before the previous run's, so that a volunteer is never on two shifts at once across runs."""
     from django.utils import timezone
 
     from volunteers import services
+    from volunteers.models import Task
 
-    now = timezone.now()
+    runs = Task.objects.filter(title__startswith="基准").values("title").distinct().count()
+    now = timezone.now() - dt.timedelta(days=40 * runs)
     by_grid: dict = {}
     for v in vols:
         by_grid.setdefault(v.grid_id, []).append(v)
@@ -133,14 +136,17 @@ def run(ctx) -> dict:
     stamp = timezone.now().strftime("%H%M%S")
     signups = _checked_out(vols, SHIFTS, stamp)
     ctx.log(f"volunteers: {len(signups)} shifts checked out; verifying")
+    if len(signups) < SHIFTS // 2:
+        raise RuntimeError(f"only {len(signups)} of {SHIFTS} shifts could be staffed: the figures would mean nothing")
     samples = [ctx.time_ms(services.verify, None, s) for s in signups]
     before = Transfer.objects.count()
     for s in signups:
         services.verify(None, type(s).objects.get(pk=s.pk))
     paid_again = Transfer.objects.count() - before
-    out: dict = {**ctx.percentiles(samples, "verify"), "verify_again_paid": paid_again}
+    out: dict = {**ctx.percentiles(samples, "verify"), "verified": len(signups), "verify_again_paid": paid_again}
     if ctx.db == "postgres":
         race = _checked_out(vols, RACE, stamp + "r")
+        out["race_signups"] = len(race)
         out["race_double_payments"] = _race(race)
     pick = vols[: min(len(vols), 50)]
     out.update(ctx.percentiles([ctx.time_ms(ledger.balances, pick[i % len(pick)]) for i in range(200)], "balance"))
