@@ -696,22 +696,26 @@ def honour_list(year: int, volunteers, limit: int = 30) -> list[dict]:
 
 
 def seed_verified_shifts(n: int, *, grid, now: dt.datetime | None = None) -> int:
-    """For the benchmark: ``n`` past shifts in ``grid``, each with one volunteer checked in, out and verified
-    through the services (the volunteers are the grid's existing ones, round robin). Returns the transfers made."""
+    """For a benchmark: ``n`` past two-hour shifts in ``grid``, each with one of the grid's volunteers (round robin)
+    signed up, checked in and out, and verified, through these services. A later call places its shifts 30 days
+    before the previous call's, so nobody is ever on two shifts at once. Returns the transfers made."""
     now = now or timezone.now()
     vols = list(Volunteer.objects.filter(grid=grid, is_active=True).order_by("id"))
     if not vols:
         raise ValidationError("seed_verified_shifts: the grid has no volunteers")
+    earlier = Task.objects.filter(grid=grid, title="基准测试服务").count()
     task = create_task(None, grid=grid, title="基准测试服务", kind=TaskKind.OTHER)
+    base = now - dt.timedelta(days=1 + 30 * earlier)
     made = 0
     for i in range(n):
-        start = now - dt.timedelta(days=2 + i // 4, hours=(i % 4) * 3)
-        shift = add_shifts(None, task, start - dt.timedelta(days=1), start - dt.timedelta(days=1, hours=-2),
-                           capacity=1)[0]
-        s = sign_up(vols[i % len(vols)], shift, now=start - dt.timedelta(days=2))
+        start = (base - dt.timedelta(hours=2 * i)).replace(minute=0, second=0, microsecond=0)
+        shift = add_shifts(None, task, start, start + dt.timedelta(hours=2), capacity=1)[0]
+        try:
+            s = sign_up(vols[i % len(vols)], shift, now=start - dt.timedelta(days=1))
+        except ValidationError:
+            continue
         check_in(s, now=shift.starts_at)
         check_out(s, now=shift.ends_at)
         if verify(None, s, now=now) is not None:
             made += 1
     return made
-

@@ -144,3 +144,10 @@ def test_postgresql_refuses_a_transfer_that_does_not_balance_at_commit(site, don
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET CONSTRAINTS volunteers_movement_balanced IMMEDIATE")  # the balanced ones pass
     assert Movement.objects.filter(transfer=t).count() == 4
+
+
+def test_the_benchmark_helper_makes_verified_shifts_and_can_run_again(site):
+    assert services.seed_verified_shifts(6, grid=site.grid) == 6
+    assert services.seed_verified_shifts(6, grid=site.grid) == 6
+    figures = ledger.balance_figures()
+    assert figures["transfers"] == 12 and figures["ledger_balance"] == 0
