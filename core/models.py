@@ -153,3 +153,20 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WorkerBeat(models.Model):
+    """A background worker's heartbeat (core/workers.py): written every schedule tick while it lives, so that a
+    worker killed in the middle of a job is noticed and its job marked failed instead of "running" for ever."""
+
+    worker_id = models.CharField(_("后台进程"), max_length=100, unique=True)
+    host = models.CharField(_("主机"), max_length=100, blank=True)
+    started_at = models.DateTimeField(_("启动时间"))
+    seen_at = models.DateTimeField(_("最近心跳"))
+
+    class Meta:
+        verbose_name = _("后台进程心跳")
+        verbose_name_plural = _("后台进程心跳")
+
+    def __str__(self) -> str:
+        return self.worker_id

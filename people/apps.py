@@ -12,6 +12,11 @@ class PeopleConfig(AppConfig):
 
         ancestors_changed.connect(follow_place_move, dispatch_uid="people.follow_place_move")
 
+        from core.workers import task_lost
+        from people.tasks import import_job_lost
+
+        task_lost.connect(import_job_lost, dispatch_uid="people.import_job_lost")
+
         from django.urls import reverse
 
         from core.exports import register

@@ -22,7 +22,8 @@ from django_tasks import task
 from people.importer import ImportError_, commit_import, plan_import
 from people.iomodels import ImportJob
 
-__all__ = ["INLINE_BYTES", "MAX_LISTED_ERRORS", "execute", "read_progress", "run_import_job", "upload_dir"]
+__all__ = ["INLINE_BYTES", "MAX_LISTED_ERRORS", "execute", "import_job_lost", "read_progress", "run_import_job",
+           "upload_dir"]
 
 INLINE_BYTES = 512 * 1024  # about 5,000 rows of a typical sheet
 MAX_LISTED_ERRORS = 5000
@@ -90,6 +91,17 @@ def execute(job: ImportJob, commit: bool) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(**fields)
     job.refresh_from_db()
     return job
+
+
+def import_job_lost(sender, task_path: str, args: list, kwargs: dict, **extra) -> None:
+    """The worker running an import died (core.workers.recover): the database rolled its transaction back, so
+    nothing of the file was written; the job says so, and the user imports again when they choose."""
+    if task_path != f"{__name__}.run_import_job":
+        return
+    job_id = args[0] if args else kwargs.get("job_id")
+    ImportJob.objects.filter(pk=job_id, state__in=[ImportJob.State.RUNNING, ImportJob.State.QUEUED]).update(
+        state=ImportJob.State.FAILED, finished_at=timezone.now(),
+        message=_("导入中断（后台任务进程已停止），本次未导入任何数据，请重新导入"))
 
 
 @task()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 
@@ -19,10 +20,17 @@ from core.schedule import registered, run_due
 log = logging.getLogger("renfang.schedule")
 
 
-def _schedule_loop(stop: threading.Event, every: float) -> None:
+def _schedule_loop(stop: threading.Event, every: float, worker_id: str) -> None:
+    from django.utils import timezone
+
+    from core.workers import beat, recover
+
+    started = timezone.now()
     while not stop.is_set():
         try:
             close_old_connections()
+            beat(worker_id, started_at=started)  # this thread beats even while the main one runs a long job
+            recover()  # jobs left "running" by a worker that died
             names = run_due()
             if names:
                 log.warning("enqueued periodic jobs: %s", ", ".join(names))
@@ -46,14 +54,17 @@ class Command(BaseCommand):
 
         jobs = ", ".join(f"{j.name} ({j.every or j.daily_at})" for j in registered()) or "-"
         self.stdout.write(f"worker: periodic jobs: {jobs}")
-        worker_id = f"renfang-{os.getpid()}"
+        worker_id = f"renfang-{socket.gethostname()[:60]}-{os.getpid()}"
         if once:
+            from core.workers import recover
+
+            recover()
             run_due()
             Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
                    max_tasks=None, worker_id=worker_id, excluded_queue_names=[]).run()
             return
         stop = threading.Event()
-        thread = threading.Thread(target=_schedule_loop, args=(stop, tick), daemon=True, name="schedule")
+        thread = threading.Thread(target=_schedule_loop, args=(stop, tick, worker_id), daemon=True, name="schedule")
         thread.start()
         worker = Worker(queue_names=["*"], interval=interval, batch=False, backend_name="default",
                         startup_delay=False, max_tasks=None, worker_id=worker_id, excluded_queue_names=[])
