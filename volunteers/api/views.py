@@ -77,6 +77,7 @@ class SignupViewSet(RegistryViewSet):
     action_perms = {"verify": "verify"}
     idempotent_actions = ("verify",)
 
+    @extend_schema(exclude=True)  # sign-ups are made on the volunteer's pages; POST is for the verify action only
     def create(self, request, *args, **kwargs):
         raise exceptions.MethodNotAllowed(request.method)
 
