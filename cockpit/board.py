@@ -254,7 +254,8 @@ def map_figures() -> list[dict]:
     """The figures the map can be coloured by: metrics with a ``map_value``, and the first metric of every
     gauge panel (a rate, e.g. freshness)."""
     out, seen = [], set()
-    for metric in registry.metrics():
+    # The registry's own figures first (the map opens coloured by the first): a module's rate never takes over.
+    for metric in sorted(registry.metrics(), key=lambda m: (not m.key.startswith("cockpit."), m.key)):
         if metric.map_value is not None:
             out.append({"key": metric.key, "label": str(metric.map_label or metric.label),
                         "rate": metric.map_percent})

@@ -34,3 +34,11 @@ def test_no_app_registers_on_the_boards_from_elsewhere_than_its_cockpit_module()
             if "cockpit.registry import register" in path.read_text(encoding="utf-8"):
                 offenders.append(str(path.relative_to(settings.BASE_DIR)))
     assert offenders == [], "move these registrations into <app>/cockpit.py register()"
+
+
+def test_the_map_opens_coloured_by_the_registrys_own_figure_whatever_the_modules_add():
+    from cockpit.board import map_figures
+
+    figures = [f["key"] for f in map_figures()]
+    assert figures[0].startswith("cockpit."), figures
+    assert any(not k.startswith("cockpit.") for k in figures), "the modules' figures are offered too"
