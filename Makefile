@@ -83,10 +83,10 @@ postgres:
 test: venv assets browser postgres
 	@mkdir -p var/test-postgres var/test-sqlite test-artifacts
 	@echo "PostgreSQL run in the background (test-artifacts/postgres.log); SQLite run here:"
-	@RENFANG_VAR_DIR=var/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider \
+	@RENFANG_VAR_DIR=var/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider --durations=25 \
 	  > test-artifacts/postgres.log 2>&1 & PG=$$!; \
-	RENFANG_VAR_DIR=var/test-sqlite env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider; SQ=$$?; \
-	wait $$PG; PGRC=$$?; echo ""; echo "--- PostgreSQL ---"; tail -n 60 test-artifacts/postgres.log; \
+	RENFANG_VAR_DIR=var/test-sqlite env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider --durations=25; SQ=$$?; \
+	wait $$PG; PGRC=$$?; echo ""; echo "--- PostgreSQL ---"; tail -n 90 test-artifacts/postgres.log; \
 	echo "SQLite: exit $$SQ, PostgreSQL: exit $$PGRC"; test $$SQ = 0 && test $$PGRC = 0
 	$(MAKE) --no-print-directory check-deploy
 
