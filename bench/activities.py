@@ -215,7 +215,7 @@ def run(ctx) -> dict:
 
 def _verified_hours(ctx, activity, n: int = 20) -> int:
     """Some verified hours in the ledger before it is summed, through the volunteers' own services (a few of the
-    grid's residents registered as volunteers when it has none): their helper ``seed_verified_shifts``."""
+    grid's residents registered as volunteers when it has none): ``volunteers.services.seed_verified_shifts``."""
     try:
         from volunteers import services as vs
         from volunteers.models import Volunteer
