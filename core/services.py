@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext as _
 
-__all__ = ["ConflictError", "assert_in_scope", "bump_version", "diff", "snapshot"]
+__all__ = ["ConflictError", "assert_in_scope", "bump_version", "diff", "require_on", "snapshot"]
 
 
 class ConflictError(Exception):
@@ -27,6 +27,19 @@ def assert_in_scope(user, obj: models.Model, action: str) -> None:
     model = type(obj)
     if not model.objects.restrict(user, action).filter(pk=obj.pk).exists():
         raise PermissionDenied(_("保存后的记录不在您的管辖范围内，操作已撤销"))
+
+
+def require_on(user, obj: models.Model, action: str, message: str | None = None) -> None:
+    """Before a write on ``obj``: out of the user's scope → "not in your area"; in it but without ``action`` →
+    ``message`` (or the plain refusal). ``None`` is the system (demo, background jobs). The one object-level check
+    of the apps' services, as ``core.views.require`` is the one permission check of their views."""
+    if user is None:
+        return
+    restricted = type(obj).objects.restrict
+    if not restricted(user, action).filter(pk=obj.pk).exists():
+        if not restricted(user, "view").filter(pk=obj.pk).exists():
+            raise PermissionDenied(_("该记录不在您的管辖范围内"))
+        raise PermissionDenied(message or _("您可以查看此记录，但没有进行此操作的权限"))
 
 
 def bump_version(obj: models.Model, expected_version: int | None) -> None:

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit, uploads
-from core.services import assert_in_scope
+from core.services import assert_in_scope, require_on
 from meetings.choices import OPEN_STATES, MeetingState, NeedState, OrgKind, ResolutionState, UpdateKind
 from meetings.models import (
     AgendaItem,
@@ -69,16 +69,6 @@ EVIDENCE_KINDS = ("jpeg", "png", "webp", "pdf")
 # --- who may act ------------------------------------------------------------------------------------------------
 def _can(user, obj, action: str) -> bool:
     return user is not None and type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()
-
-
-def _require(user, obj, action: str, message: str | None = None) -> None:
-    """Staff: ``action`` on the object's place. None is the system (demo, background jobs)."""
-    if user is None:
-        return
-    if not _can(user, obj, "view"):
-        raise PermissionDenied(_("该记录不在您的管辖范围内"))
-    if not _can(user, obj, action):
-        raise PermissionDenied(message or _("您可以查看此记录，但没有进行此操作的权限"))
 
 
 def _actor(user):
@@ -167,7 +157,7 @@ def save_organisation(user, data: OrgData, instance: Organisation | None = None)
     if errors:
         raise ValidationError(errors)
     if instance is not None:
-        _require(user, instance, "change")
+        require_on(user, instance, "change")
     with transaction.atomic():
         org = instance or Organisation()
         grid = compound.grid if compound is not None else data.grid
@@ -196,7 +186,7 @@ def save_organisation(user, data: OrgData, instance: Organisation | None = None)
 
 def add_member(user, org: Organisation, member, title: str = "") -> OrgMember:
     """Bind ``member`` (a user account) to ``org``: they then see the organisation's work on the member pages."""
-    _require(user, org, "change")
+    require_on(user, org, "change")
     with transaction.atomic():
         link, _created = OrgMember.objects.get_or_create(user=member, organisation=org,
                                                          defaults={"title": title[:64]})
@@ -270,7 +260,7 @@ def schedule_meeting(user, series: MeetingSeries, *, starts_at: dt.datetime, end
                      now: dt.datetime | None = None) -> Meeting:
     """The next meeting of the series; a room is booked through the shared resources (never twice) in the name of
     the convener's booking person."""
-    _require(user, series, "convene", _("您没有召开该联席会议的权限"))
+    require_on(user, series, "convene", _("您没有召开该联席会议的权限"))
     errors: dict[str, list] = {}
     if not (title or "").strip():
         errors["title"] = [_("请填写会议议题概要")]
@@ -326,7 +316,7 @@ def carry_over(meeting: Meeting, *, user=None, now: dt.datetime | None = None) -
 
 def open_meeting(user, meeting: Meeting, now: dt.datetime | None = None) -> Meeting:
     """Open the meeting: its state, and every open item of the series carried onto its agenda."""
-    _require(user, meeting, "change")
+    require_on(user, meeting, "change")
     now = now or timezone.now()
     with transaction.atomic():
         # The claim is the conditional update (a row lock on PostgreSQL, the write lock on SQLite): of two people
@@ -344,7 +334,7 @@ def open_meeting(user, meeting: Meeting, now: dt.datetime | None = None) -> Meet
 
 
 def close_meeting(user, meeting: Meeting, now: dt.datetime | None = None) -> Meeting:
-    _require(user, meeting, "change")
+    require_on(user, meeting, "change")
     if meeting.state == MeetingState.HELD:
         raise ValidationError(_("会议已经结束"))
     now = now or timezone.now()
@@ -359,7 +349,7 @@ def close_meeting(user, meeting: Meeting, now: dt.datetime | None = None) -> Mee
 
 def record_attendance(user, meeting: Meeting, rows: dict[int, tuple[bool | None, str]]) -> int:
     """``rows``: {invitation id: (attended, the names of who came)}; other meetings' invitations are ignored."""
-    _require(user, meeting, "change")
+    require_on(user, meeting, "change")
     with transaction.atomic():
         n = 0
         for inv in Invitation.objects.filter(meeting=meeting, pk__in=list(rows)):
@@ -372,7 +362,7 @@ def record_attendance(user, meeting: Meeting, rows: dict[int, tuple[bool | None,
 
 
 def invite(user, meeting: Meeting, org: Organisation) -> Invitation:
-    _require(user, meeting, "change")
+    require_on(user, meeting, "change")
     with transaction.atomic():
         inv, _created = Invitation.objects.get_or_create(meeting=meeting, organisation=org)
         audit.record("invite", meeting, user=_actor(user), changes={"organisation": [None, org.pk]})
@@ -394,7 +384,7 @@ def propose_item(user, meeting: Meeting, *, title: str, description: str = "", c
     invited organisation. It may point to a case or an enterprise need (both within the proposer's reach)."""
     member_org = member_may_propose(user, meeting) if user is not None else None
     if member_org is None:
-        _require(user, meeting, "propose", _("您不是该会议的参会单位成员，不能提出议题"))
+        require_on(user, meeting, "propose", _("您不是该会议的参会单位成员，不能提出议题"))
     if meeting.state == MeetingState.HELD:
         raise ValidationError(_("会议已经结束，请提到下一次会议"))
     title = (title or "").strip()
@@ -422,7 +412,7 @@ def propose_item(user, meeting: Meeting, *, title: str, description: str = "", c
 
 
 def save_minutes(user, meeting: Meeting, text: str) -> Minutes:
-    _require(user, meeting, "change")
+    require_on(user, meeting, "change")
     with transaction.atomic():
         minutes, _created = Minutes.objects.get_or_create(meeting=meeting)
         minutes.text, minutes.recorder = text or "", _actor(user)
@@ -442,7 +432,7 @@ def add_resolution(user, meeting: Meeting, *, title: str, detail: str = "", owne
                    deadline_days: int | None = None, project: Project | None = None, weight: int = 1,
                    agenda_item: AgendaItem | None = None, now: dt.datetime | None = None) -> Resolution:
     """A resolution of the meeting; with an owner it is assigned at once."""
-    _require(user, meeting, "change")
+    require_on(user, meeting, "change")
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": [_("请填写决议事项")]})
@@ -469,7 +459,7 @@ def assign(user, res: Resolution, *, owner: Organisation, assisting: Iterable[Or
     """Give the resolution to its owner organisation; the deadline is the end of the N-th working day after now."""
     from cases import deadlines
 
-    _require(user, res, "change")
+    require_on(user, res, "change")
     if not res.is_open:
         raise ValidationError(_("该决议已办结或撤销，不能再交办"))
     days = deadline_days or res.deadline_days
@@ -782,7 +772,7 @@ def raise_need(user, enterprise, *, category: str, title: str, detail: str = "",
 
 
 def _need_actor(user, need: Need) -> None:
-    _require(user, need, "change")
+    require_on(user, need, "change")
 
 
 def need_progress(user, need: Need, *, note: str) -> Need:

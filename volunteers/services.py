@@ -22,6 +22,7 @@ from django.utils.translation import pgettext, pgettext_lazy
 
 from core import audit
 from core.scope import scope_for
+from core.services import require_on
 from volunteers import ledger
 from volunteers.choices import LIVE_SIGNUPS, Role, SignupState, TaskKind, TeamKind, TransferKind, Unit
 from volunteers.models import (
@@ -57,13 +58,6 @@ def V(text: str) -> str:
 
 def _may(user, obj, action: str) -> bool:
     return type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()
-
-
-def _require(user, obj, action: str, message: str | None = None) -> None:
-    if not _may(user, obj, action):
-        if _may(user, obj, "view"):
-            raise PermissionDenied(message or pgettext("volunteers", "您可以查看，但没有进行此操作的权限"))
-        raise PermissionDenied(pgettext("volunteers", "该记录不在您的管辖范围内"))
 
 
 def _local_day(value: dt.datetime) -> dt.date:
@@ -141,7 +135,7 @@ def add_member(actor, team: Team, volunteer: Volunteer, role: str = Role.MEMBER)
     if role not in Role.values:
         raise ValidationError({"role": [pgettext("volunteers", "队内角色无效")]})
     if actor is not None:
-        _require(actor, team, "change")
+        require_on(actor, team, "change")
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -230,7 +224,7 @@ def add_shifts(actor, task: Task, starts_at: dt.datetime, ends_at: dt.datetime, 
     if not 1 <= int(capacity) <= 200:
         raise ValidationError({"capacity": [pgettext("volunteers", "需要人数应在1到200之间")]})
     if actor is not None:
-        _require(actor, task, "change")
+        require_on(actor, task, "change")
     starts = [starts_at]
     if weekly_until is not None:
         if weekly_until > _local_day(starts_at) + dt.timedelta(days=366):
@@ -266,7 +260,7 @@ def sign_up(volunteer: Volunteer, shift: Shift, *, actor=None, now: dt.datetime 
     """A place on the shift, if one is left (``taken`` moves by a conditional UPDATE: never above capacity)."""
     now = now or timezone.now()
     if actor is not None:
-        _require(actor, shift, "view")
+        require_on(actor, shift, "view")
     if not volunteer.is_active:
         raise ValidationError(pgettext("volunteers", "该志愿者已不在册"))
     if shift.starts_at <= now:
@@ -407,7 +401,7 @@ def send_reminders(now: dt.datetime | None = None, ahead: dt.timedelta = dt.time
 # --- check-in, check-out, hours -----------------------------------------------------------------------------------
 def _check_actor(actor, signup: Signup) -> None:
     if actor is not None and actor != signup.volunteer.user:
-        _require(actor, signup, "change")
+        require_on(actor, signup, "change")
 
 
 def check_in(signup: Signup, *, actor=None, method: str = "list", now: dt.datetime | None = None) -> Signup:
@@ -514,7 +508,7 @@ def verify(actor, signup: Signup, *, hours=None, now: dt.datetime | None = None)
     the points they earn. Idempotent: verifying again returns the same transfer and pays nothing."""
     now = now or timezone.now()
     if actor is not None:
-        _require(actor, signup, "verify", pgettext("volunteers", "您没有核定志愿服务时长的权限"))
+        require_on(actor, signup, "verify", pgettext("volunteers", "您没有核定志愿服务时长的权限"))
     if signup.verified_at is not None:
         return Transfer.objects.filter(signup=signup, kind=TransferKind.EARN).order_by("id").first()
     if signup.state != SignupState.SIGNED:
@@ -543,7 +537,7 @@ def correct(actor, signup: Signup, *, hours=None, reason: str = "") -> tuple[Tra
     """A verified sign-up's hours were wrong: the earning is reversed by a new transfer and, with ``hours``, the
     right one is entered (never an edit)."""
     if actor is not None:
-        _require(actor, signup, "verify", pgettext("volunteers", "您没有核定志愿服务时长的权限"))
+        require_on(actor, signup, "verify", pgettext("volunteers", "您没有核定志愿服务时长的权限"))
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationError({"reason": [pgettext("volunteers", "请写明更正原因")]})
@@ -623,7 +617,7 @@ def collect_opinion(signup: Signup, text: str, *, category, title: str = "", pla
     if signup.state != SignupState.SIGNED or signup.checked_in_at is None:
         raise ValidationError(pgettext("volunteers", "签到后才能记录在班次中收集的意见"))
     if user is not None and user != signup.volunteer.user:
-        _require(user, signup, "view")
+        require_on(user, signup, "view")
     place = place or _shift_place(signup.shift)
     title = (title or text.splitlines()[0])[:60]
     compound_id = getattr(place, "compound_id", None) or (place.pk if type(place).__name__ == "Compound" else None)
