@@ -83,7 +83,7 @@ postgres:
 test: venv assets browser postgres
 	@mkdir -p var/test-postgres var/test-sqlite test-artifacts
 	@echo "PostgreSQL run in the background (test-artifacts/postgres.log); SQLite run here:"
-	@RENFANG_VAR_DIR=var/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider --durations=25 \
+	@RENFANG_VAR_DIR=var/test-postgres RENFANG_BROWSER_TESTS=0 DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider --durations=25 \
 	  > test-artifacts/postgres.log 2>&1 & PG=$$!; \
 	RENFANG_VAR_DIR=var/test-sqlite env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider --durations=25; SQ=$$?; \
 	wait $$PG; PGRC=$$?; echo ""; echo "--- PostgreSQL ---"; tail -n 90 test-artifacts/postgres.log; \

@@ -280,6 +280,18 @@ def world(db, request):
 
 
 # --- Browser tests (Playwright driving Debian's chromium) -----------------------------------------------------------
+def pytest_collection_modifyitems(config, items):
+    """``make test`` runs the SQLite and PostgreSQL suites side by side and the browser tests once, in the SQLite
+    run (the pages and scripts are the same on both databases; PostgreSQL's own behaviour — locks, constraints,
+    the production stack behind nginx — has its tests in the PostgreSQL run). ``RENFANG_BROWSER_TESTS=0`` is
+    how the Makefile says so; run alone (``make test-postgres``, plain pytest) every browser test runs."""
+    if os.environ.get("RENFANG_BROWSER_TESTS", "1") != "0":
+        return
+    skip = pytest.mark.skip(reason="browser tests run in the SQLite half of `make test` (RENFANG_BROWSER_TESTS=0 here)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
