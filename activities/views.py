@@ -645,6 +645,7 @@ class PhotoView(StaffView):
 class ExportView(StaffView):
     """The participants of one activity as a spreadsheet (names masked, ages, attendance per session),
     watermarked with who exported it and when; audited."""
+    replica_reads = True  # its GET may read from the read replica (core.dbrouter)
 
     def get(self, request, pk):
         import io

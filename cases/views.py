@@ -580,6 +580,8 @@ def took_text(hours: float | None) -> str:
 
 
 class FiguresView(CasesView):
+    replica_reads = True  # its GET may read from the read replica (core.dbrouter)
+
     def get(self, request):
         qs = Case.objects.restrict(request.user, "view")
         now = timezone.now()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from cockpit import board, geo, houses, registry
+from core import dbrouter
 from core.scope import scope_for
 
 __all__ = ["BoardDataView", "BoardView", "HomeView", "MapDataView", "WallView"]
@@ -53,6 +54,8 @@ def _context(request: HttpRequest, place: board.Place, *, wall: bool) -> dict:
         "map_url": reverse("cockpit:map_data", args=[place.level, place.pk]),
         "wall_url": reverse("cockpit:board", args=[place.level, place.pk]) + "?wall=1",
         "board_url": reverse("cockpit:board", args=[place.level, place.pk]),
+        # Staff and system administrators see the read replica's lag (the board reads from it when configured).
+        "replica": dbrouter.status().as_dict() if dbrouter.shows_lag(request.user) else None,
     }
     if place.level == "building":
         ctx["grid"] = houses.building_grid(place.obj, request.GET.get("colour"))

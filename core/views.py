@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -702,9 +702,14 @@ def house_summary(user, house) -> dict:
 @never_cache
 def healthz(request):
     """``/healthz/``: 200 "ok" when this process answers and the database does (one ``SELECT 1``), for the load
-    balancer and the monitoring; no personal data, no login."""
+    balancer and the monitoring; no personal data, no login. ``/healthz/?replica``: the read replica's state as
+    JSON (configured, reachable, lag in seconds, whether reads use it; core.dbrouter), measured now."""
     from django.db import connection
+
+    from core import dbrouter
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    if "replica" in request.GET:
+        return JsonResponse(dbrouter.status(fresh=True).as_dict())
     return HttpResponse("ok", content_type="text/plain")

@@ -481,6 +481,7 @@ class BoardView(StaffView):
 
 
 class BoardExportView(StaffView):
+    replica_reads = True  # its GET may read from the read replica (core.dbrouter)
     perm = "meetings.export_resolution"
 
     def get(self, request):

@@ -9,6 +9,14 @@ Environment variables (see docs/operations.md):
   RENFANG_ALLOWED_HOSTS    comma separated
   RENFANG_KEY_FILE         JSON file with the field-encryption and blind-index keys (see core/crypto.py)
   RENFANG_KEYS             the same JSON inline (takes precedence)
+  DATABASE_REPLICA_URL     a streaming replica of DATABASE_URL: the cockpit, the service circle, exports and figures
+                           read from it (core/dbrouter.py); unset: everything on DATABASE_URL
+  RENFANG_REPLICA_MAX_LAG  seconds (30): a replica further behind is not used, reads go to the primary
+  RENFANG_REPLICA_CHECK_SECONDS  seconds (5): how long one measurement of the replica (lag, or down) is trusted
+  RENFANG_REPLICA_PIN_SECONDS    seconds (60): after a write, that browser reads from the replica only once the
+                           replica has replayed it, for at most this long (then the lag bound above suffices)
+  DATABASE_POOL_MODE       "transaction" when DATABASE_URL (and the replica) go through pgbouncer in transaction
+                           pooling: no server-side cursors (docs/operations.md)
 """
 
 from __future__ import annotations
@@ -102,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
+    # Innermost: what it counts as this request's writes (for the read-after-write cookie) are the view's own.
+    "core.dbrouter.ReplicaMiddleware",
 ]
 
 ROOT_URLCONF = "renfang.urls"
@@ -142,6 +152,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# A read replica (streaming, hot standby) for the read-heavy pages; core.dbrouter decides per request.
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(env("DATABASE_REPLICA_URL"), conn_max_age=DATABASES["default"][
+        "CONN_MAX_AGE"], conn_health_checks=True)
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Test runs read the test database through it as well: no database of its own is created for it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.dbrouter.ReplicaRouter"]
+RENFANG_REPLICA_NAMESPACES = ("cockpit", "circle")
+RENFANG_REPLICA_MAX_LAG = float(env("RENFANG_REPLICA_MAX_LAG", "30") or 30)
+RENFANG_REPLICA_CHECK_SECONDS = float(env("RENFANG_REPLICA_CHECK_SECONDS", "5") or 5)
+RENFANG_REPLICA_PIN_SECONDS = float(env("RENFANG_REPLICA_PIN_SECONDS", "60") or 60)
+# pgbouncer in transaction pooling hands each transaction to any server connection: a server-side cursor (a
+# named cursor living across fetches, what .iterator() uses) would be lost between them. Prepared statements are
+# off already (Django passes prepare_threshold=None to psycopg); advisory locks are transaction-level.
+RENFANG_POOL_MODE = (env("DATABASE_POOL_MODE", "") or "").strip().lower()
+if RENFANG_POOL_MODE == "transaction":
+    for _db in DATABASES.values():
+        if _db["ENGINE"].endswith("postgresql"):
+            _db["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------

@@ -630,6 +630,7 @@ class ExportView(PermissionView):
     """The use of the resources of the user's places over a period, as a spreadsheet: one row per booking (booker
     masked, the home compound or enterprise that the quotas count), watermarked with who exported it and when;
     the export is audited."""
+    replica_reads = True  # its GET may read from the read replica (core.dbrouter)
 
     perm = "resources.export_resource"
     MAX_DAYS = 366

@@ -482,6 +482,7 @@ class HonourView(PermissionView):
 
 class ExportView(PermissionView):
     """The verified service of the user's places in a year, one row per sign-up: watermarked, audited."""
+    replica_reads = True  # its GET may read from the read replica (core.dbrouter)
 
     perm = "volunteers.export_volunteer"
 
