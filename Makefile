@@ -65,18 +65,28 @@ serve: migrate
 prod: venv assets browser postgres
 	bash deploy/prod.sh
 
-# Debian's chromium and CJK fonts for the browser tests, nginx for the production stack (root, as on CI), and
-# PostgreSQL when it is down.
-APT_PACKAGES := chromium fonts-noto-cjk nginx-light
+# Debian's chromium and CJK fonts for the browser tests, nginx for the production stack and pgbouncer for its
+# pooling test (root, as on CI), and PostgreSQL when it is down.
+APT_PACKAGES := chromium fonts-noto-cjk nginx-light pgbouncer
 browser:
-	@if ! test -x /usr/bin/chromium || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! command -v nginx >/dev/null; then \
+	@if ! test -x /usr/bin/chromium || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! command -v nginx >/dev/null \
+	    || ! test -x /usr/sbin/pgbouncer; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi; fi
 
+# The read-replica tests (tests/test_replica.py) make a streaming replica with pg_basebackup, which needs a
+# replication entry in pg_hba.conf: the narrowest one is added when there is none (said, not silent) — the local
+# socket, the OS user postgres only (peer) — and the configuration reloaded.
+HBA_REPLICATION := local replication postgres peer
 postgres:
 	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; fi
+	@hba=$$(psql -h 127.0.0.1 -U postgres -Atc "SHOW hba_file" 2>/dev/null); \
+	if [ -n "$$hba" ] && [ -w "$$hba" ] && ! psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_hba_file_rules \
+	    WHERE type = 'local' AND 'replication' = ANY(database)" | grep -q 1; then \
+	  echo "pg_hba.conf ($$hba): + '$(HBA_REPLICATION)' (the replica tests' pg_basebackup)"; \
+	  echo "$(HBA_REPLICATION)" >> "$$hba" && psql -h 127.0.0.1 -U postgres -Atqc "SELECT pg_reload_conf()" >/dev/null; fi
 
 # The SQLite and PostgreSQL runs go side by side (each with its own var/ directory): on two cores this takes
 # about half the time of one after the other. PostgreSQL's output is shown when both have ended.
