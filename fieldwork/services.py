@@ -494,11 +494,13 @@ def submit_visit(user, house: House, *, client_id, items: list[VisitItem | dict]
             visit.outcome = (VisitOutcome.PENDING if pending else
                              VisitOutcome.CHANGED if applied and changes else VisitOutcome.UNCHANGED)
         visit.save(update_fields=["photo", "outcome", "updated_at"])
-        audit.record("create", visit, user=user, fields=sorted({i.kind for i in items}) + (["photo"] if photo else []),
-                     purpose="visit")
         if not not_home:
             current = set(_current_person_ids(house))
             _stamp(user, "visit", house_ids=[house.pk], person_ids=sorted(confirmed & current))
+        # Last: the audit chain's lock is held from here to the commit, so nothing after it may wait on a row
+        # (the freshness stamps above can wait on a running quality recompute; the whole site would wait too).
+        audit.record("create", visit, user=user, fields=sorted({i.kind for i in items}) + (["photo"] if photo else []),
+                     purpose="visit")
     return visit
 
 
