@@ -131,7 +131,11 @@ def logout_view(request):
         audit.record("logout", request=request, object_type="auth.user", object_id=str(request.user.pk))
         end_all_sessions(request.user)
     logout(request)
-    return redirect("access:login")
+    # The phone forgets what the grid worker's offline round kept (caches, IndexedDB, drafts): the header, and
+    # the login page's clearing script for browsers that ignore it (static/js/renfang.js).
+    response = redirect(f"{reverse('access:login')}?signed_out=1")
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @sensitive_post_parameters()

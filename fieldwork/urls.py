@@ -1,10 +1,12 @@
 from django.urls import path
 
-from fieldwork import views
+from fieldwork import pwa, views
 
 app_name = "fieldwork"
 urlpatterns = [
     path("today/", views.TodayView.as_view(), name="today"),
+    path("today/round/", pwa.RoundView.as_view(), name="round"),
+    path("offline/", pwa.OfflinePageView.as_view(), name="offline"),
     path("houses/<int:pk>/", views.HouseVisitView.as_view(), name="house"),
     path("houses/<int:pk>/history/", views.HouseHistoryView.as_view(), name="house_history"),
     path("persons/<int:pk>/history/", views.PersonHistoryView.as_view(), name="person_history"),

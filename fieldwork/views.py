@@ -32,6 +32,7 @@ from fieldwork import services
 from fieldwork.forms import AssignForm, NewPersonForm, RejectForm, VisitForm
 from fieldwork.metrics import OVERDUE_REVIEW_DAYS, week_bounds
 from fieldwork.models import ChangeKind, ChangePolicy, ChangeRequest, ChangeStatus, Visit
+from fieldwork.pwa import owner_of
 from fieldwork.review import change_view
 from people.models import Person, Residence
 from places.models import House
@@ -50,6 +51,20 @@ def _report_url(house: House) -> str | None:
         return f"{reverse('cases:report')}?house={house.pk}"
     except NoReverseMatch:
         return None
+
+
+def _case_form(request, house: House) -> dict | None:
+    """The short case report of the house page (kept offline with it, sent through the cases API with the
+    client-generated id as its Idempotency-Key); None when the cases app or the permission is missing."""
+    try:
+        api = reverse("cases-api:case-list")
+    except NoReverseMatch:
+        return None
+    if not scope_for(request.user).has("cases.add_case"):
+        return None
+    from cases.views import category_choices
+
+    return {"api": api, "categories": category_choices(), "client_id": uuid.uuid4(), "house": house}
 
 
 class FieldworkView(PermissionView):
@@ -88,8 +103,8 @@ class TodayView(FieldworkView):
             buildings.append({"id": building_id, "name": name or rows[0].address, "items": rows})
         week = Visit.objects.restrict(request.user, "view").filter(worker=request.user, visited_at__gte=start).count()
         return render(request, "fieldwork/today.html", {
-            "title": _("今日走访"), "buildings": buildings, "total": total, "done_today": done_today,
-            "week_visits": week, "today": timezone.localdate(), "page": page, "pages": pages,
+            "title": _("今日走访"), "owner": owner_of(request), "buildings": buildings, "total": total,
+            "done_today": done_today, "week_visits": week, "today": timezone.localdate(), "page": page, "pages": pages,
             "prev": page - 1 if page > 1 else None, "next": page + 1 if page < pages else None})
 
 
@@ -132,7 +147,7 @@ class HouseVisitView(FieldworkView):
                 "person_form": person_form, "last_visit": last, "report_url": _report_url(house),
                 "quick_id": uuid.uuid4(), "history_url": reverse("fieldwork:house_history", args=[house.pk]),
                 "pending": ChangeRequest.objects.filter(house_id=house.pk, status=ChangeStatus.PENDING).count(),
-                **extra}
+                "owner": owner_of(request), "case_form": _case_form(request, house), **extra}
 
     def forms(self, request, house, data=None, files=None):
         residents = _residents(house)
@@ -210,8 +225,6 @@ class HouseVisitView(FieldworkView):
     def conflict(self, request, house, form, person_form, exc: ConflictError, wants_json: bool):
         """409: what this worker submitted next to what was saved meanwhile; nothing of theirs was saved."""
         fresh = House._base_manager.select_related(*HOUSE_RELATED).get(pk=house.pk)
-        if wants_json:
-            return JsonResponse({"ok": False, "conflict": str(exc), "version": fresh.version}, status=409)
         d = form.cleaned_data
         names = {r.person_id: r.person.name for r in _residents(house)}
         gone = [p.name for p in Person.objects.filter(pk__in=d.get("move_out") or [])]
@@ -230,6 +243,13 @@ class HouseVisitView(FieldworkView):
         theirs = {"use": fresh.get_use_display(),
                   "residents": _("、").join(r.person.name for r in _residents(fresh))}
         last = Visit.objects.filter(house_id=house.pk).select_related("worker").first()
+        if wants_json:  # a queued submission from the phone: both versions, to be shown there
+            saved = [_("用途：%(u)s") % {"u": theirs["use"]}, _("现住人员：%(r)s") % {"r": theirs["residents"] or "—"}]
+            if last:
+                saved.append(_("%(who)s 于 %(at)s 提交") % {
+                    "who": last.worker.get_username(), "at": timezone.localtime(last.visited_at).strftime("%H:%M")})
+            return JsonResponse({"ok": False, "conflict": str(exc), "version": fresh.version, "mine": mine,
+                                 "theirs": saved}, status=409)
         data = request.POST.copy()
         data["house_version"] = fresh.version
         form, person_form, _r = self.forms(request, fresh, data, request.FILES)
@@ -247,7 +267,7 @@ class VisitDetailView(FieldworkView):
                                   .select_related("house__building__compound", "worker"), pk=pk)
         changes = list(visit.changes.select_related("person").order_by("id"))
         return render(request, "fieldwork/visit.html", {
-            "title": _("走访已记录"), "visit": visit, "changes": changes,
+            "title": _("走访已记录"), "visit": visit, "changes": changes, "owner": owner_of(request),
             "rows": {c.pk: services.describe(c) for c in changes},
             "next_house": _next_house(request, visit) if visit.worker_id == request.user.pk else None})
 

@@ -2,10 +2,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.views import HomeView, healthz
+from fieldwork import pwa
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz/", healthz, name="healthz"),
+    # The grid worker's installable workbench: at the root so that the service worker's scope is the whole site.
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="webmanifest"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("access/", include("access.urls")),
     path("places/", include("places.urls")),

@@ -167,4 +167,30 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("button[data-countdown]").forEach(countdown);
   });
+
+  // The grid worker's offline round (fieldwork.js) keeps today's list and a queue on the phone for one login.
+  // On every page: after a logout (meta renfang-clear-offline) or when another user is logged in (the owner
+  // record of the kept pages names someone else), all of it is deleted before any page could read it.
+  function clearOffline() {
+    return Promise.all([
+      window.caches ? caches.delete("renfang-pages") : null,
+      window.indexedDB ? new Promise(function (resolve) {
+        var req = indexedDB.deleteDatabase("renfang-fieldwork");
+        req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
+      }) : null
+    ]).then(function () {
+      Object.keys(localStorage).forEach(function (k) {
+        if (k.indexOf("renfang.fieldwork.") === 0) localStorage.removeItem(k);
+      });
+    });
+  }
+  var meta = function (name) { var el = document.querySelector("meta[name=" + name + "]"); return el && el.content; };
+  if (meta("renfang-clear-offline")) {
+    clearOffline().then(function () { document.documentElement.setAttribute("data-offline-cleared", "1"); });
+  } else if (window.caches && meta("renfang-user")) {
+    caches.open("renfang-pages").then(function (c) { return c.match("/__renfang_owner__"); })
+      .then(function (r) { return r ? r.json() : null; })
+      .then(function (owner) { if (owner && String(owner.user) !== meta("renfang-user")) return clearOffline(); })
+      .catch(function () {});
+  }
 })();
