@@ -40,6 +40,7 @@ ANCESTORS = {"street": (), "community": ("street",), "grid": ("community", "stre
 BATCH = 5000
 ANCESTOR_FIELDS = ["compound_id", "grid_id", "community_id", "street_id"]
 ID_CHUNK = 900  # SQLite's default bound on query parameters is 999
+_REFRESH_LOCK_ID = 7_226_012  # pg_advisory_xact_lock: one difference refresh at a time (core.audit uses 7_226_011)
 
 
 @dataclass
@@ -232,6 +233,22 @@ def _refresh_by_difference(metric: registry.Metric, todo: dict[str, set[int]], a
     new = _safe_compute(metric, "building", buildings, result)
     if new is None:
         return True
+    # One transaction for the buildings and their ancestors: a run killed between the two would leave the
+    # buildings new and the ancestors old, and the next run (finding no difference left) would never mend them.
+    # One refresher at a time (a second would add the same difference twice).
+    with transaction.atomic():
+        _lock_refresh()
+        _apply_difference(metric, buildings, new, ancestors, result)
+    return True
+
+
+def _lock_refresh() -> None:
+    if connection.vendor == "postgresql":  # SQLite's BEGIN IMMEDIATE already holds the one write lock
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_REFRESH_LOCK_ID])
+
+
+def _apply_difference(metric: registry.Metric, buildings: list[int], new, ancestors, result) -> None:
     old = _stored(metric.key, "building", buildings)
     result.rows += _replace(metric.key, "building", buildings, new)
     for level in metric.levels:
@@ -254,7 +271,6 @@ def _refresh_by_difference(metric: registry.Metric, todo: dict[str, set[int]], a
             for key, d in deltas[pid].items():
                 merged[key] = merged.get(key, 0) + d
         result.rows += _replace(metric.key, level, ids, values)
-    return True
 
 
 def refresh_places(todo: dict[str, set[int]], metrics: Iterable[registry.Metric] | None = None, *,
