@@ -109,16 +109,18 @@ def load_job(job_id: str) -> Job | None:
 
 
 # --- reading ----------------------------------------------------------------------------------------------------
-def _seal(value: str) -> str:
+# A job file (the rows between the preview and the commit) is not a table: its values are bound to the job, the
+# row number and the cell ("hotline_job" / "<n>.phone" / the job id). Jobs live hours; rotate_keys leaves them.
+def _seal(value: str, job: Job, n: int, cell: str) -> str:
     from core import crypto
 
-    return crypto.encrypt(value) if value else ""
+    return crypto.seal(value, table="hotline_job", column=f"{n}.{cell}", row=job.id) if value else ""
 
 
-def _unseal(value: str) -> str:
+def _unseal(value: str, job: Job, n: int, cell: str) -> str:
     from core import crypto
 
-    return crypto.decrypt(value) if value else ""
+    return crypto.open(value, table="hotline_job", column=f"{n}.{cell}", row=job.id) if value else ""
 
 
 def _text(value) -> str:
@@ -299,7 +301,8 @@ def preview(user, path: Path, file_name: str) -> Job:
             job.rows.append(asdict(HotlineRow(
                 row=n, external_id=ext, called_at=called.isoformat(), category_id=cat_id, content=content,
                 called_label=timezone.localtime(called).strftime("%Y-%m-%d %H:%M"),
-                address=address, contact=_seal(_text(cell.get("contact"))[:64]), phone=_seal(phone), due=due,
+                address=address, contact=_seal(_text(cell.get("contact"))[:64], job, n, "contact"),
+                phone=_seal(phone, job, n, "phone"), due=due,
                 compound_id=comp_id, building_id=bld_id, skip=ext in existing)))
     job.skipped = sum(1 for r in job.rows if r["skip"])
     job.row_count = len(job.rows)
@@ -350,8 +353,10 @@ def commit(user, job: Job) -> Job:
                     try:
                         case = report(user, channel="hotline", category=cats[r["category_id"]],
                                       title=r["content"].splitlines()[0][:40], description=r["content"],
-                                      place=place, address=r["address"], reporter_name=_unseal(r["contact"]),
-                                      reporter_phone=_unseal(r["phone"]), external_id=r["external_id"],
+                                      place=place, address=r["address"],
+                                      reporter_name=_unseal(r["contact"], job, r["row"], "contact"),
+                                      reporter_phone=_unseal(r["phone"], job, r["row"], "phone"),
+                                      external_id=r["external_id"],
                                       at=dt.datetime.fromisoformat(r["called_at"]))
                     except ValidationError as exc:
                         raise ValidationError(_("第%(r)d行（工单编号 %(e)s）：%(m)s")

@@ -282,10 +282,10 @@ class Case(SealedTextModel, ScopedModel):
     def set_reporter(self, name: str, phone: str) -> None:
         """``phone`` must already be validated (core.validators.validate_mobile)."""
         name = (name or "").strip()
-        self.reporter_name_enc = crypto.encrypt(name) if name else ""
+        self.reporter_name_enc = self.seal_field("reporter_name_enc", name)
         self.reporter_name_masked = (name[0] + "*" * max(len(name) - 1, 1)) if name else ""
         if phone:
-            self.reporter_phone_enc = crypto.encrypt(phone)
+            self.reporter_phone_enc = self.seal_field("reporter_phone_enc", phone)
             self.reporter_phone_bidx = self.phone_index(phone)
             self.reporter_phone_masked = mask_phone(phone)
         else:
@@ -293,7 +293,7 @@ class Case(SealedTextModel, ScopedModel):
 
     def reveal_reporter_phone(self) -> str:
         """Clear text, for the service that calls the resident back (audited by its caller)."""
-        return crypto.decrypt(self.reporter_phone_enc) if self.reporter_phone_enc else ""
+        return self.open_field("reporter_phone_enc")
 
     @property
     def is_open(self) -> bool:

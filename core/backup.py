@@ -192,9 +192,9 @@ def probe(manifest: dict, *, sample: int = 500) -> dict:
         problems.append(f"audit chain broken at id {bad_id}")
     opened = 0
     for model, name in sealed_fields():
-        for token in model._base_manager.exclude(**{name: ""}).values_list(name, flat=True)[:sample]:
+        for token, seal_id in model._base_manager.exclude(**{name: ""}).values_list(name, "seal_id")[:sample]:
             try:
-                crypto.decrypt(token)
+                crypto.open(token, table=model._meta.db_table, column=name, row=seal_id)
                 opened += 1
             except Exception as exc:  # noqa: BLE001 - each failure is reported, the drill goes on
                 problems.append(f"{model._meta.label}.{name}: a sealed value does not open ({type(exc).__name__})")

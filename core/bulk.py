@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import operator
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from django.utils import timezone
 __all__ = ["BulkLoader", "BulkTable"]
 
 _MISSING = object()
+_PER_ROW = object()  # a callable default drawn for each row (a UUID identity)
 
 
 class BulkTable:
@@ -46,6 +48,8 @@ class BulkTable:
         for f in fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 self.defaults.append(now)
+            elif f.has_default() and callable(f.default) and isinstance(f, models.UUIDField):
+                self.defaults.append(_PER_ROW)  # a row's own random identity (seal_id): never one value for all
             elif f.has_default():
                 self.defaults.append(f.get_default())
             elif f.null or f.primary_key:
@@ -55,6 +59,8 @@ class BulkTable:
             else:
                 self.defaults.append(_MISSING)
         self.required = [n for n, d in zip(self.attnames, self.defaults, strict=True) if d is _MISSING]
+        self.per_row = [(n, f.default) for n, d, f in zip(self.attnames, self.defaults, fields, strict=True)
+                        if d is _PER_ROW]
         sqlite = connection.vendor == "sqlite"
         self.converters = [self._converter(f, connection, sqlite) for f in fields]
         placeholders = ", ".join(["?" if sqlite else "%s"] * len(fields))
@@ -68,6 +74,8 @@ class BulkTable:
             return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
         if not sqlite:
             return None
+        if kind == "UUIDField":  # SQLite stores 32 hex digits (what the ORM writes)
+            return lambda v: v.hex if isinstance(v, uuid.UUID) else v
         if kind == "DateTimeField":
             memo: dict = {}  # rows written together share their time stamps
 
@@ -88,8 +96,9 @@ class BulkTable:
 
     def tuples(self, rows: Iterable[dict]) -> list[tuple]:
         """The rows as value tuples in column order, defaults filled in, values adapted for the database."""
-        defaults = {n: d for n, d in zip(self.attnames, self.defaults, strict=True) if d is not _MISSING}
-        required = self.required
+        defaults = {n: d for n, d in zip(self.attnames, self.defaults, strict=True)
+                    if d is not _MISSING and d is not _PER_ROW}
+        required, per_row = self.required, self.per_row
         width = len(self.attnames)
         get = operator.itemgetter(*self.attnames)
         convs = [(i, c) for i, c in enumerate(self.converters) if c is not None]
@@ -100,6 +109,9 @@ class BulkTable:
                     if name not in row:
                         raise ValueError(f"{self.table}.{name} needs a value")
                 row = {**defaults, **row}
+                for name, make in per_row:
+                    if name not in row:
+                        row[name] = make()
             values = get(row)
             if convs:
                 values = list(values)
@@ -126,8 +138,8 @@ class BulkTable:
                     convs.append((given[attname], conv))
                 continue
             value = constants.get(attname, default)
-            if value is _MISSING:
-                raise ValueError(f"{self.table}.{attname} needs a value")
+            if value is _MISSING or value is _PER_ROW:
+                raise ValueError(f"{self.table}.{attname} needs a value" + (" per row" if value is _PER_ROW else ""))
             index.append(len(given) + len(fixed))
             fixed.append(conv(value) if conv is not None else value)
         rest = tuple(fixed)

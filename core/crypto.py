@@ -1,8 +1,16 @@
 """Field encryption and blind indexes for personal numbers (resident ID, phone).
 
-Values are sealed with AES-256-GCM (authenticated encryption). The stored text is
-``<key id>:<base64(nonce | ciphertext | tag)>`` so that keys can be rotated: a row names the key that
-sealed it, and ``manage.py rotate_keys`` re-seals every row with the current key.
+Values are sealed with AES-256-GCM (authenticated encryption). Two token forms exist:
+
+* v2 (every value written now): ``v2:<key id>:<base64(nonce | ciphertext | tag)>`` whose associated data binds
+  the value to where it is stored: ``renfang/v2|<db table>|<column>|<row's seal_id>`` (``aad``). A token copied
+  to another row, column or table does not open there (``Unreadable``). Callers never build the associated data:
+  ``seal(value, table=, column=, row=)`` / ``open(token, table=, column=, row=)``, or a model's
+  ``seal_field`` / ``open_field`` (``core.sealed.SealedRow``).
+* v1 (written before): ``<key id>:<base64(...)>`` with the fixed associated data ``b"renfang"``; still opened
+  wherever it is found, until ``manage.py rotate_keys`` re-seals it to v2 under the current key.
+
+The two are told apart by their colons (a key id never holds one; base64 never does).
 
 Exact lookup and uniqueness use an HMAC-SHA256 "blind index" under a separate key; the index never
 changes when the encryption key rotates.
@@ -19,6 +27,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 from functools import lru_cache
@@ -27,7 +36,36 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
-__all__ = ["KeyRing", "blind_index", "decrypt", "encrypt", "ensure_key_file", "get_keyring", "reset_keyring"]
+__all__ = ["KeyRing", "Unreadable", "aad", "blind_index", "ensure_key_file", "get_keyring", "is_current", "open",
+           "reset_keyring", "seal", "token_version"]
+
+log = logging.getLogger("renfang.crypto")
+
+V1_AAD = b"renfang"
+V2 = "v2"
+
+
+class Unreadable(ValueError):  # noqa: N818 (a state of a value, not a programming error)
+    """A sealed value that does not open where it is read: copied from another row, column or table, tampered
+    with, or sealed under a key the key ring does not hold. Never carries the value."""
+
+
+def aad(table: str, column: str, row) -> bytes:
+    """The associated data of a v2 token stored in ``table``.``column`` of the row whose seal id is ``row``."""
+    if not table or not column or row in (None, ""):
+        raise ValueError("a sealed value is bound to a table, a column and a row")
+    row = getattr(row, "hex", row)  # a uuid.UUID: its 32 hex digits, the same on every database
+    return f"renfang/{V2}|{table}|{column}|{row}".encode()
+
+
+def token_version(token: str) -> int:
+    """1 or 2 (``ValueError`` for text that is not a token)."""
+    parts = token.split(":")
+    if len(parts) == 2 and parts[0]:
+        return 1
+    if len(parts) == 3 and parts[0] == V2 and parts[1]:
+        return 2
+    raise ValueError("not a sealed value")
 
 
 class KeyRing:
@@ -46,18 +84,43 @@ class KeyRing:
         keys = {kid: base64.b64decode(v) for kid, v in data["keys"].items()}
         return cls(data["current"], keys, base64.b64decode(data["index_key"]))
 
-    def encrypt(self, plaintext: str, aad: bytes = b"renfang") -> str:
+    def encrypt(self, plaintext: str, aad: bytes = V1_AAD) -> str:
+        """A v1 token (unbound): kept for reading old data and for tests; new values are ``seal``-ed."""
         nonce = os.urandom(12)
         sealed = self._aead[self.current].encrypt(nonce, plaintext.encode("utf-8"), aad)
         return f"{self.current}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
-    def decrypt(self, token: str, aad: bytes = b"renfang") -> str:
+    def decrypt(self, token: str, aad: bytes = V1_AAD) -> str:
         kid, _, body = token.partition(":")
         raw = base64.b64decode(body)
         return self._aead[kid].decrypt(raw[:12], raw[12:], aad).decode("utf-8")
 
+    def seal(self, plaintext: str, bound: bytes) -> str:
+        """A v2 token under the current key, bound to ``bound`` (``aad(table, column, row)``)."""
+        nonce = os.urandom(12)
+        sealed = self._aead[self.current].encrypt(nonce, plaintext.encode("utf-8"), bound)
+        return f"{V2}:{self.current}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+
+    def open(self, token: str, bound: bytes) -> str:
+        """The clear value of a v2 token bound to ``bound``, or of a v1 token (wherever it is); ``Unreadable``
+        otherwise (another place's token, tampered, unknown key, not a token)."""
+        try:
+            version = token_version(token)
+            if version == 1:
+                return self.decrypt(token)
+            _v, kid, body = token.split(":")
+            raw = base64.b64decode(body, validate=True)
+            return self._aead[kid].decrypt(raw[:12], raw[12:], bound).decode("utf-8")
+        except Exception as exc:  # InvalidTag, KeyError (unknown key id), binascii.Error, ValueError
+            raise Unreadable(type(exc).__name__) from None
+
     def key_id(self, token: str) -> str:
-        return token.partition(":")[0]
+        parts = token.split(":")
+        return parts[1] if len(parts) == 3 else parts[0]
+
+    def is_current(self, token: str) -> bool:
+        """A v2 token under the current key: what ``rotate_keys`` leaves behind."""
+        return token.startswith(f"{V2}:{self.current}:")
 
     def blind_index(self, value: str, domain: str) -> str:
         mac = self._index_mac.copy()  # the same HMAC as hmac.new(index_key, msg, sha256), without re-keying
@@ -98,12 +161,23 @@ def reset_keyring() -> None:
     get_keyring.cache_clear()
 
 
-def encrypt(value: str) -> str:
-    return get_keyring().encrypt(value)
+def seal(value: str, *, table: str, column: str, row) -> str:
+    """``value`` sealed for ``table``.``column`` of the row whose seal id is ``row`` (a v2 token)."""
+    return get_keyring().seal(value, aad(table, column, row))
 
 
-def decrypt(token: str) -> str:
-    return get_keyring().decrypt(token)
+def open(token: str, *, table: str, column: str, row) -> str:  # noqa: A001 (the counterpart of seal)
+    """The clear value of ``token`` read from ``table``.``column`` of row ``row``; raises ``Unreadable`` (and
+    logs which place, never the value) when it was sealed for another place or does not open."""
+    try:
+        return get_keyring().open(token, aad(table, column, row))
+    except Unreadable as exc:
+        log.error("sealed value does not open at %s.%s row %s (%s)", table, column, getattr(row, "hex", row), exc)
+        raise
+
+
+def is_current(token: str) -> bool:
+    return get_keyring().is_current(token)
 
 
 def blind_index(value: str, domain: str) -> str:

@@ -5,7 +5,9 @@ like the numbers of the registry. ``seal_text`` finds them (``find_numbers``: ma
 +86 and separators, landlines with their area code, resident IDs of 18 characters validated with stdnum's
 ``cn.ric`` and the old 15-digit ones), replaces each by its masked form (``138****5678``,
 ``110101********1234``, ``0512****1234``; never longer than the number as typed) and returns the clear values
-(as typed) sealed with ``core.crypto.encrypt``.
+(as typed) sealed with ``core.crypto.seal``, bound to the row (its ``seal_id``), the column ``sealed_numbers``,
+the field's path and the mask: ``sealed_numbers.<path>#<mask>``. An entry copied to another row, another field or
+another number's place does not open there.
 
 The masked number is the token: it is shown as it is everywhere (pages, PDFs, API, Open311, exports) and
 comes back unchanged when a form holding the text is submitted again. Each sealed value is stored as
@@ -13,16 +15,22 @@ comes back unchanged when a form holding the text is submitted again. Each seale
 its ciphertext. Re-sealing an edited text maps the masked tokens still present to their old values (same mask,
 in order) and drops the values whose token was deleted; new clear numbers are sealed.
 
-``SealedTextModel`` (abstract) adds the ``sealed_numbers`` JSON column and seals its ``sealed_fields`` on
-every ``save()``; ``sealed_update(**values)`` gives the same for a ``QuerySet.update``. A path may name a key
-of a JSON field (``"payload.text"``). ``reveal_text`` restores the clear text for a user holding
-``people.reveal_person`` on the record's place, with a reason, and writes the audit (action ``reveal``).
+``SealedRow`` (abstract) is every model holding sealed values: it adds ``seal_id``, the row's identity in the
+associated data (random, set before the insert: by Python for the ORM and the bulk loaders, by the database
+for rows written in SQL), and ``seal_field`` / ``open_field`` for its ``*_enc`` columns and the ``*_enc`` keys
+of its ``sealed_json`` fields. ``SealedTextModel`` (abstract, a ``SealedRow``) adds the ``sealed_numbers`` JSON
+column and seals its ``sealed_fields`` on every ``save()``; ``sealed_update(**values)`` gives the same for a
+``QuerySet.update``. A path may name a key of a JSON field (``"payload.text"``). ``reveal_text`` restores the clear
+text for a user holding ``people.reveal_person`` on the record's place, with a reason, and writes the audit (action
+``reveal``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,8 +41,11 @@ from stdnum.cn import ric
 
 from core import crypto
 
-__all__ = ["Found", "REVEAL_PERM", "SealedTextModel", "find_numbers", "mask_text", "reveal_text", "seal_text",
-           "unseal_text"]
+__all__ = ["Found", "REVEAL_PERM", "RandomUUID", "SealedRow", "SealedTextModel", "UNREADABLE", "find_numbers",
+           "mask_text", "reseal_entries", "reveal_text", "seal_text", "sealed_models", "unseal_text"]
+
+log = logging.getLogger("renfang.crypto")
+UNREADABLE = gettext_lazy("无法解密")  # shown instead of a value that does not open where it is read
 
 REVEAL_PERM = "people.reveal_person"  # the permission that reveals every personal number
 
@@ -126,8 +137,15 @@ def mask_text(text: str) -> str:
     return text
 
 
-def seal_text(text: str, previous=()) -> tuple[str, list[list]]:
-    """(masked text, sealed values) of ``text``; ``previous`` are the sealed values of the text it replaces."""
+def _seal_one(value: str, table: str, column: str, row) -> str:
+    if row is None:  # a data migration's historical model from before seal_id: v1, re-sealed by rotate_keys
+        return crypto.get_keyring().encrypt(value)
+    return crypto.seal(value, table=table, column=column, row=row)
+
+
+def seal_text(text: str, previous=(), *, table: str, column: str, row) -> tuple[str, list[list]]:
+    """(masked text, sealed values) of ``text``; ``previous`` are the sealed values of the text it replaces.
+    Each value is bound to ``table``, ``column`` (``sealed_numbers.<path>``) and its mask, and ``row``."""
     text = text or ""
     found = find_numbers(text)
     if not found and not previous:
@@ -147,7 +165,7 @@ def seal_text(text: str, previous=()) -> tuple[str, list[list]]:
     for k, m in enumerate(_MASKED.finditer(masked)):
         f = new_at.get(m.start())
         if f is not None and f.mask == m.group():
-            entries.append([k, f.mask, crypto.encrypt(f.raw)])
+            entries.append([k, f.mask, _seal_one(f.raw, table, f"{column}#{f.mask}", row)])
             continue
         for i, (_k, mask, token) in enumerate(old):
             if mask == m.group():
@@ -157,8 +175,9 @@ def seal_text(text: str, previous=()) -> tuple[str, list[list]]:
     return masked, entries
 
 
-def unseal_text(text: str, entries) -> str:
-    """The clear text of a sealed text (callers check the permission and write the audit: ``reveal_text``)."""
+def unseal_text(text: str, entries, *, table: str, column: str, row) -> str:
+    """The clear text of a sealed text (callers check the permission and write the audit: ``reveal_text``).
+    A value that does not open here (copied from elsewhere) stays masked, followed by ``UNREADABLE``."""
     by_k = {int(k): (mask, token) for k, mask, token in entries or ()}
     if not by_k:
         return text or ""
@@ -170,7 +189,10 @@ def unseal_text(text: str, entries) -> str:
         hit = by_k.get(k)
         if hit is None or hit[0] != m.group():
             return m.group()
-        return crypto.decrypt(hit[1])
+        try:
+            return crypto.open(hit[1], table=table, column=f"{column}#{hit[0]}", row=row)
+        except crypto.Unreadable:
+            return f"{m.group()}[{UNREADABLE}]"
 
     return _MASKED.sub(put, text or "")
 
@@ -192,7 +214,87 @@ def _set(obj, path: str, value) -> None:
         setattr(obj, name, value)
 
 
-class SealedTextModel(models.Model):
+class RandomUUID(models.Func):
+    """A random UUID made by the database: ``seal_id``'s default for rows inserted in SQL (and for the rows that
+    exist when the column is added: each gets its own). SQLite stores a UUIDField as 32 hex digits."""
+
+    output_field = models.UUIDField()
+    allowed_default = True
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "lower(hex(randomblob(16)))", []
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "gen_random_uuid()", []
+
+
+class SealedRow(models.Model):
+    """A model holding sealed values (core.crypto v2 tokens bound to its table, the column and ``seal_id``).
+
+    Its sealed values: every text field named ``*_enc``, the ``*_enc`` keys of its ``sealed_json`` fields, and
+    (``SealedTextModel``) the entries of ``sealed_numbers``. ``manage.py rotate_keys`` finds them here."""
+
+    sealed_json: tuple[str, ...] = ()  # JSON fields whose keys named *_enc hold sealed values (a change's payload)
+
+    seal_id = models.UUIDField(gettext_lazy("密封标识"), default=uuid.uuid4, db_default=RandomUUID(), editable=False,
+                               help_text=gettext_lazy("本行密文绑定的随机标识；复制到别处的密文无法解密"))
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def enc_fields(cls) -> list[str]:
+        return [f.name for f in cls._meta.concrete_fields
+                if f.name.endswith("_enc") and isinstance(f, models.TextField)]
+
+    def seal_field(self, column: str, value: str) -> str:
+        """``value`` sealed for ``column`` of this row (``"payload.id_number_enc"`` for a key of a JSON field);
+        empty for an empty value."""
+        if not value:
+            return ""
+        return crypto.seal(value, table=self._meta.db_table, column=column, row=self.seal_id)
+
+    def open_field(self, column: str, token: str | None = None) -> str:
+        """The clear value of ``column`` (or of ``token`` read from it); ``crypto.Unreadable`` when the value was
+        sealed for another place. Callers check the permission and audit."""
+        if token is None:
+            name, _dot, key = column.partition(".")
+            token = _get(self, column) if key else getattr(self, name)
+        if not token:
+            return ""
+        return crypto.open(token, table=self._meta.db_table, column=column, row=self.seal_id)
+
+    def open_or_marker(self, column: str, token: str | None = None) -> str:
+        """``open_field`` for display: ``UNREADABLE`` (logged) instead of an error."""
+        try:
+            return self.open_field(column, token)
+        except crypto.Unreadable:
+            return str(UNREADABLE)
+
+
+def sealed_models() -> list[type[SealedRow]]:
+    """Every installed model holding sealed values."""
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if issubclass(m, SealedRow)]
+
+
+def reseal_entries(entries, src: SealedRow, src_path: str, dst: SealedRow, dst_path: str) -> list[list]:
+    """The sealed values of ``src``'s text ``src_path`` sealed again for ``dst``'s ``dst_path`` (a text copied
+    from one record to another keeps its numbers; a token itself never moves)."""
+    out = []
+    for k, mask, token in entries or ():
+        try:
+            value = crypto.open(token, table=src._meta.db_table, column=f"sealed_numbers.{src_path}#{mask}",
+                                row=src.seal_id)
+        except crypto.Unreadable:
+            continue  # logged by crypto.open; the copy keeps the masked number only
+        out.append([k, mask, crypto.seal(value, table=dst._meta.db_table, column=f"sealed_numbers.{dst_path}#{mask}",
+                                         row=dst.seal_id)])
+    return out
+
+
+class SealedTextModel(SealedRow):
     """A model whose ``sealed_fields`` (free text typed by staff or residents) never hold a number in clear."""
 
     sealed_fields: tuple[str, ...] = ()
@@ -209,7 +311,8 @@ class SealedTextModel(models.Model):
             text = _get(self, path)
             if not isinstance(text, str):
                 continue
-            masked, entries = seal_text(text, store.get(path, ()))
+            masked, entries = seal_text(text, store.get(path, ()), table=self._meta.db_table,
+                                        column=f"sealed_numbers.{path}", row=self.seal_id)
             if masked != text:
                 _set(self, path, masked)
             if entries:
@@ -245,7 +348,8 @@ class SealedTextModel(models.Model):
 
     def unsealed(self, path: str) -> str:
         """Clear text of one sealed field (callers check the permission and audit: ``reveal_text``)."""
-        return unseal_text(_get(self, path) or "", (self.sealed_numbers or {}).get(path, ()))
+        return unseal_text(_get(self, path) or "", (self.sealed_numbers or {}).get(path, ()),
+                           table=self._meta.db_table, column=f"sealed_numbers.{path}", row=self.seal_id)
 
     def has_sealed(self, path: str | None = None) -> bool:
         store = self.sealed_numbers or {}
@@ -295,7 +399,8 @@ def seal_rows(model, paths, batch: int = 500) -> int:
             text = _get(obj, path)
             if not isinstance(text, str) or not find_numbers(text):
                 continue
-            masked, entries = seal_text(text, store.get(path, ()))
+            masked, entries = seal_text(text, store.get(path, ()), table=model._meta.db_table,
+                                        column=f"sealed_numbers.{path}", row=getattr(obj, "seal_id", None))
             _set(obj, path, masked)
             store[path] = entries
             dirty = True

@@ -6,7 +6,7 @@ enterprises), about 50,000 × scale houses and 130,000 × scale people in plausi
 with bulk inserts (PostgreSQL ``COPY``, SQLite ``executemany``) in batches, committing batch by batch.
 
 The same seed gives the same data, ids included, on a database holding no other rows of these tables (the
-encryption nonces of the personal numbers differ, by design). Everything is dated relative to
+encryption nonces of the personal numbers and the rows' seal ids differ, by design). Everything is dated relative to
 ``REFERENCE_DATE`` rather than today, for the same reason.
 
 The generator writes the denormalised keys itself (a house's grid, community and street; a person's place
@@ -20,6 +20,7 @@ import datetime as dt
 import math
 import random
 import time
+import uuid
 from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -556,6 +557,8 @@ class Generator:
                    "birth_date": birth, "ethnicity": ethnicity, "nationality": "中国", "note": "", "work_unit": "",
                    "street_id": place["street_id"], "community_id": place["community_id"],
                    "grid_id": place["grid_id"], "is_current": not past}
+            # The row's own seal id, the numbers sealed below bound to it (random, like the nonces).
+            row["seal_id"] = self.scratch.seal_id = uuid.uuid4()
             own_residency = residency
             if residency == "registered" and m.relation == "parent" and rng.random() < 0.15:
                 own_residency = "floating"  # grandparents who came from their home town to help
@@ -660,10 +663,11 @@ class Generator:
     def enterprise(self, rng: random.Random, p: CompoundPlan, bid: int, floor: int, room: str, place: dict,
                    base: dict) -> None:
         name = self.enterprise_name(rng)
+        self.scratch_enterprise.seal_id = seal_id = uuid.uuid4()
         self.scratch_enterprise.set_contact_phone(identity.mobile_number(rng))
         sex = rng.choice("MF")
         self.buffers[Enterprise].append(dict(
-            base, id=self.ids.take(Enterprise), name=name,
+            base, id=self.ids.take(Enterprise), seal_id=seal_id, name=name,
             credit_code=identity.credit_code(rng, self.spec.code[:6], self.taken_credit), compound_id=p.id,
             building_id=bid,
             floor=floor, room=room, industry=rng.choice(INDUSTRIES),

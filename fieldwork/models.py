@@ -143,6 +143,7 @@ class ChangeRequest(SealedTextModel, ScopedModel):
     # The free text of a request (a correction's wording, a new person's note, a move-out reason, the reviewer's
     # opinion) and its copy in the reviewer's diff: numbers typed into them are sealed (core.sealed).
     sealed_fields = ("reason", "payload.text", "payload.note", "payload.reason", "after.text")
+    sealed_json = ("payload",)  # payload's id_number_enc / phone_enc: bound to "payload.<key>" of this row
 
     house = models.ForeignKey("places.House", on_delete=models.PROTECT, related_name="change_requests",
                               verbose_name=_("房屋"))
@@ -198,6 +199,6 @@ class ChangeRequest(SealedTextModel, ScopedModel):
         if not value:
             self.contact_phone_enc = self.contact_phone_bidx = self.contact_phone_masked = ""
             return
-        self.contact_phone_enc = crypto.encrypt(value)
+        self.contact_phone_enc = self.seal_field("contact_phone_enc", value)
         self.contact_phone_bidx = crypto.blind_index(value, "phone")
         self.contact_phone_masked = mask_phone(value)

@@ -57,20 +57,25 @@ class VisitItem:
 
 
 # --- sealing ----------------------------------------------------------------------------------------------------
-def _seal(payload: dict) -> dict:
+def _seal(cr: ChangeRequest, payload: dict) -> dict:
+    """``payload`` with its clear numbers sealed for ``cr``: bound to the change request's row and the key
+    (``payload.id_number_enc``), so a token copied into another request's payload does not open there."""
     out = {k: v for k, v in payload.items() if k not in SEALED}
     for key in SEALED:
         value = payload.get(key)
         if value:
-            out[f"{key}_enc"] = crypto.encrypt(value)
+            out[f"{key}_enc"] = cr.seal_field(f"payload.{key}_enc", value)
             out[f"{key}_masked"] = mask_id(value) if key == "id_number" else mask_phone(value)
     return out
 
 
-def unseal(payload: dict, key: str) -> str:
-    """The clear personal number of a change request's payload, for applying it (never shown)."""
-    token = payload.get(f"{key}_enc")
-    return crypto.decrypt(token) if token else ""
+def unseal(cr: ChangeRequest, key: str) -> str:
+    """The clear personal number of a change request's payload, for applying it (never shown). A value that
+    does not open (sealed for another request) refuses the approval rather than writing something else."""
+    try:
+        return cr.open_field(f"payload.{key}_enc")
+    except crypto.Unreadable as exc:
+        raise ValidationError({key: [_("变更内容中的号码无法解密，请退回后重新提交")]}) from exc
 
 
 def _date(value, name: str) -> dt.date | None:
@@ -303,10 +308,10 @@ def create_change_request(*, house: House, kind: str, payload: dict, source: str
         raise ValidationError({"person": [_("此人与该房屋没有居住记录")]})
     clean, person = _validate(house, kind, payload, person, source)
     before = {**house_state(house), **_person_state(person)}
-    sealed = _seal(clean)
-    cr = ChangeRequest(house=house, person=person, kind=kind, payload=sealed, source=source,
-                       submitted_by=submitted_by, visit=visit, before=before,
-                       after=_after(kind, house, person, sealed, before))
+    cr = ChangeRequest(house=house, person=person, kind=kind, source=source, submitted_by=submitted_by, visit=visit,
+                       before=before)
+    cr.payload = sealed = _seal(cr, clean)
+    cr.after = _after(kind, house, person, sealed, before)
     if contact:
         if isinstance(contact, dict):
             name, phone = contact.get("name", ""), contact.get("phone", "")
@@ -348,14 +353,14 @@ def _apply(user, cr: ChangeRequest) -> None:
     if cr.kind in (ChangeKind.NEW_PERSON, ChangeKind.MOVE_IN):
         where = {"relation": p.get("relation") or "", "role": p.get("role") or "family",
                  "moved_in": _date(p.get("moved_in"), "moved_in")}
-        number = unseal(p, "id_number")
+        number = unseal(cr, "id_number")
         if person is None and number:
             person = _find_by_id(p.get("id_type") or IdType.RESIDENT_ID, number)
         if person is not None:
             move_in(user, person, house, source=source, **where)
         else:
             data = PersonData(name=p.get("name", ""), id_type=p.get("id_type") or IdType.RESIDENT_ID,
-                              id_number=number, phone=unseal(p, "phone"),
+                              id_number=number, phone=unseal(cr, "phone"),
                               residency_type=p.get("residency_type") or ResidencyType.REGISTERED,
                               sex=p.get("sex") or "", birth_date=_date(p.get("birth_date"), "birth_date"),
                               nationality=p.get("nationality") or "", ethnicity=p.get("ethnicity") or "",
@@ -389,7 +394,7 @@ def _apply(user, cr: ChangeRequest) -> None:
 
         save_house(user, {"use": p["use"]}, house, source=source)
     elif cr.kind == ChangeKind.PHONE_FIX:
-        save_person(user, _person_data(person, phone=unseal(p, "phone")), person,
+        save_person(user, _person_data(person, phone=unseal(cr, "phone")), person,
                     expected_version=p.get("person_version"), accept_warnings=True, source=source)
     elif cr.kind == ChangeKind.CORRECTION and p.get("fields"):
         save_person(user, _person_data(person, **p["fields"]), person, expected_version=p.get("person_version"),

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core import crypto
 from core.models import ScopedModel, TimestampedModel
 from core.sealed import SealedTextModel
 from core.validators import mask_phone
@@ -111,7 +110,7 @@ class Party(SealedTextModel):
         return self.mediation
 
     def set_phone(self, value: str) -> None:
-        self.phone_enc = crypto.encrypt(value) if value else ""
+        self.phone_enc = self.seal_field("phone_enc", value)
         self.phone_masked = mask_phone(value) if value else ""
 
 

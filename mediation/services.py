@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.scope import scope_for
+from core.sealed import reseal_entries
 from core.services import ConflictError, assert_in_scope
 from core.validators import validate_mobile
 from mediation.models import FollowUp, Mediation, Mediator, Outcome, Party, PartyRole, Session, State
@@ -110,14 +111,17 @@ def open_mediation(user, case, *, title: str = "", facts: str = "", committee: s
             committee_name = f"{Community.objects.get(pk=case.community_id).name}人民调解委员会"
         else:
             committee_name = _("人民调解委员会")
-        m = Mediation.objects.create(
+        m = Mediation(
             case=case, number=_next_number(timezone.localtime(now).year), title=(title or case.title)[:100],
             facts=facts or case.description, committee=committee_name[:100], street_id=case.street_id,
             community_id=case.community_id, grid_id=case.grid_id,
             created_by=user if getattr(user, "is_authenticated", False) else None,
-            # The case's masked numbers copied into the title and facts keep their sealed values (core.sealed).
-            sealed_numbers={k: (case.sealed_numbers or {}).get(src, []) for k, src in
-                            (("title", "title"), ("facts", "description"))})
+        )
+        # The case's masked numbers copied into the title and facts keep their values, sealed again for the
+        # mediation's row (core.sealed: a token never moves to another row).
+        m.sealed_numbers = {k: reseal_entries((case.sealed_numbers or {}).get(src, []), case, src, m, k)
+                            for k, src in (("title", "title"), ("facts", "description"))}
+        m.save(force_insert=True)
         rows = list(parties)
         if not rows:
             role_map = {"applicant": PartyRole.APPLICANT, "respondent": PartyRole.RESPONDENT,

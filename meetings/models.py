@@ -103,14 +103,13 @@ class Organisation(Placed, SealedTextModel):
         return self.name
 
     def set_contact_phone(self, value: str) -> None:
-        from core import crypto
         from core.validators import mask_phone
         from people.models import Person
 
         if not value:
             self.contact_phone_enc = self.contact_phone_bidx = self.contact_phone_masked = ""
             return
-        self.contact_phone_enc = crypto.encrypt(value)
+        self.contact_phone_enc = self.seal_field("contact_phone_enc", value)
         self.contact_phone_bidx = Person.phone_index(value)
         self.contact_phone_masked = mask_phone(value)
 

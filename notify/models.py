@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.sealed import SealedRow
+
 
 class NotificationQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -56,7 +58,7 @@ class Notification(models.Model):
         return self.read_at is not None
 
 
-class PhoneChallenge(models.Model):
+class PhoneChallenge(SealedRow):
     """One code sent to one phone for one purpose; ``public_id`` is the challenge id handed to the caller."""
 
     public_id = models.CharField(max_length=40, unique=True)

@@ -117,10 +117,12 @@ def send_code(phone: str, purpose: str, *, request=None) -> str:
     with transaction.atomic():
         ratelimit.serialise("notify.sms", bidx)  # two requests for one phone at once cannot both pass the limit
         _check_limits(bidx, ip, now)
-        PhoneChallenge.objects.create(
-            public_id=public_id, purpose=str(purpose)[:64], phone_enc=crypto.encrypt(clear), phone_bidx=bidx,
+        ch = PhoneChallenge(
+            public_id=public_id, purpose=str(purpose)[:64], phone_bidx=bidx,
             phone_masked=mask_phone(clear), code_hash=_code_hash(public_id, code), ip=ip, created_at=now,
             expires_at=now + CODE_TTL)
+        ch.phone_enc = ch.seal_field("phone_enc", clear)
+        ch.save(force_insert=True)
     minutes = int(CODE_TTL.total_seconds() // 60)
     text = _("【人房】验证码 %(code)s，%(m)d分钟内有效。请勿告诉他人。") % {"code": code, "m": minutes}
     get_backend().send(clear, text)
@@ -160,4 +162,4 @@ def verify_code(challenge_id: str, code: str, *, phone: str | None = None, purpo
 def challenge_phone(challenge_id: str) -> str | None:
     """The clear phone of a verified challenge (for the service that acts on it), else None."""
     ch = PhoneChallenge.objects.filter(public_id=str(challenge_id), verified_at__isnull=False).first()
-    return crypto.decrypt(ch.phone_enc) if ch else None
+    return ch.open_field("phone_enc") if ch else None

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import crypto
 from core.models import ScopedModel
+from core.sealed import SealedRow
 from core.validators import mask_id, mask_phone
 from people.choices import IdType, Relation, ResidenceRole, ResidencyType, Sex
 
@@ -44,7 +45,7 @@ class Tag(models.Model):
         return self.name
 
 
-class Person(ScopedModel):
+class Person(SealedRow, ScopedModel):
     scope_fields = PERSON_SCOPE
 
     name = models.CharField(_("姓名"), max_length=64)
@@ -114,7 +115,7 @@ class Person(ScopedModel):
         if not value:
             self.id_number_enc = self.id_number_bidx = self.id_number_masked = ""
             return
-        self.id_number_enc = crypto.encrypt(value)
+        self.id_number_enc = self.seal_field("id_number_enc", value)
         self.id_number_bidx = self.id_index(self.id_type, value)
         self.id_number_masked = mask_id(value)
 
@@ -122,16 +123,16 @@ class Person(ScopedModel):
         if not value:
             self.phone_enc = self.phone_bidx = self.phone_masked = ""
             return
-        self.phone_enc = crypto.encrypt(value)
+        self.phone_enc = self.seal_field("phone_enc", value)
         self.phone_bidx = self.phone_index(value)
         self.phone_masked = mask_phone(value)
 
     def reveal_id_number(self) -> str:
         """Clear text. Callers must check ``reveal`` permission and audit (people.services.reveal)."""
-        return crypto.decrypt(self.id_number_enc) if self.id_number_enc else ""
+        return self.open_field("id_number_enc")
 
     def reveal_phone(self) -> str:
-        return crypto.decrypt(self.phone_enc) if self.phone_enc else ""
+        return self.open_field("phone_enc")
 
     def age(self, on: dt.date | None = None) -> int | None:
         if not self.birth_date:
@@ -202,7 +203,7 @@ class Residence(ScopedModel):
         return f"grid:{self.house.grid_id}" if self.house_id else ""
 
 
-class Enterprise(ScopedModel):
+class Enterprise(SealedRow, ScopedModel):
     scope_fields = PERSON_SCOPE
 
     name = models.CharField(_("企业名称"), max_length=128)
@@ -249,7 +250,7 @@ class Enterprise(ScopedModel):
         if not value:
             self.contact_phone_enc = self.contact_phone_bidx = self.contact_phone_masked = ""
             return
-        self.contact_phone_enc = crypto.encrypt(value)
+        self.contact_phone_enc = self.seal_field("contact_phone_enc", value)
         self.contact_phone_bidx = Person.phone_index(value)
         self.contact_phone_masked = mask_phone(value)
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,9 @@ def clear_numbers_in(blob: bytes) -> list[bytes]:
     return ID_PATTERN.findall(text) + PHONE_PATTERN.findall(text)
 
 
+AT = {"table": "t_test", "column": "number_enc", "row": uuid.UUID(int=1)}  # where the unit tests' values live
+
+
 def key_json(current: str, **keys: bytes) -> str:
     return json.dumps({"current": current, "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()},
                        "index_key": base64.b64encode(b"i" * 32).decode()})
@@ -48,20 +52,20 @@ def test_keys_load_from_the_key_file_and_each_value_names_its_key(settings, tmp_
     path.write_text(key_json("k7", k7=b"a" * 32))
     settings.RENFANG_KEY_FILE = str(path)
     crypto.reset_keyring()
-    token = crypto.encrypt("320507198001010019")
-    assert token.startswith("k7:") and "320507198001010019" not in token
-    assert crypto.decrypt(token) == "320507198001010019"
+    token = crypto.seal("320507198001010019", **AT)
+    assert token.startswith("v2:k7:") and "320507198001010019" not in token
+    assert crypto.open(token, **AT) == "320507198001010019"
     path.write_text(key_json("k7", k7=b"b" * 32))  # same id, another key: the value no longer opens
     crypto.reset_keyring()
-    with pytest.raises(InvalidTag):
-        crypto.decrypt(token)
+    with pytest.raises(crypto.Unreadable):
+        crypto.open(token, **AT)
 
 
 def test_inline_keys_from_the_environment_take_precedence_over_the_file(settings, tmp_path, monkeypatch):
     settings.RENFANG_KEY_FILE = str(tmp_path / "absent.json")
     monkeypatch.setenv("RENFANG_KEYS", key_json("env1", env1=b"e" * 32))
     crypto.reset_keyring()
-    assert crypto.encrypt("13800138000").startswith("env1:")
+    assert crypto.seal("13800138000", **AT).startswith("v2:env1:")
     assert not (tmp_path / "absent.json").exists()
 
 
@@ -71,7 +75,7 @@ def test_production_refuses_to_start_without_its_key_file(settings, tmp_path, mo
     settings.RENFANG_KEY_FILE = str(tmp_path / "missing.json")
     crypto.reset_keyring()
     with pytest.raises(RuntimeError, match="RENFANG_KEY_FILE"):
-        crypto.encrypt("x")
+        crypto.seal("x", **AT)
 
 
 def test_the_demo_key_file_is_created_readable_by_its_owner_only(tmp_path):
@@ -82,12 +86,18 @@ def test_the_demo_key_file_is_created_readable_by_its_owner_only(tmp_path):
 
 
 def test_a_tampered_ciphertext_is_refused():
-    token = crypto.encrypt("13800138000")
-    kid, body = token.split(":", 1)
+    token = crypto.seal("13800138000", **AT)
+    version, kid, body = token.split(":")
+    raw = bytearray(base64.b64decode(body))
+    raw[-1] ^= 1
+    with pytest.raises(crypto.Unreadable):
+        crypto.open(f"{version}:{kid}:{base64.b64encode(bytes(raw)).decode()}", **AT)
+    old = crypto.get_keyring().encrypt("13800138000")  # a v1 token, tampered: refused too
+    kid, body = old.split(":")
     raw = bytearray(base64.b64decode(body))
     raw[-1] ^= 1
     with pytest.raises(InvalidTag):
-        crypto.decrypt(f"{kid}:{base64.b64encode(bytes(raw)).decode()}")
+        crypto.get_keyring().decrypt(f"{kid}:{base64.b64encode(bytes(raw)).decode()}")
 
 
 def test_the_blind_index_separates_domains_and_does_not_depend_on_the_encryption_key():
@@ -116,11 +126,11 @@ def test_rotate_keys_reseals_every_value_keeps_the_indexes_and_every_row_stays_r
     assert new_id != old_id and set(ring["keys"]) == {old_id, new_id}
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     for p in Person.objects.all():
-        assert p.id_number_enc.startswith(f"{new_id}:") and p.phone_enc.startswith(f"{new_id}:")
+        assert p.id_number_enc.startswith(f"v2:{new_id}:") and p.phone_enc.startswith(f"v2:{new_id}:")
         assert (p.reveal_id_number(), p.reveal_phone(), p.id_number_bidx, p.phone_bidx) == before[p.pk]
     ent.refresh_from_db()
-    assert ent.contact_phone_enc.startswith(f"{new_id}:")
-    assert crypto.decrypt(ent.contact_phone_enc) == "13912340000"
+    assert ent.contact_phone_enc.startswith(f"v2:{new_id}:")
+    assert ent.open_field("contact_phone_enc") == "13912340000"
     zhang = world.people["张三"]
     assert Person.objects.get(id_number_bidx=Person.id_index("resident_id", before[zhang.pk][0])) == zhang
     ev = AuditEvent.objects.get(action="rotate_keys")

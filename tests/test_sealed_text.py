@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +15,8 @@ from core import crypto
 from core.models import AuditEvent
 from core.sealed import find_numbers, mask_text, reveal_text, seal_text, unseal_text
 
+# Where the pure-function tests' values are bound (a table, a text's column, a row's seal id).
+AT = {"table": "t_test", "column": "sealed_numbers.note", "row": uuid.UUID(int=7)}
 HAN = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=0, max_size=12)
 GAP = st.one_of(HAN, st.sampled_from(["", " ", "，", "：", "电话", "身份证号", "(", "）", "号码是"]))
 
@@ -71,10 +74,10 @@ def test_a_number_embedded_in_chinese_text_is_found_exactly_and_sealed(before, n
     found = find_numbers(text)
     assert [(f.start, f.end, f.value) for f in found] == [(len(before), len(before) + len(number), number)]
     assert found[0].valid
-    masked, entries = seal_text(text)
+    masked, entries = seal_text(text, **AT)
     assert number not in masked and masked == before + found[0].mask + after
     assert [e[:2] for e in entries] == [[0, found[0].mask]] and number not in repr(entries)
-    assert unseal_text(masked, entries) == text
+    assert unseal_text(masked, entries, **AT) == text
 
 
 @given(number=NUMBERS, left=st.integers(0, 9), right=st.integers(0, 9), side=st.sampled_from(["l", "r", "lr"]))
@@ -103,23 +106,24 @@ def test_timestamps_are_not_numbers(moment, fmt, text):
 @settings(max_examples=100, deadline=None)
 def test_resealing_an_unchanged_text_keeps_every_value_without_encrypting_again(numbers, text):
     clear = text + "，".join(numbers) + text
-    masked, entries = seal_text(clear)
-    again, entries2 = seal_text(masked, entries)
+    masked, entries = seal_text(clear, **AT)
+    again, entries2 = seal_text(masked, entries, **AT)
     assert again == masked and entries2 == entries
-    assert unseal_text(again, entries2) == clear
+    assert unseal_text(again, entries2, **AT) == clear
 
 
 def test_an_edited_text_keeps_the_values_still_there_and_drops_the_deleted_ones():
-    masked, entries = seal_text("甲13812345678，乙13912345678，丙0512-68001234")
+    masked, entries = seal_text("甲13812345678，乙13912345678，丙0512-68001234", **AT)
     assert masked == "甲138****5678，乙139****5678，丙0512****1234" and len(entries) == 3
     edited = "丙0512****1234，新13700001111，甲138****5678"  # 乙 deleted, the order changed, one added
-    masked2, entries2 = seal_text(edited, entries)
+    masked2, entries2 = seal_text(edited, entries, **AT)
     assert masked2 == "丙0512****1234，新137****1111，甲138****5678"
-    assert unseal_text(masked2, entries2) == "丙0512-68001234，新13700001111，甲13812345678"
-    assert not any(crypto.decrypt(e[2]) == "13912345678" for e in entries2)
+    assert unseal_text(masked2, entries2, **AT) == "丙0512-68001234，新13700001111，甲13812345678"
+    assert not any(crypto.open(e[2], table=AT["table"], column=f"{AT['column']}#{e[1]}", row=AT["row"])
+                   == "13912345678" for e in entries2)
     # A masked token typed by hand has no value behind it: it stays as typed.
-    assert seal_text("抄来的139****0000") == ("抄来的139****0000", [])
-    assert unseal_text("139****0000", entries2) == "139****0000"
+    assert seal_text("抄来的139****0000", **AT) == ("抄来的139****0000", [])
+    assert unseal_text("139****0000", entries2, **AT) == "139****0000"
 
 
 # --- models and the reveal --------------------------------------------------------------------------------------

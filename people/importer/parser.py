@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -126,7 +127,9 @@ class Row:
     tags: list[int]
     person_id: int | None = None
     house_id: int | None = None
-    pre: tuple | None = None  # (pinyin, initials, sealed id, masked id, sealed phone, masked phone) when precomputed
+    # (pinyin, initials, sealed id, masked id, sealed phone, masked phone, seal id) when precomputed: the numbers are
+    # sealed for the new person's row (its seal_id, written with it)
+    pre: tuple | None = None
 
 
 def source_bytes(source: str | Path | bytes | IO[bytes]) -> bytes:
@@ -448,5 +451,9 @@ class RowParser:
         """What the write needs beyond validation (pinyin, sealed numbers), done where the row is parsed."""
         d = row.data
         full, initials = name_pinyin(d.name)
-        row.pre = (full, initials, crypto.encrypt(d.id_number), mask_id(d.id_number),
-                   crypto.encrypt(d.phone) if d.phone else "", mask_phone(d.phone) if d.phone else "")
+        seal_id = uuid.uuid4()
+        table = Person._meta.db_table
+        row.pre = (full, initials, crypto.seal(d.id_number, table=table, column="id_number_enc", row=seal_id),
+                   mask_id(d.id_number),
+                   crypto.seal(d.phone, table=table, column="phone_enc", row=seal_id) if d.phone else "",
+                   mask_phone(d.phone) if d.phone else "", seal_id)

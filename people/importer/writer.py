@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -59,7 +60,7 @@ NAMES = {
     "building": ("id", "compound_id", "grid_id", "community_id", "street_id", "number", "floors", "units"),
     "house": ("id", "building_id", "compound_id", "grid_id", "community_id", "street_id", "unit", "floor", "room",
               "area", "use", "resident_count"),
-    "person": ("id", "name", "name_pinyin", "name_initials", "id_type", "id_number_enc", "id_number_bidx",
+    "person": ("id", "seal_id", "name", "name_pinyin", "name_initials", "id_type", "id_number_enc", "id_number_bidx",
                "id_number_masked", "sex", "birth_date", "phone_enc", "phone_bidx", "phone_masked", "residency_type",
                "nationality", "ethnicity", "hukou_address", "work_unit", "note", "street_id", "community_id",
                "grid_id"),
@@ -79,16 +80,18 @@ def person_values(pid: int, r: Row, place: tuple[int, int, int]) -> tuple:
     values of ``NAMES["person"]``."""
     d = r.data
     if r.pre is not None:
-        full, initials, id_enc, id_masked, phone_enc, phone_masked = r.pre
+        full, initials, id_enc, id_masked, phone_enc, phone_masked, seal_id = r.pre
     else:
         full, initials = name_pinyin(d.name)
-        id_enc, id_masked = crypto.encrypt(d.id_number), mask_id(d.id_number)
-        phone_enc = crypto.encrypt(d.phone) if d.phone else ""
+        seal_id, table = uuid.uuid4(), Person._meta.db_table
+        id_enc = crypto.seal(d.id_number, table=table, column="id_number_enc", row=seal_id)
+        id_masked = mask_id(d.id_number)
+        phone_enc = crypto.seal(d.phone, table=table, column="phone_enc", row=seal_id) if d.phone else ""
         phone_masked = mask_phone(d.phone) if d.phone else ""
     grid, community, street = place
-    return (pid, d.name, full, initials, d.id_type, id_enc, r.bidx, id_masked, d.sex or "", d.birth_date, phone_enc,
-            r.phone_bidx, phone_masked, d.residency_type or ResidencyType.REGISTERED, d.nationality or "中国",
-            d.ethnicity, d.hukou_address, d.work_unit, d.note, street, community, grid)
+    return (pid, seal_id, d.name, full, initials, d.id_type, id_enc, r.bidx, id_masked, d.sex or "", d.birth_date,
+            phone_enc, r.phone_bidx, phone_masked, d.residency_type or ResidencyType.REGISTERED,
+            d.nationality or "中国", d.ethnicity, d.hukou_address, d.work_unit, d.note, street, community, grid)
 
 
 def person_row(pid: int, r: Row, place: tuple[int, int, int], now: dt.datetime) -> dict[str, Any]:
@@ -179,12 +182,19 @@ def _apply_updates(plan: Plan, user, today: dt.date, now: dt.datetime) -> None:
     for bid, floors in plan.raise_floors.items():
         Building.objects.filter(id=bid, floors__lt=floors).update(floors=floors, updated_at=now)
     # People: the changed fields, version checked (a person edited since the plan was read is a conflict).
+    phoned = [pid for pid, change in plan.person_updates.items() if "phone" in change]
+    seal_ids: dict[int, Any] = {}
+    for chunk in chunks(phoned, lookup_batch()):
+        seal_ids.update(Person._base_manager.filter(pk__in=chunk).values_list("pk", "seal_id"))
     for pid, change in plan.person_updates.items():
         values: dict[str, Any] = {k: v for k, v in change.items() if not k.startswith("_") and k != "residence"}
         if "phone" in values:
             phone = values.pop("phone")
-            values.update(phone_enc=crypto.encrypt(phone), phone_bidx=Person.phone_index(phone),
-                          phone_masked=mask_phone(phone))
+            # sealed for the person's own row: its seal_id, read above (the row exists; the version check below
+            # refuses a person changed since)
+            values.update(phone_enc=crypto.seal(phone, table=Person._meta.db_table, column="phone_enc",
+                                                row=seal_ids[pid]),
+                          phone_bidx=Person.phone_index(phone), phone_masked=mask_phone(phone))
         if "name" in values:
             values["name_pinyin"], values["name_initials"] = name_pinyin(values["name"])
         updated = Person.objects.filter(pk=pid, version=change["_version"]).update(

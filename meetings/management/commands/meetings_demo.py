@@ -108,11 +108,16 @@ class Command(BaseCommand):
         ents = list(Enterprise._base_manager.filter(compound=tower).order_by("floor", "room", "id"))
         if not ents:
             raise CommandError("the tower has no enterprises: run manage.py demo first")
-        Organisation.objects.bulk_create([Organisation(
-            kind="enterprise", name=e.name, enterprise=e, compound=tower, floor=e.floor, grid_id=tower.grid_id,
-            community_id=tower.community_id, street_id=tower.street_id, contact_name=e.contact_name,
-            contact_phone_enc=e.contact_phone_enc, contact_phone_bidx=e.contact_phone_bidx,
-            contact_phone_masked=e.contact_phone_masked) for e in ents], batch_size=500)
+        def org(e):
+            o = Organisation(kind="enterprise", name=e.name, enterprise=e, compound=tower, floor=e.floor,
+                             grid_id=tower.grid_id, community_id=tower.community_id, street_id=tower.street_id,
+                             contact_name=e.contact_name, contact_phone_bidx=e.contact_phone_bidx,
+                             contact_phone_masked=e.contact_phone_masked)
+            # sealed again for the organisation's row: a token copied from the enterprise would not open here
+            o.contact_phone_enc = o.seal_field("contact_phone_enc", e.open_field("contact_phone_enc"))
+            return o
+
+        Organisation.objects.bulk_create([org(e) for e in ents], batch_size=500)
         by_ent = {o.enterprise_id: o for o in Organisation.objects.filter(enterprise__in=ents)}
         out = {f"e{i}": by_ent[e.pk] for i, e in enumerate(ents)}
         out["enterprises"] = [by_ent[e.pk] for e in ents]
