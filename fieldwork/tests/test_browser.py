@@ -111,7 +111,8 @@ def test_a_draft_submitted_offline_is_sent_once_when_the_connection_returns(phon
     assert Visit.objects.count() == 0
     # A second tap while still offline queues the same submission (same client id), not a second one.
     page.click("[data-testid=submit-visit]")
-    assert page.evaluate("JSON.parse(localStorage.getItem('renfang.fieldwork.outbox')).length") == 1
+    page.wait_for_selector("[data-offline-round][data-waiting='1']")
+    assert page.evaluate("RenfangOffline.entries().then(e => e.length)") == 1
     page.context.set_offline(False)
     page.wait_for_url("**/fieldwork/visits/*/")
     shot(page, "offline-sent")

@@ -69,13 +69,14 @@ def queued(page, n):
 
 
 def test_a_round_offline_in_two_buildings_is_sent_once_and_a_conflict_comes_back_with_both_versions(page, fw):
-    from cases.models import Case
+    from cases.models import Case, CaseCategory
     from fieldwork import services
     from fieldwork.models import ChangeRequest, Visit
     from fieldwork.tests.conftest import fresh, new_id
     from people.models import Residence
 
     world = fw
+    CaseCategory.objects.get_or_create(code="fw-lamp", defaults={"name": "公共设施损坏"})
     page.set_viewport_size(PHONE)
     h0, h1, h2 = world.houses["A1"][:3]
     h3, h4 = second_building(world)[:2]
@@ -132,7 +133,7 @@ def test_a_round_offline_in_two_buildings_is_sent_once_and_a_conflict_comes_back
     page.click("[data-testid=unchanged]")
     queued(page, 4)
     page.click("summary:has-text('上报事件')")
-    page.select_option("select[name=category]", index=1)
+    page.select_option("select[name=category]", "fw-lamp")
     page.fill("input[name=title]", "2幢楼道灯坏了")
     page.set_input_files("input[name=photos]", files=[{"name": "lamp.png", "mimeType": "image/png", "buffer": png()}])
     page.click("[data-testid=submit-case]")
@@ -147,6 +148,7 @@ def test_a_round_offline_in_two_buildings_is_sent_once_and_a_conflict_comes_back
     context, base, errors = page.context, page.base_url, page.console_errors
     page.close()
     page = context.new_page()
+    page.set_viewport_size(PHONE)
     page.base_url, page.console_errors = base, errors
     page.set_default_timeout(15000)
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -18,6 +18,7 @@
   "use strict";
   var DRAFT = "renfang.fieldwork.draft.";
   var EXPIRED = "renfang.fieldwork.expired";
+  var OWNER_KEY = "renfang.fieldwork.owner";
   var DB_NAME = "renfang-fieldwork";
   var PAGES = "renfang-pages";
   var OWNER_URL = "/__renfang_owner__";
@@ -481,6 +482,10 @@
       restore(form, e.fields, ["house_version"]);
       restoreFiles(form, e.files);
       syncSections(form);
+      form.querySelectorAll("details.fw-sec").forEach(function (sec) {
+        if (sec.querySelector("select option:checked:not([value=''])") ||
+            sec.querySelector("input[type=checkbox]:checked, input[type=text]:not([value=''])")) sec.open = true;
+      });
       if (e.state === "refused") showErrors(form, e.errors);
       form.setAttribute("data-entry-seq", e.seq);
     }
@@ -594,6 +599,12 @@
 
   // --- start -----------------------------------------------------------------------------------------------------
   function setupForms() {
+    // Drafts are read at once (before the owner's check in IndexedDB): they must be this user's.
+    var me = pageOwner();
+    if (me && read(OWNER_KEY, null) !== me.user) {
+      Object.keys(localStorage).forEach(function (k) { if (k.indexOf(DRAFT) === 0) localStorage.removeItem(k); });
+      write(OWNER_KEY, me.user);
+    }
     document.querySelectorAll("[data-clear-draft]").forEach(function (el) {
       localStorage.removeItem(DRAFT + el.getAttribute("data-clear-draft"));
     });
@@ -679,11 +690,9 @@
     if (round && "serviceWorker" in navigator) {
       navigator.serviceWorker.register(round.getAttribute("data-sw"), {scope: "/"}).catch(function () {});
     }
+    setupForms();
     var ready = round ? checkOwner().catch(function () {}) : Promise.resolve();
-    ready.then(function () {
-      setupForms();
-      return refresh();
-    }).then(function () {
+    ready.then(refresh).then(function () {
       round && round.setAttribute("data-ready", "1");
       return flush();
     }).then(function () {
