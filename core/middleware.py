@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import uuid
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-__all__ = ["BadInputMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware", "current_request"]
+__all__ = ["BadInputMiddleware", "BusyDatabaseMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware",
+           "current_request"]
+
+log = logging.getLogger("renfang.db")
 
 _current_request: contextvars.ContextVar = contextvars.ContextVar("renfang_request", default=None)
 
@@ -86,3 +91,33 @@ class BadInputMiddleware:
                 if "\x00" in key or any("\x00" in v for v in values):
                     return key
         return None
+
+
+BUSY_SIGNS = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock")
+
+
+class BusyDatabaseMiddleware:
+    """A write that waited out the database's lock timeout (SQLite's ``timeout``: another writer, say the worker,
+    held the one write lock longer; PostgreSQL's ``lock_timeout`` where it is set) is answered 503 with
+    ``Retry-After`` and a plain message — the transaction was rolled back, nothing of it is saved — never with
+    the server-error page. Everything else goes on to Django's handling."""
+
+    RETRY_AFTER = 5
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError) or not any(s in str(exception).lower() for s in BUSY_SIGNS):
+            return None
+        log.warning("database busy on %s %s: %s", request.method, request.path, exception)
+        message = _("系统正忙，本次操作没有保存，请稍等几秒后重试")
+        if request.path.startswith(("/api/", "/open311/")) or request.headers.get("HX-Request"):
+            response = JsonResponse({"detail": message}, status=503, json_dumps_params={"ensure_ascii": False})
+        else:
+            response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER)
+        return response

@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.BusyDatabaseMiddleware",
     # Innermost: what it counts as this request's writes (for the read-after-write cookie) are the view's own.
     "core.dbrouter.ReplicaMiddleware",
 ]
