@@ -24,4 +24,5 @@ def renfang(request):
             "grants": scope.has("core.view_grant"),
             "audit": scope.has("core.view_auditevent"),
         }
+        nav["business"] = any(nav[k] for k in ("fieldwork", "cases", "mediation", "quality", "feedback", "circle"))
     return {"RENFANG_TILE_URL": settings.RENFANG_TILE_URL, "RENFANG_DEBUG": settings.DEBUG, "nav": nav}

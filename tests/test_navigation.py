@@ -35,3 +35,42 @@ def test_the_menu_speaks_english(world, client):
     client.cookies["django_language"] = "en"
     html = client.get("/").content.decode()
     assert ">Service circle<" in html and ">Import<" in html
+
+
+def _own_links(client) -> set[str]:
+    html = client.get("/").content.decode()
+    nav = html[html.index('class="mainnav"'):html.index("</nav>")]
+    return {href for href in ("/activities/", "/resources/", "/meetings/org/", "/volunteers/me/",
+                              "/activities/staff/", "/resources/staff/", "/meetings/") if f'href="{href}"' in nav}
+
+
+def test_a_resident_finds_the_activities_and_the_bookable_rooms_in_the_menu(world, client):
+    client.force_login(world.users.resident)
+    assert _own_links(client) == {"/activities/", "/resources/"}
+
+
+def test_an_organisations_member_finds_their_organisations_work_and_a_volunteer_their_page(world, client):
+    from django.contrib.auth import get_user_model
+
+    from meetings.models import Organisation, OrgMember
+    from volunteers.models import Volunteer
+
+    member = get_user_model().objects.create_user("org_member")
+    org = Organisation.objects.create(kind="enterprise", name="苏州示范科技有限公司", street=world.street,
+                                      community=world.communities["A"])
+    OrgMember.objects.create(user=member, organisation=org)
+    client.force_login(member)
+    assert _own_links(client) == {"/activities/", "/resources/", "/meetings/org/"}
+    person = world.people["张三"]
+    Volunteer.objects.create(person=person, user=member, number="V0001", joined_on="2026-01-01", street=world.street,
+                             community=world.communities["A"])
+    assert _own_links(client) == {"/activities/", "/resources/", "/meetings/org/", "/volunteers/me/"}
+    client.cookies["django_language"] = "en"
+    html = client.get("/").content.decode()
+    assert ">Book a room<" in html and ">My organisation<" in html
+
+
+def test_staff_menus_keep_their_staff_pages_and_not_the_residents_links(world, client):
+    client.force_login(world.users.worker_a1)
+    links = _own_links(client)
+    assert "/activities/" not in links and "/resources/" not in links and "/meetings/org/" not in links
