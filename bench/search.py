@@ -86,7 +86,7 @@ def run(ctx) -> dict:
     max_id = Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     sample_ids = sorted({rng.randint(1, max_id) for _ in range(SAMPLES * 2)})
     sample = list(Person.objects.filter(pk__in=sample_ids).exclude(id_number_enc="")
-                  .only("id", "name", "id_number_enc", "phone_enc", "id_type")[:SAMPLES])
+                  .only("id", "name", "id_number_enc", "phone_enc", "id_type", "seal_id")[:SAMPLES])
     ids = [p.reveal_id_number() for p in sample if p.id_type == "resident_id"]
     phones = [p.reveal_phone() for p in sample if p.phone_enc]
     names = [p.name for p in sample]
