@@ -14,6 +14,9 @@ the CPU figure), ``today_items`` (homes on the list), ``houses_in_grid``.
 ``today_fast3g_s`` / ``house_fast3g_s``: the same pages in headless Chromium on Chrome DevTools' "Fast 3G" profile
 (562.5 ms latency, 1.44 Mbit/s down), a fresh context each time (nothing cached), against a ``runserver`` on the
 bench database: seconds from navigation start to the load event (median of ``BROWSER_RUNS``; target under 2 s).
+
+``offline_open_ms``: today's list opened again without network from the phone's copy (service worker and Cache
+Storage; target under 1 s); ``sync_ms_per_visit``: queued visits sent when the connection returns, per visit.
 """
 
 from __future__ import annotations
@@ -48,10 +51,52 @@ def _fast3g(ctx, client, house_id: int) -> dict:
                 load = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
                 out[key].append(load / 1000)
                 context.close()
+        out.update(_offline(browser, base, client, house_id))
         browser.close()
     import statistics
 
-    return {k: round(statistics.median(v), 3) for k, v in out.items()}
+    return {k: (round(statistics.median(v), 3) if isinstance(v, list) else v) for k, v in out.items()}
+
+
+SYNC_VISITS = 10
+
+
+def _offline(browser, base: str, client, house_id: int) -> dict:
+    """The offline round (issue 18): today's list opened again with no network, from the phone's copy (service
+    worker + Cache Storage), navigation start to load (``offline_open_ms``, median of BROWSER_RUNS); then
+    SYNC_VISITS "unchanged" visits queued offline and sent when the connection returns, wall time per visit from
+    the ``online`` event to an empty queue (``sync_ms_per_visit``)."""
+    import statistics
+
+    context = logged_in_context_phone(browser, base, client)
+    page = context.new_page()
+    page.goto(base + "/fieldwork/today/", wait_until="load", timeout=120000)
+    page.wait_for_selector("[data-offline-round][data-kept-ready='1']", timeout=300000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    opens = []
+    for _ in range(BROWSER_RUNS):
+        page.goto(base + "/fieldwork/today/", wait_until="load")
+        opens.append(page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd"))
+    page.goto(base + f"/fieldwork/houses/{house_id}/", wait_until="load")
+    for n in range(1, SYNC_VISITS + 1):
+        page.evaluate("document.querySelector('form[data-quick] input[name=client_id]').value = crypto.randomUUID()")
+        page.click("[data-testid=unchanged]")
+        page.wait_for_selector(f"[data-offline-round][data-waiting='{n}']")
+    page.goto(base + "/fieldwork/today/", wait_until="load")
+    page.wait_for_selector(f"[data-offline-round][data-waiting='{SYNC_VISITS}']")
+    start = time.perf_counter()
+    context.set_offline(False)
+    page.wait_for_selector("[data-offline-round][data-waiting='0']", timeout=120000)
+    sync = (time.perf_counter() - start) * 1000 / SYNC_VISITS
+    context.close()
+    return {"offline_open_ms": round(statistics.median(opens), 1), "sync_ms_per_visit": round(sync, 1)}
+
+
+def logged_in_context_phone(browser, base, client):
+    from bench.browser import logged_in_context
+
+    return logged_in_context(browser, base, client, viewport={"width": 390, "height": 844}, locale="zh-CN")
 
 
 def _worker(grid):
