@@ -503,6 +503,7 @@ class Need(Placed, SealedTextModel):
     state = models.CharField(_("状态"), max_length=12, choices=NeedState.choices, default=NeedState.OPEN)
     raised_on = models.DateField(_("提出日期"), default=timezone.localdate)
     deadline_at = models.DateTimeField(_("办理期限"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("督办级别"), default=0)
     handler = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+", verbose_name=_("承办人"))
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
@@ -524,6 +525,13 @@ class Need(Placed, SealedTextModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def escalation_label(self) -> str:
+        """网格督办 / 社区督办 / 街道督办, or "" (the levels of cases)."""
+        from cases.models import Escalation
+
+        return str(Escalation(self.escalation_level).label) if self.escalation_level else ""
 
 
 class GovService(Placed):

@@ -609,13 +609,13 @@ def escalation_target(deadline_at: dt.datetime | None, now: dt.datetime) -> int:
     return Escalation.NONE
 
 
-def _supervisors(res: Resolution, level: int) -> list:
+def _supervisors(res: Resolution | Need, level: int, codename: str = "change_resolution") -> list:
     from django.contrib.auth import get_user_model
 
     from cases.models import Escalation
     from core.models import Grant
 
-    grants = Grant.objects.filter(role__permissions__codename="change_resolution",
+    grants = Grant.objects.filter(role__permissions__codename=codename,
                                   role__permissions__content_type__app_label="meetings")
     if level == Escalation.GRID:
         q = Q(level="community", community_id=res.community_id)
@@ -664,6 +664,45 @@ def escalate_overdue(now: dt.datetime | None = None, batch: int = 5000) -> int:
             _tell(_supervisors(res, level), title, body, res, key=f"meetings-escalate:{res.pk}:{level}")
             if res.owner_id:
                 _tell_org(res.owner, title, body, res, key=f"meetings-escalate-owner:{res.pk}:{level}")
+    return count
+
+
+def escalate_overdue_needs(now: dt.datetime | None = None, batch: int = 5000) -> int:
+    """The enterprises' needs, tracked like cases: an open need past its deadline rises grid → community → street
+    by working time late (the levels of resolutions and cases); the level's supervisors and the handler are told."""
+    from django.urls import reverse
+
+    from cases.models import Escalation
+    from notify.services import notify
+
+    now = now or timezone.now()
+    rows = list(Need._base_manager.filter(state__in=[NeedState.OPEN, NeedState.IN_PROGRESS], deadline_at__lt=now,
+                                          escalation_level__lt=Escalation.STREET)
+                .order_by("deadline_at").values_list("pk", "deadline_at", "escalation_level")[:batch])
+    raised: dict[int, list[int]] = {}
+    for pk, deadline_at, level in rows:
+        target = escalation_target(deadline_at, now)
+        if target > level:
+            raised.setdefault(target, []).append(pk)
+    count = 0
+    for level, ids in raised.items():
+        with transaction.atomic():
+            count += Need._base_manager.filter(pk__in=ids, escalation_level__lt=level,
+                                               state__in=[NeedState.OPEN, NeedState.IN_PROGRESS]).update(
+                escalation_level=level)
+            audit.record("escalate", user=None, username="system", object_type="meetings.need",
+                         object_id=f"{len(ids)} rows", changes={"level": level, "ids": ids[:50]})
+        label = Escalation(level).label
+        for need in Need._base_manager.filter(pk__in=ids).select_related("enterprise", "handler")[:200]:
+            title = _("%(l)s：企业诉求“%(t)s”已超期") % {"l": label, "t": need.title}
+            body = _("%(e)s，办理期限 %(d)s") % {
+                "e": need.enterprise.name, "d": timezone.localtime(need.deadline_at).strftime("%Y-%m-%d %H:%M")}
+            users = _supervisors(need, level, "change_need")
+            if need.handler_id and need.handler.is_active and need.handler not in users:
+                users.append(need.handler)
+            if users:
+                notify(users, title=title, body=body, url=reverse("meetings:need", args=[need.pk]), kind="warning",
+                       dedupe_key=f"meetings-need-escalate:{need.pk}:{level}")
     return count
 
 

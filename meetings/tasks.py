@@ -12,7 +12,7 @@ __all__ = ["escalate", "refresh_cockpit"]
 def escalate() -> int:
     from meetings import services
 
-    return services.escalate_overdue()
+    return services.escalate_overdue() + services.escalate_overdue_needs()
 
 
 @task()

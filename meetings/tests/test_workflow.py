@@ -214,3 +214,41 @@ def test_a_meeting_room_is_booked_through_the_shared_resources_never_twice(site)
         services.schedule_meeting(site.officer, site.series, starts_at=at(day, 15), ends_at=at(day, 17),
                                   title="撞车", room=room)
     assert Resolution.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_overdue_need_rises_grid_community_street_like_a_case_and_its_handler_and_supervisors_are_told(site):
+    from django.test import Client
+
+    from cases.models import Escalation
+    from meetings.choices import NeedState
+    from meetings.models import Need
+    from notify.models import Notification
+
+    with time_machine.travel(FRIDAY_NIGHT, tick=False):
+        late = services.raise_need(site.officer, site.e1, category="parking", title="员工停车难", deadline_days=1)
+        services.need_progress(site.officer, late, note="已联系物业")
+        fine = services.raise_need(site.officer, site.e2, category="dining", title="午餐排队久", deadline_days=30)
+        done = services.raise_need(site.officer, site.e2, category="commuting", title="摆渡车班次少", deadline_days=1)
+        services.resolve_need(site.officer, done, note="已加开班次")
+    # due at the end of Monday 7 December: Tuesday 10:00 is ten working hours late → grid level
+    assert services.escalate_overdue_needs(now=timezone.make_aware(dt.datetime(2026, 12, 8, 10))) == 1
+    late.refresh_from_db()
+    assert late.escalation_level == Escalation.GRID
+    assert Notification.objects.filter(user=site.worker_a1, title__contains="员工停车难").exists()
+    assert Notification.objects.filter(user=site.officer, title__contains="网格督办").exists()  # the handler
+    assert not Notification.objects.filter(user=site.worker_b1).exists()
+    # the weekend of 12–13 December does not count: Monday 14th 09:00 is past three working days → street
+    assert services.escalate_overdue_needs(now=timezone.make_aware(dt.datetime(2026, 12, 14, 9))) == 1
+    assert services.escalate_overdue_needs(now=timezone.make_aware(dt.datetime(2026, 12, 15, 9))) == 0
+    late.refresh_from_db()
+    fine.refresh_from_db()
+    done.refresh_from_db()
+    assert late.escalation_level == Escalation.STREET
+    assert fine.escalation_level == Escalation.NONE and done.escalation_level == Escalation.NONE
+    assert done.state == NeedState.RESOLVED
+    assert set(Need.objects.filter(escalation_level__gt=0).values_list("pk", flat=True)) == {late.pk}
+    client = Client()
+    client.force_login(site.officer)
+    page = client.get(f"/meetings/needs/{late.pk}/").content.decode()
+    assert 'data-escalation="3"' in page and "街道督办" in page
