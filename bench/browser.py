@@ -1,7 +1,9 @@
 """A live server and a headless Chromium for the benches that measure pages in a real browser.
 
-``live_server(ctx)`` starts ``manage.py runserver`` on a free port against the bench database (the environment
-``bench/run.py`` set up) and yields its base URL; ``chromium(p)`` launches Debian's Chromium with the house flags;
+``live_server(ctx)`` serves the bench database (the environment ``bench/run.py`` set up) as a deployment does —
+static files collected and served by whitenoise, compressed and under hashed names, DEBUG off, gunicorn — on a free
+port, and yields its base URL (a phone on a slow network gets what a deployment sends it, not the development
+server's uncompressed files); ``chromium(p)`` launches Debian's Chromium with the house flags;
 ``logged_in_context(browser, base, client, **kw)`` opens a fresh context (cold cache) carrying the session of a
 ``django.test.Client`` that has logged in.
 """
@@ -29,8 +31,12 @@ def free_port() -> int:
 @contextmanager
 def live_server(ctx):
     port = free_port()
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                              cwd=str(ctx.root), env=dict(os.environ), stdout=subprocess.DEVNULL,
+    env = {**os.environ, "RENFANG_DEBUG": "0", "RENFANG_STATIC_MANIFEST": "1"}
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=str(ctx.root), env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    server = subprocess.Popen([gunicorn, "renfang.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                               "--timeout", "120"], cwd=str(ctx.root), env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         for _ in range(240):

@@ -12,8 +12,9 @@ counts waiting for a core; on SQLite the queries run in this process, on Postgre
 the CPU figure), ``today_items`` (homes on the list), ``houses_in_grid``.
 
 ``today_fast3g_s`` / ``house_fast3g_s``: the same pages in headless Chromium on Chrome DevTools' "Fast 3G" profile
-(562.5 ms latency, 1.44 Mbit/s down), a fresh context each time (nothing cached), against a ``runserver`` on the
-bench database: seconds from navigation start to the load event (median of ``BROWSER_RUNS``; target under 2 s).
+(562.5 ms latency, 1.44 Mbit/s down), a fresh context each time (nothing cached), against the bench database served
+as a deployment serves it (gunicorn, whitenoise's compressed static files; bench/browser.py): seconds from
+navigation start to the load event (median of ``BROWSER_RUNS``; target under 2 s).
 
 ``offline_open_ms``: today's list opened again without network from the phone's copy (service worker and Cache
 Storage; target under 1 s); ``sync_ms_per_visit``: queued visits sent when the connection returns, per visit.
