@@ -225,12 +225,13 @@ def test_the_bulk_loader_gives_each_row_its_own_seal_id(world):
     from django.utils import timezone
 
     now = timezone.now()
-    rows = [{"public_id": f"bulk-{i}", "purpose": "t", "phone_enc": "", "phone_bidx": "", "phone_masked": "",
-             "code_hash": "", "created_at": now, "expires_at": now} for i in range(3)]
+    ids = loader.allocate_ids(PhoneChallengeModel(), 3)  # the loader writes the primary keys it is given
+    rows = [{"id": ids[i], "public_id": f"bulk-{i}", "purpose": "t", "phone_enc": "", "phone_bidx": "",
+             "phone_masked": "", "code_hash": "", "created_at": now, "expires_at": now} for i in range(3)]
     data = table.tuples(rows)
     loader.insert_tuples(PhoneChallengeModel(), data)
-    ids = list(PhoneChallengeModel().objects.filter(public_id__startswith="bulk-").values_list("seal_id", flat=True))
-    assert len(ids) == 3 and len(set(ids)) == 3 and all(isinstance(i, uuid.UUID) for i in ids)
+    seals = list(PhoneChallengeModel().objects.filter(public_id__startswith="bulk-").values_list("seal_id", flat=True))
+    assert len(seals) == 3 and len(set(seals)) == 3 and all(isinstance(i, uuid.UUID) for i in seals)
     with pytest.raises(ValueError, match="seal_id needs a value per row"):
         table.maker(["public_id"], {"purpose": "t", "phone_enc": "", "phone_bidx": "", "phone_masked": "",
                                     "code_hash": "", "created_at": now, "expires_at": now})
