@@ -326,8 +326,9 @@ def sign_up(activity: Activity, applicant, people: list, *, user=None, actor=Non
             raise ValidationError("；".join(f"{p.name[:1]}*：{'、'.join(r)}" for p, r in bad))
     priority, reason = _auto_priority(activity, house)
     try:
-        with transaction.atomic():
-            # the rows first, the counter last: the activity's row is locked only for the end of the transaction
+        with audit.deferred():
+            # the rows first, the counter last: the activity's row is locked only for the end of the transaction;
+            # the audit row (the site-wide chain's lock) is written when the block ends
             allocation = activity.mode == Mode.ALLOCATION and activity.drawn_at is None
             state = SignUpState.APPLIED if allocation else SignUpState.CONFIRMED
             signup = SignUp.objects.create(

@@ -5,6 +5,11 @@ the table and reports the first row whose hash does not match (a manual edit, a 
 Writers serialise on the chain head: PostgreSQL takes a transaction-level advisory lock; SQLite runs
 every transaction as BEGIN IMMEDIATE (settings), which already holds the single write lock.
 
+``deferred()`` keeps a service's transaction from taking that lock early: inside the block ``record`` queues its
+events, and the block's end writes them all, in order, under one acquisition of the lock, still inside the same
+transaction (a committed change always has its rows; a rolled-back one, or one undone by a savepoint, has none).
+The lock is then held only for the last statements and the commit, not for the rest of the service's work.
+
 The table is append-only in the database too (core/db_guards.py). ``purge`` is the one exception: it
 deletes the oldest rows, never one younger than the retention period, and writes a ``purge`` event that
 names the new oldest row and its ``prev_hash``: ``verify_chain`` starts from that anchor.
@@ -22,11 +27,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models.signals import post_save
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -37,8 +44,9 @@ from core.models import AuditEvent
 from core.scope import needs_reason, scope_for
 
 __all__ = ["API_REASON_HEADER", "ListTarget", "MIN_RETENTION_DAYS", "REASON_SESSION_KEY", "api_list_reason",
-           "api_reason", "client_ip", "give_reason", "object_label", "purge", "reason_for", "record", "record_search",
-           "record_view", "require_list_reason", "require_reason", "retention_days", "row_digest", "verify_chain"]
+           "api_reason", "client_ip", "deferred", "give_reason", "object_label", "purge", "reason_for", "record",
+           "record_search", "record_view", "require_list_reason", "require_reason", "retention_days", "row_digest",
+           "verify_chain"]
 
 _CHAIN_LOCK_ID = 7_226_011  # arbitrary constant for pg_advisory_xact_lock
 MIN_RETENTION_DAYS = 180  # Cybersecurity Law Art. 21: at least six months
@@ -79,7 +87,8 @@ def _masked(text: str) -> str:
 
 def record(action: str, obj=None, *, request=None, user=None, object_type: str = "", object_id: str = "",
            place: str = "", fields: list[str] | None = None, changes: dict | None = None, result: str = "ok",
-           purpose: str = "", username: str = "") -> AuditEvent:
+           purpose: str = "", username: str = "", defer: bool = True) -> AuditEvent:
+    """Write one audit event (inside a ``deferred`` block: queue it for the block's end, unless ``defer=False``)."""
     request = request or current_request()
     if user is None and request is not None:
         user = getattr(request, "user", None)
@@ -98,13 +107,106 @@ def record(action: str, obj=None, *, request=None, user=None, object_type: str =
         ip=client_ip(request), request_id=(getattr(request, "id", "") or "") if request is not None else "",
         purpose=_masked(purpose)[:300],
     )
+    state = _state()
+    if state.depth and connection.in_atomic_block:
+        if defer:
+            marker = _Queued(ev)
+            transaction.on_commit(marker)  # Django drops it when a savepoint around this call is rolled back
+            state.queue.append(marker)
+            return ev
+        _flush(state)  # what was queued before it comes first in the chain
+    _write([ev])
+    return ev
+
+
+# --- deferral ------------------------------------------------------------------------------------------------------
+class _Queued:
+    """An event waiting for the end of its ``deferred`` block. It is also registered with ``on_commit`` (as a
+    callable that does nothing) only so that Django's bookkeeping tells whether a savepoint enclosing the
+    ``record`` call was rolled back since: then its marker is gone from the connection's list and the event is
+    dropped with the change it described."""
+
+    __slots__ = ("ev",)
+
+    def __init__(self, ev: AuditEvent) -> None:
+        self.ev = ev
+
+    def __call__(self) -> None:
+        return None
+
+
+class _State:
+    __slots__ = ("depth", "queue")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.queue: list[_Queued] = []
+
+
+def _state() -> _State:
+    conn = connections[DEFAULT_DB_ALIAS]
+    state = conn.__dict__.get("_renfang_audit_deferral")
+    if state is None:
+        state = conn.__dict__["_renfang_audit_deferral"] = _State()
+    return state
+
+
+@contextmanager
+def deferred():
+    """A transaction (``transaction.atomic``) whose audit events are written at its end, under one acquisition of
+    the chain's lock, in the order they were recorded.
+
+    Nested blocks join the outermost one: their events are written when it ends. An exception leaving a block
+    drops the events recorded inside it (its savepoint undid the change they describe), and so does a rolled-back
+    savepoint inside the block. ``record`` returns the event unsaved (no ``pk`` yet) while it waits;
+    ``record(..., defer=False)`` writes at once (after whatever was queued), for a caller that needs the id.
+    Put it around a service's whole transaction: the lock is held from the write to the commit, so the write
+    should be the last thing the transaction does."""
+    state = _state()
     with transaction.atomic():
+        mark = len(state.queue)
+        state.depth += 1
+        try:
+            yield
+            if state.depth == 1:
+                _flush(state)
+        except BaseException:
+            del state.queue[mark:]
+            raise
+        finally:
+            state.depth -= 1
+            if state.depth == 0:
+                state.queue.clear()
+
+
+def _flush(state: _State) -> None:
+    if not state.queue:
+        return
+    queued, state.queue[:] = list(state.queue), []
+    ids = {id(m) for m in queued}
+    alive = {id(func) for _sids, func, _robust in connection.run_on_commit if id(func) in ids}
+    connection.run_on_commit = [entry for entry in connection.run_on_commit if id(entry[1]) not in ids]
+    _write([m.ev for m in queued if id(m) in alive])
+
+
+def _write(events: list[AuditEvent]) -> None:
+    """Chain and insert ``events`` in order: one lock, one read of the head, one INSERT. Inside the caller's
+    transaction without a savepoint of its own (a failed audit write fails the change it records)."""
+    if not events:
+        return
+    with transaction.atomic(savepoint=False):
         _lock_chain()
         prev = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or ""
-        ev.prev_hash = prev
-        ev.hash = row_digest(prev, ev)
-        ev.save(force_insert=True)
-    return ev
+        for ev in events:
+            ev.prev_hash = prev
+            ev.hash = prev = row_digest(prev, ev)
+        if len(events) == 1:
+            events[0].save(force_insert=True)
+            return
+        AuditEvent.objects.bulk_create(events)  # ids in list order; the rows' signals sent as save() would
+        for ev in events:
+            post_save.send(sender=AuditEvent, instance=ev, created=True, update_fields=None, raw=False,
+                           using=connection.alias)
 
 
 # --- helpers for views ------------------------------------------------------------------------------------------
@@ -125,7 +227,7 @@ def give_reason(request, obj, purpose: str) -> AuditEvent:
     purpose = (purpose or "").strip()
     if len(purpose) < 4:
         raise ValidationError({"purpose": [_("请填写查看个人明细的事由（至少4个字）")]})
-    ev = record("break_glass", obj, request=request, purpose=purpose)
+    ev = record("break_glass", obj, request=request, purpose=purpose, defer=False)  # its id goes in the session
     reasons = dict(request.session.get(REASON_SESSION_KEY) or {})
     reasons[object_label(obj)] = str(ev.pk)
     request.session[REASON_SESSION_KEY] = reasons
@@ -166,7 +268,7 @@ def _header_reason(request, obj) -> str:
     if len(purpose) < 4:
         raise PermissionDenied(_("您的角色只能查看汇总数据；查看个人明细请在 X-Access-Reason 头中说明事由"
                                  "（至少4个字）"))
-    ev = record("break_glass", obj, request=request, purpose=purpose)
+    ev = record("break_glass", obj, request=request, purpose=purpose, defer=False)
     return f"break_glass:{ev.pk}"
 
 
@@ -243,7 +345,7 @@ def purge(*, now: dt.datetime | None = None) -> int:
                 for sql in after:
                     cur.execute(sql)
         anchor = AuditEvent.objects.order_by("id").values("id", "prev_hash").first()
-        record("purge", object_type="core.auditevent", username="system", user=None, request=None,
+        record("purge", object_type="core.auditevent", username="system", user=None, request=None, defer=False,
                changes={"deleted": deleted, "cutoff": cutoff.isoformat(),
                         "anchor_id": anchor["id"] if anchor else None,
                         "anchor": anchor["prev_hash"] if anchor else ""})

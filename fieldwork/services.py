@@ -286,7 +286,7 @@ def _validate(house: House, kind: str, payload: dict, person: Person | None, sou
 
 
 # --- the contract: one proposed change --------------------------------------------------------------------------
-@transaction.atomic
+@audit.deferred()
 def create_change_request(*, house: House, kind: str, payload: dict, source: str, submitted_by=None, contact=None,
                           visit: Visit | None = None, person: Person | None = None) -> ChangeRequest:
     """Record a proposed change to ``house`` (and ``person``), pending review.
@@ -458,7 +458,7 @@ def submit_visit(user, house: House, *, client_id, items: list[VisitItem | dict]
     note = (note or "").strip()
     if not items and not note and not not_home and not photo:
         raise ValidationError({"__all__": [_("请至少记录一项：无变化、变更、备注或照片")]})
-    with transaction.atomic():
+    with audit.deferred():  # every event of the visit written at the end, the chain's lock taken once, last
         visit = Visit(house=house, worker=user, visited_at=visited_at or timezone.now(), client_id=client_id,
                       note=note, outcome=VisitOutcome.NOT_HOME if not_home else VisitOutcome.UNCHANGED)
         visit.fill_ancestors()
@@ -502,8 +502,9 @@ def submit_visit(user, house: House, *, client_id, items: list[VisitItem | dict]
         if not not_home:
             current = set(_current_person_ids(house))
             _stamp(user, "visit", house_ids=[house.pk], person_ids=sorted(confirmed & current))
-        # Last: the audit chain's lock is held from here to the commit, so nothing after it may wait on a row
-        # (the freshness stamps above can wait on a running quality recompute; the whole site would wait too).
+        # Queued with the items' events, written when the block ends: the audit chain's lock is held from then to
+        # the commit, so nothing may come after the block's end (the freshness stamps above can wait on a running
+        # quality recompute; the whole site would wait too).
         audit.record("create", visit, user=user, fields=sorted({i.kind for i in items}) + (["photo"] if photo else []),
                      purpose="visit")
     return visit

@@ -104,7 +104,7 @@ def _apply(person: Person, data: PersonData) -> None:
             setattr(person, name, value)
 
 
-@transaction.atomic
+@audit.deferred()
 def save_person(user, data: PersonData, person: Person | None = None, *, house: House | None = None,
                 relation: str = "", role: str = "family", moved_in: dt.date | None = None,
                 expected_version: int | None = None, accept_warnings: bool = False, source: str = "form") -> Person:

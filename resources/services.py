@@ -487,7 +487,7 @@ def book(person, resource: Resource, start: dt.datetime, end: dt.datetime | None
         return _book_any(person, resource, start, end, user=user, actor=actor, vehicle=vehicle, channel=channel,
                          series=series, state=state, hold_hours=hold_hours, booker=booker, now=now, chain=chain,
                          audit_it=audit_it)
-    with transaction.atomic():
+    with audit.deferred():  # the audit chain's lock only for the last insert and the commit
         reasons = quota_refusal(chain, booker, start)
         if reasons:
             _refuse(resource, reasons)
@@ -570,7 +570,7 @@ def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime, batch: int
 
 def _book_any(person, pool: Resource, start, end, *, chain, **kw) -> Booking:
     """A pool: take the first free space (if another booker takes it first, the database says so: try the next)."""
-    with transaction.atomic():
+    with audit.deferred():
         reasons = quota_refusal(chain, kw["booker"], start)
         if reasons:
             _refuse(pool, reasons)
