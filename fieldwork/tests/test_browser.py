@@ -184,10 +184,10 @@ def test_two_workers_on_one_house_the_second_sees_both_versions_and_the_first_ch
 
         second.click("summary:has-text('用途')")
         second.select_option("select[name=new_use]", "rented")
-        second.click("[data-testid=submit-visit]")
-        second.wait_for_selector("[data-testid=conflict]")
+        second.click("[data-testid=submit-visit]")  # through the phone's queue: the 409 comes back to the page
+        second.wait_for_selector("[data-entry][data-state=conflict]")
         shot(second, "conflict")
-        text = second.inner_text("[data-testid=conflict]")
+        text = second.inner_text("[data-entry]")
         assert "出租" in text and spouse.name not in text.split("当前保存的")[-1]
         house.refresh_from_db()
         assert house.use == "owner"

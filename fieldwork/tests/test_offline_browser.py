@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from conftest import login, resident_id
+from conftest import PASSWORD, login, resident_id
 from fieldwork.tests.test_browser import PHONE, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -219,3 +219,151 @@ def test_logout_and_another_login_leave_nothing_of_the_round_on_the_phone(page, 
     page.goto(page.base_url + f"/fieldwork/houses/{house.pk}/")
     assert page.locator("[data-testid=offline-page]").is_visible()
     assert "张三" not in page.content()
+
+
+def wait_for(page, condition, what):
+    """Let the page run (route handlers are called meanwhile) until ``condition()`` holds; fails after 15 s."""
+    for _ in range(300):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(what)
+
+
+def test_a_weak_signal_a_lapsed_login_and_a_handed_over_phone_neither_lose_nor_duplicate_a_record(page, fw):
+    """Every submission goes through the queue. The phone says it is online while the visit's POST fails, answers
+    503, hangs past the 15 s timeout, reaches the server but loses its answer: the record stays queued and is saved
+    once. The login lapses during an offline stretch: the badge asks to log in, the same worker logs in and the
+    queue is sent. Another worker logs in on the phone: the first one's queue is deleted unsent, and said so."""
+    from django.contrib.sessions.models import Session
+
+    from fieldwork.models import Visit
+
+    world = fw
+    page.set_viewport_size(PHONE)
+    page.clock.install()  # the page's timers (the 15 s timeout, the retry backoff) run on a clock moved here
+    h0, h1, h2 = world.houses["A1"][:3]
+    mine = Visit.objects.filter(worker=world.users.worker_a1)
+    login(page, "worker_a1")
+    open_round(page)
+
+    mode, posts, hung = {"v": "abort"}, [], []
+
+    def flaky(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        posts.append(mode["v"])
+        if mode["v"] == "abort":
+            return route.abort("failed")
+        if mode["v"] == "busy":
+            return route.fulfill(status=503, headers={"Retry-After": "5"}, body="busy")
+        if mode["v"] == "hang":
+            return hung.append(route)
+        if mode["v"] == "lost":  # the server saves it, the phone never hears back
+            route.fetch()
+            return route.abort("failed")
+        return route.continue_()
+
+    page.route(f"**/fieldwork/houses/{h0.pk}/", flaky)
+    page.goto(page.base_url + f"/fieldwork/houses/{h0.pk}/")
+    page.fill("textarea[name=note]", "楼道里信号时有时无")
+    page.click("[data-testid=submit-visit]")
+    page.wait_for_selector("[data-draft-status][data-state=weak]")
+    queued(page, 1)
+    assert "信号不好" in page.inner_text("[data-sync-last]")
+    shot(page, "round-weak-signal")
+
+    mode["v"] = "busy"
+    page.clock.fast_forward(5000)  # the first retry (5 s)
+    page.wait_for_selector("[data-offline-round][data-retries='2']")
+    assert "服务器暂时无法处理" in page.inner_text("[data-sync-last]")
+    mode["v"] = "hang"
+    page.clock.fast_forward(15000)  # the second retry (15 s): no answer …
+    wait_for(page, lambda: hung, "the retry was not sent")
+    page.clock.fast_forward(15000)  # … abandoned after 15 s
+    page.wait_for_selector("[data-offline-round][data-retries='3']")
+    assert mine.count() == 0
+    mode["v"] = "lost"
+    page.clock.fast_forward(30000)
+    page.wait_for_selector("[data-offline-round][data-retries='4']")
+    queued(page, 1)
+    assert mine.count() == 1  # saved on the server; the phone still holds it
+    mode["v"] = "pass"
+    page.clock.fast_forward(60000)
+    page.wait_for_url("**/fieldwork/visits/*/")
+    assert posts == ["abort", "busy", "hang", "lost", "pass"]
+    assert mine.count() == 1 and mine.get().note == "楼道里信号时有时无"
+    for route in hung:
+        try:
+            route.abort()
+        except Exception:  # the page abandoned the request long ago
+            pass
+    page.unroute(f"**/fieldwork/houses/{h0.pk}/")
+
+    # The login lapses (30 idle minutes: the server deletes the session) during an offline stretch.
+    page.context.set_offline(True)
+    page.goto(page.base_url + f"/fieldwork/houses/{h1.pk}/")
+    page.click("[data-testid=unchanged]")
+    queued(page, 1)
+    Session.objects.all().delete()
+    page.context.set_offline(False)
+    page.wait_for_selector("[data-offline-round][data-state=login] [data-sync-login]:visible")
+    assert "请重新登录" in page.inner_text("[data-offline-round]")
+    shot(page, "round-login-again")
+    assert page.evaluate("RenfangOffline.entries().then(e => e.length)") == 1 and mine.count() == 1
+    page.click("[data-sync-login]")
+    page.fill("input[name=username]", "worker_a1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/fieldwork/visits/*/")  # back on the house page, the queue was sent under the new login
+    assert sorted(mine.values_list("house_id", flat=True)) == sorted([h0.pk, h1.pk])
+
+    # The phone is handed over without logging out: the next worker's login does not send the first one's queue.
+    page.context.set_offline(True)
+    page.goto(page.base_url + f"/fieldwork/houses/{h2.pk}/")
+    page.click("[data-testid=unchanged]")
+    queued(page, 1)
+    page.context.clear_cookies()
+    page.context.set_offline(False)
+    page.wait_for_selector("[data-offline-round][data-state=login]")  # logged out: the queue waits, nothing sent
+    login(page, "worker_a2")
+    page.wait_for_function("caches.keys().then(k => !k.includes('renfang-pages'))")
+    page.goto(page.base_url + "/fieldwork/today/")
+    page.wait_for_selector("[data-offline-round][data-ready='1']")
+    assert "本机上一位登录用户的 1 条未提交记录已删除" in page.inner_text("[data-sync-notes]")
+    shot(page, "round-previous-user-discarded")
+    assert not Visit.objects.filter(house=h2).exists() and mine.count() == 2
+
+
+def test_a_login_twelve_hours_old_takes_the_round_off_the_phone_and_the_worker_is_told_before_and_when(page, fw):
+    page.set_viewport_size(PHONE)
+    page.clock.install()
+    login(page, "worker_a1")
+    open_round(page)
+    house = fw.houses["A1"][0]
+    page.context.set_offline(True)
+    page.goto(page.base_url + f"/fieldwork/houses/{house.pk}/")
+    page.click("[data-testid=unchanged]")
+    queued(page, 1)
+    page.goto(page.base_url + "/fieldwork/today/")  # the phone's copy
+    queued(page, 1)
+    assert not page.locator("[data-sync-notes]").is_visible()
+
+    page.clock.fast_forward("10:30:00")  # 10 h after the login: the warning
+    page.wait_for_selector("[data-offline-round][data-warn='1'] [data-sync-notes]:visible")
+    warning = page.inner_text("[data-sync-notes]")
+    assert "登录满12小时" in warning and "1 条未提交" in warning
+    shot(page, "round-expiry-warning")
+
+    page.clock.fast_forward("02:00:00")  # past 12 h: everything kept is deleted, the page says what was lost
+    page.wait_for_selector("[data-offline-round][data-expired='1']")
+    notes = page.inner_text("[data-sync-notes]")
+    assert "本机保存的走访数据已全部删除" in notes and "1 条未提交" in notes
+    assert page.locator(".fw-building").count() and not page.locator(".fw-building").first.is_visible()
+    assert page.locator("[data-sync-login]").is_visible()
+    shot(page, "round-expired")
+    kept = page.evaluate(STORAGE)
+    assert kept["caches"] == [] and kept["dbs"] == []
+    assert not [k for k in kept["drafts"] if k.startswith("renfang.fieldwork.draft.")]
+    page.reload()  # opened again without signal: nothing of the round is served any more
+    assert page.locator("[data-testid=offline-page]").is_visible()

@@ -184,13 +184,39 @@
       });
     });
   }
+  // How many records wait in the queue (without creating the database where there is none).
+  function queued() {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB) return resolve(0);
+      var req = indexedDB.open("renfang-fieldwork");
+      req.onupgradeneeded = function () { req.transaction.abort(); };
+      req.onerror = function () { resolve(0); };
+      req.onsuccess = function () {
+        var d = req.result;
+        try {
+          var c = d.transaction("queue").objectStore("queue").count();
+          c.onsuccess = function () { d.close(); resolve(c.result); };
+          c.onerror = function () { d.close(); resolve(0); };
+        } catch (e) { d.close(); resolve(0); }
+      };
+    });
+  }
   var meta = function (name) { var el = document.querySelector("meta[name=" + name + "]"); return el && el.content; };
   if (meta("renfang-clear-offline")) {
     clearOffline().then(function () { document.documentElement.setAttribute("data-offline-cleared", "1"); });
-  } else if (window.caches && meta("renfang-user")) {
+  } else if (window.caches && meta("renfang-user") && !document.querySelector("[data-offline-round]")) {
+    // (A workbench page does the same check itself, before it reads or sends anything.) Another user's queue is
+    // deleted unsent; the workbench's badge then says how many records that was.
     caches.open("renfang-pages").then(function (c) { return c.match("/__renfang_owner__"); })
       .then(function (r) { return r ? r.json() : null; })
-      .then(function (owner) { if (owner && String(owner.user) !== meta("renfang-user")) return clearOffline(); })
+      .then(function (owner) {
+        if (!owner || String(owner.user) === meta("renfang-user")) return null;
+        return queued().then(function (n) {
+          return clearOffline().then(function () {
+            if (n) localStorage.setItem("renfang.fieldwork.discarded", String(n));
+          });
+        });
+      })
       .catch(function () {});
   }
 })();

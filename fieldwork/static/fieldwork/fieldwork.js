@@ -22,7 +22,11 @@
   var DB_NAME = "renfang-fieldwork";
   var PAGES = "renfang-pages";
   var OWNER_URL = "/__renfang_owner__";
-  var RETRY_MS = 30000;
+  var DISCARDED = "renfang.fieldwork.discarded";
+  var SEND_TIMEOUT_MS = 15000; // a request that has not answered by then is abandoned; the record stays queued
+  var RETRY_MS = [5000, 15000, 30000, 60000, 120000, 300000]; // the retry timer's backoff after a failed send
+  var TICK_MS = 60000; // the badge and the 12-hour limit are looked at again every minute
+  var WARN_MS = 10 * 3600000; // from 10 h after the login, waiting records carry a warning
   var MAX_PHOTO = 5 * 1024 * 1024;
 
   // --- small helpers ----------------------------------------------------------------------------------------
@@ -52,8 +56,9 @@
 
   // --- IndexedDB: the queue and the owner -------------------------------------------------------------------
   var dbPromise = null;
+  var gone = false; // this page's login is past its lifetime: its data was deleted and nothing is stored again
   function db() {
-    if (!window.indexedDB) return Promise.reject(new Error("no indexedDB"));
+    if (!window.indexedDB || gone) return Promise.reject(new Error("no indexedDB"));
     if (!dbPromise) {
       dbPromise = new Promise(function (resolve, reject) {
         var req = indexedDB.open(DB_NAME, 1);
@@ -119,22 +124,45 @@
             max_age: Number(round.getAttribute("data-max-age")) || 43200000};
   }
   function expired(o) { return !o.start || Date.now() - o.start > o.max_age; }
+  // The same worker logged in again (after the 30 idle minutes, say): the queue is kept and sent under this
+  // login. Another worker: the queue of the previous one is deleted unsent (never sent under this worker's name)
+  // and the badge says how many records that was. Past the lifetime: deleted, and the badge says so.
   function checkOwner() {
     var me = pageOwner();
     if (!me) return Promise.resolve();
+    if (expired(me)) return expireNow(); // a page kept past its login's lifetime
     return getMeta("owner").then(function (o) {
       if (o && o.user === me.user && !expired(o)) {
-        return me.start > o.start ? saveOwner(me) : null; // the same worker logged in again: keep the queue
+        return me.start > o.start ? saveOwner(me) : null;
       }
-      var wasted = o && o.user === me.user && expired(o);
       return entries().then(function (list) {
         return wipe().then(function () {
-          if (wasted && list.length) write(EXPIRED, list.length);
-          if (expired(me)) return null; // a page kept past its login's lifetime: nothing is stored again
+          if (o && list.length) write(o.user === me.user ? EXPIRED : DISCARDED, list.length);
           return saveOwner(me);
         });
       });
     });
+  }
+  // The login of this page has reached its lifetime (12 h) while the page is open or opened from the phone's
+  // copy: everything kept is deleted, the page's content is hidden and the badge says how many records are lost.
+  function expireNow() {
+    if (gone) return Promise.resolve();
+    return entries().catch(function () { return []; }).then(function (list) {
+      return wipe().then(function () {
+        gone = true;
+        write(EXPIRED, list.length);
+        var main = round.closest(".fw");
+        if (main) main.classList.add("fw-wiped");
+        round.setAttribute("data-expired", list.length);
+        state.login = true;
+        return renderBadge([], false);
+      });
+    });
+  }
+  function tick() {
+    var me = pageOwner();
+    if (me && !gone && expired(me)) return expireNow();
+    return refresh();
   }
   function saveOwner(o) {
     var jobs = [setMeta("owner", o)];
@@ -306,10 +334,18 @@
     });
     return out;
   }
+  // A weak signal: the phone may say it is online while a request never answers. After SEND_TIMEOUT_MS the
+  // request is abandoned (the record stays queued; if the server did get it, the retry is answered with the
+  // same visit or case: the client id makes it idempotent).
   function post(entry, token) {
     var headers = {"X-CSRFToken": token, "Accept": "application/json"};
     if (entry.kind === "case") headers["Idempotency-Key"] = entry.id; else headers["X-Fieldwork-Draft"] = "1";
-    return fetch(entry.url, {method: "POST", body: body(entry), credentials: "same-origin", headers: headers});
+    var ctl = window.AbortController ? new AbortController() : null;
+    var timer = ctl ? setTimeout(function () { ctl.abort(); }, SEND_TIMEOUT_MS) : null;
+    var done = function () { if (timer) clearTimeout(timer); };
+    return fetch(entry.url, {method: "POST", body: body(entry), credentials: "same-origin", headers: headers,
+                             signal: ctl ? ctl.signal : undefined})
+      .then(function (r) { done(); return r; }, function (e) { done(); throw e; });
   }
   function freshToken() {
     return fetch(round.getAttribute("data-round"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
@@ -345,20 +381,29 @@
           entry.state = r.status === 409 ? "conflict" : "refused";
           entry.errors = r.status === 400 ? errorsOf(data.errors || data) :
             r.status === 409 ? {} : {__all__: [data.detail || msg("forbidden")]};
-          entry.conflict = r.status === 409 ? {text: data.conflict, mine: data.mine || [], theirs: data.theirs || []}
-            : null;
+          entry.conflict = r.status === 409 ? {text: data.conflict, mine: data.mine || [], theirs: data.theirs || [],
+                                               version: data.version} : null;
           return putEntry(entry).then(function () { return "kept"; });
         }
+        // 5xx (503 with Retry-After: the database is busy), 429, anything unexpected: nothing was saved, or the
+        // retry is idempotent. The record waits for the retry timer.
         state.server = true;
+        state.retryAfter = Number(r.headers.get("Retry-After")) * 1000 || 0;
         return "stop";
       });
-    }, function () { return "stop"; });
+    }, function () { state.weak = true; return "stop"; }); // no answer: network failure or timeout
   }
-  var state = {sending: false, login: false, server: false};
+  var state = {sending: false, login: false, server: false, weak: false, again: false, failures: 0, timer: null};
+  var ready = Promise.resolve(); // the owner's check of this page load: nothing is sent before it is done
   function flush() {
-    if (state.sending || !navigator.onLine || !round) return Promise.resolve();
+    return ready.then(flushNow);
+  }
+  function flushNow() {
+    if (!navigator.onLine || !round || gone) return Promise.resolve();
+    if (state.sending) { state.again = true; return Promise.resolve(); }
     state.sending = true;
-    state.login = state.server = false;
+    state.login = state.server = state.weak = false;
+    state.retryAfter = 0;
     var sentAny = false;
     return Promise.all([entries(), getMeta("csrf")]).then(function (got) {
       var list = got[0].filter(function (e) { return e.state === "waiting"; });
@@ -375,14 +420,32 @@
       };
       return next(0);
     }).then(function () {
-      if (sentAny || !state.login) return setMeta("last_sync", Date.now());
+      if (sentAny || !(state.login || state.weak || state.server)) return setMeta("last_sync", Date.now());
       return null;
     }).catch(function () { /* IndexedDB unavailable: the page works online as before */ })
       .then(function () { state.sending = false; return refresh(); })
       .then(function () {
         document.dispatchEvent(new CustomEvent("renfang:synced"));
-        if (state.go) { var go = state.go; state.go = null; window.location.href = go; }
+        if (state.go) { var go = state.go; state.go = null; window.location.href = go; return null; }
+        if (state.again) { state.again = false; return flushNow(); }
+        return schedule();
       });
+  }
+  // The retry timer: after a send that got no answer or a 5xx, again in 5 s, 15 s, 30 s … up to 5 min (at least
+  // the server's Retry-After). Waiting for a login, or offline, it waits for the login or the "online" event.
+  function schedule() {
+    if (state.timer) { clearTimeout(state.timer); state.timer = null; }
+    if (!(state.weak || state.server) || state.login) {
+      state.failures = 0;
+      round.setAttribute("data-retries", 0);
+      return null;
+    }
+    var delay = Math.max(RETRY_MS[Math.min(state.failures, RETRY_MS.length - 1)], state.retryAfter || 0);
+    state.failures += 1;
+    round.setAttribute("data-retries", state.failures);
+    state.timer = setTimeout(function () { state.timer = null; flush(); }, delay);
+    round.setAttribute("data-retry-ms", delay);
+    return null;
   }
   // A visit sent: refresh the kept copy of its house page (the new version, today's visit).
   function keepPage(url) {
@@ -400,7 +463,7 @@
   // --- the badge ------------------------------------------------------------------------------------------------
   function renderBadge(list, sending) {
     if (!round) return Promise.resolve();
-    return getMeta("last_sync").then(function (last) {
+    return getMeta("last_sync").catch(function () { return null; }).then(function (last) {
       var waiting = list.filter(function (e) { return e.state === "waiting"; });
       var problems = list.filter(function (e) { return e.state !== "waiting"; });
       var net = round.querySelector("[data-net]");
@@ -408,11 +471,26 @@
       round.querySelector("[data-sync-count]").textContent = sending ? msg("sending") :
         waiting.length ? msg("waiting", {n: waiting.length}) : msg("none");
       var line = last ? msg("last", {t: hhmm(last)}) : msg("never");
-      if (state.login) line = msg("login");
+      if (gone) line = "";
+      else if (state.login) line = msg("login");
+      else if (state.weak && waiting.length) line = msg("weak") + " · " + line;
       else if (state.server && waiting.length) line += " · " + msg("server");
-      var expiredCount = read(EXPIRED, 0);
-      if (expiredCount) line = msg("expired", {n: expiredCount}) + " · " + line;
       round.querySelector("[data-sync-last]").textContent = line;
+      var link = round.querySelector("[data-sync-login]");
+      link.parentNode.hidden = !state.login;
+      link.href = round.getAttribute("data-login") + "?next=" + encodeURIComponent(location.pathname + location.search);
+      // What the phone deleted, and what it is going to delete: said plainly, in the worker's words.
+      var notes = [];
+      var expiredCount = read(EXPIRED, 0), discarded = read(DISCARDED, 0), me = pageOwner();
+      if (expiredCount || gone) notes.push(msg("expired", {n: expiredCount}));
+      if (discarded) notes.push(msg("discarded", {n: discarded}));
+      var unsent = waiting.length + problems.length;
+      var warn = unsent && me && me.start && Date.now() - me.start > WARN_MS;
+      if (warn) notes.push(msg("warn", {n: unsent, t: hhmm(me.start + me.max_age)}));
+      var box = round.querySelector("[data-sync-notes]");
+      box.textContent = notes.join(" ");
+      box.hidden = !notes.length;
+      round.setAttribute("data-warn", warn ? "1" : "0");
       round.setAttribute("data-waiting", waiting.length);
       round.setAttribute("data-problems", problems.length);
       round.setAttribute("data-state", sending ? "sending" : state.login ? "login" : problems.length ? "problems" :
@@ -444,7 +522,7 @@
     return msg("refused") + texts.join("；");
   }
   function refresh() {
-    return entries().then(function (list) {
+    return entries().catch(function () { return []; }).then(function (list) {
       return Promise.all([renderBadge(list, state.sending), renderEntry(list)]);
     }).catch(function () {});
   }
@@ -480,6 +558,11 @@
       // The worker corrects the queued record itself: its fields (and photo) back in the form, on this page's
       // version of the house (the current one when the page came from the network).
       restore(form, e.fields, ["house_version"]);
+      var version = form.querySelector("input[name=house_version]");
+      // A conflict the worker has now seen: sent again, it applies to the version the server answered with.
+      if (e.conflict && e.conflict.version && version && Number(version.value) < e.conflict.version) {
+        version.value = e.conflict.version;
+      }
       restoreFiles(form, e.files);
       syncSections(form);
       form.querySelectorAll("details.fw-sec").forEach(function (sec) {
@@ -522,8 +605,17 @@
     enqueue({id: cid, kind: "visit", house: house, url: url, page: window.location.pathname, fields: data,
              files: files(form), label: main ? main.getAttribute("data-label") : ""}).then(function () {
       localStorage.removeItem(DRAFT + house);
-      status(main, "queued");
-    });
+      status(main, navigator.onLine ? "sending" : "queued");
+      return flush();
+    }).then(function () {
+      // What became of it: sent (the page moves on to the visit), still waiting, or back with the reason.
+      return entries().then(function (list) {
+        var e = list.filter(function (x) { return x.id === cid; })[0];
+        if (!e) return;
+        status(main, e.state === "conflict" ? "conflict" : e.state === "refused" ? "refused" :
+          !navigator.onLine ? "queued" : state.sending ? "sending" : state.login ? "login" : "weak");
+      });
+    }).catch(function () {});
   }
   function queueCase(form) {
     var errors = caseErrors(form);
@@ -598,6 +690,7 @@
   }
 
   // --- start -----------------------------------------------------------------------------------------------------
+  function queueing() { return !!(round && window.indexedDB && !gone); }
   function setupForms() {
     // Drafts are read at once (before the owner's check in IndexedDB): they must be this user's.
     var me = pageOwner();
@@ -623,23 +716,26 @@
       var save = function () { write(key, {fields: fields(form), at: new Date().toISOString()}); };
       form.addEventListener("input", save);
       form.addEventListener("change", function () { syncSections(form); save(); });
+      // Every submission goes through the queue, online or not: kept on the phone first, then sent. A phone
+      // that says it is online may have no usable signal; what does not arrive waits for the retry.
       form.addEventListener("submit", function (ev) {
         save();
-        if (!navigator.onLine) { ev.preventDefault(); queueVisit(form); return; }
-        // Sent online as a normal form: the server answers on its own page; the queued copy is handed over.
-        var seq = form.getAttribute("data-entry-seq");
-        if (seq) deleteEntry(Number(seq));
+        if (!queueing()) return; // no IndexedDB: sent as a normal form, the server answers on its own page
+        ev.preventDefault();
+        queueVisit(form);
       });
     });
     document.querySelectorAll("form[data-quick]").forEach(function (form) {
       if (round) form.querySelector("input[name=client_id]").value = uuid();
       form.addEventListener("submit", function (ev) {
-        if (!navigator.onLine) { ev.preventDefault(); queueVisit(form); }
+        if (!queueing()) return;
+        ev.preventDefault();
+        queueVisit(form);
       });
     });
     document.querySelectorAll("form[data-case-form]").forEach(function (form) {
       form.addEventListener("submit", function (ev) {
-        if (!window.indexedDB) return; // no queue: the report page takes the form as it is
+        if (!queueing()) return; // no queue: the report page takes the form as it is
         ev.preventDefault();
         queueCase(form);
       });
@@ -691,14 +787,14 @@
       navigator.serviceWorker.register(round.getAttribute("data-sw"), {scope: "/"}).catch(function () {});
     }
     setupForms();
-    var ready = round ? checkOwner().catch(function () {}) : Promise.resolve();
+    ready = round ? checkOwner().catch(function () {}) : Promise.resolve();
     ready.then(refresh).then(function () {
       round && round.setAttribute("data-ready", "1");
       return flush();
     }).then(function () {
       if (round && document.querySelector("a.fw-row[data-house], .fw .empty")) return keepRound();
     }).then(function () { round && round.setAttribute("data-kept-ready", "1"); });
-    if (round) setInterval(flush, RETRY_MS);
+    if (round) setInterval(tick, TICK_MS);
   });
   window.addEventListener("online", function () { offlineBanner(); refresh(); flush(); });
   window.addEventListener("offline", function () { offlineBanner(); refresh(); });
