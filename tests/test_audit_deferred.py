@@ -205,3 +205,16 @@ def test_concurrent_deferred_writers_keep_one_valid_chain():
         for j in range(each):  # a block's two events are adjacent in the chain
             assert actions.index(f"t{i}-{j}-b") == actions.index(f"t{i}-{j}-a") + 1
     assert audit.verify_chain() == (True, None, AuditEvent.objects.count())
+
+
+def test_an_event_with_chinese_text_nested_changes_and_an_ip_hashes_the_same_as_row_digest():
+    """On PostgreSQL a single event's digest is computed by the database: it must equal row_digest."""
+    ev = audit.record("update", object_type="test.thing", object_id="汉字", username="网格员", place="海棠社区 1号楼",
+                      fields=["relation", "备注"], changes={"relation": ["子女", "配偶"], "n": [1, 2.5], "x": None,
+                                                          "deep": {"ü": "é—\"quoted\"\\"}},
+                      purpose="走访核实 🏠", result="ok")
+    row = AuditEvent.objects.get(pk=ev.pk)
+    assert row.hash == audit.row_digest(row.prev_hash, row) == ev.hash
+    with audit.deferred():
+        audit.record("update", object_type="test.thing", object_id="2", username="网格员", purpose="延迟 ✓")
+    assert audit.verify_chain()[0]
