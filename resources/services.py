@@ -106,16 +106,31 @@ def _prefetched(obj, name: str) -> bool:
     return name in getattr(obj, "_prefetched_objects_cache", {})
 
 
+def _rule_compounds(rule: EligibilityRule) -> tuple[list[int], list[int]]:
+    """The compound ids of the rule's two lists, read by one query (both link tables, UNION ALL)."""
+    from django.db.models import Value
+
+    r_link, e_link = EligibilityRule.residents_of.through, EligibilityRule.employees_in.through
+    rows = (r_link.objects.filter(eligibilityrule_id=rule.pk).annotate(k=Value(0)).values_list("k", "compound_id")
+            .union(e_link.objects.filter(eligibilityrule_id=rule.pk).annotate(k=Value(1))
+                   .values_list("k", "compound_id"), all=True))
+    residents, employees = [], []
+    for k, compound_id in rows:
+        (employees if k else residents).append(compound_id)
+    return residents, employees
+
+
 def eligibility_refusal(rule: EligibilityRule | None, booker: Booker, on: dt.date | None = None) -> list[str]:
     """What the rule says no to, in plain Chinese (empty: eligible). The same words whoever the booker is."""
     if rule is None:
         return []
     reasons = []
     # the ids decide; the names are read only to say no (prefetched rules answer from their cache)
-    residents = [c.pk for c in rule.residents_of.all()] if _prefetched(rule, "residents_of") else \
-        list(rule.residents_of.values_list("pk", flat=True))
-    employees = [c.pk for c in rule.employees_in.all()] if _prefetched(rule, "employees_in") else \
-        list(rule.employees_in.values_list("pk", flat=True))
+    if _prefetched(rule, "residents_of") and _prefetched(rule, "employees_in"):
+        residents = [c.pk for c in rule.residents_of.all()]
+        employees = [c.pk for c in rule.employees_in.all()]
+    else:
+        residents, employees = _rule_compounds(rule)
     if residents or employees:
         ok = bool(booker.compound_ids & set(residents)) or bool(booker.enterprise_compound_ids & set(employees))
         if not ok:
@@ -515,8 +530,10 @@ def _check_offer_time(resource: Resource, start: dt.datetime, now, staff: bool) 
 
 def _create(person, resource: Resource, start, end, *, user, actor, vehicle, seats, channel, series, state,
             hold_hours, booker: Booker, now, chain, audit_it=True) -> Booking:
-    claims = claim_set(resource) if resource.mode == Mode.EXCLUSIVE else []
-    if claims:
+    leaf = getattr(resource, "has_parts", None) is False  # read with the space (free_spaces): no parts to claim
+    claims = ([resource.pk] if leaf else claim_set(resource)) if resource.mode == Mode.EXCLUSIVE else []
+    # a space from free_spaces has no blackout of its own; ``closed_above`` says whether its pool's tree has one
+    if claims and not (leaf and getattr(resource, "closed_above", None) is False):
         black = _blackout(list({*claims, *[r.pk for r in chain]}), start, end)
         if black:
             _refuse(resource, [_("该时段停用：%(r)s") % {"r": black.reason}])
@@ -548,16 +565,29 @@ def _create(person, resource: Resource, start, end, *, user, actor, vehicle, sea
 
 
 def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime, batch: int = 8,
-                shuffled: bool = False) -> Iterator[Resource]:
+                shuffled: bool = False, skip_locked: bool = False,
+                above: list[int] | None = None) -> Iterator[Resource]:
     """The pool's spaces free over [start, end), first by code, a few at a time: the database picks them (no live
     claim, no blackout overlapping), so a pool of a thousand spaces is not read whole for one booking. A space
-    taken meanwhile by a concurrent booking is found by the caller's insert and skipped; asking again excludes it."""
-    from django.db.models import Exists, OuterRef
+    taken meanwhile by a concurrent booking is found by the caller's insert and skipped; asking again excludes it.
+
+    Each space comes with ``has_parts`` (whether it has parts of its own) and, when ``above`` (the pool and its
+    ancestors) is given, ``closed_above`` (a blackout on one of them overlaps): the booking then needs no query of
+    its own for them. ``skip_locked`` (inside a transaction; PostgreSQL): lock the space's row (FOR NO KEY UPDATE,
+    which the foreign keys of the claim do not wait for) and pass over the rows concurrent bookers hold, so racing
+    bookers each take a different space instead of queueing on one in the exclusion check."""
+    from django.db.models import Exists, OuterRef, Value
 
     claimed = Claim.objects.filter(resource=OuterRef("pk"), active=True, starts_at__lt=end, ends_at__gt=start)
     closed = Blackout.objects.filter(resource=OuterRef("pk"), starts_at__lt=end, ends_at__gt=start)
     qs = (Resource.objects.filter(parent=pool, is_active=True).exclude(Exists(claimed)).exclude(Exists(closed))
+          .annotate(has_parts=Exists(Resource.objects.filter(parent=OuterRef("pk"))))
           .order_by(*(("?",) if shuffled else ("code", "id"))))
+    if above is not None:
+        qs = qs.annotate(closed_above=Exists(Blackout.objects.filter(
+            resource__in=above, starts_at__lt=end, ends_at__gt=start)) if above else Value(False))
+    if skip_locked:
+        qs = qs.select_for_update(skip_locked=True, no_key=True, of=("self",))
     tried: set[int] = set()
     while True:
         chunk = list(qs.exclude(pk__in=tried)[:batch])
@@ -586,12 +616,17 @@ def _book_any(person, pool: Resource, start, end, *, chain, **kw) -> Booking:
                     raise
                 return None
 
-        first = next(free_spaces(pool, start, end, batch=1), None)
+        above = [r.pk for r in chain]
+        # the first free space no concurrent booker holds; if every free one is held, the first free one anyway
+        # (its booker may yet fail: the exclusion check waits for it and says)
+        first = next(free_spaces(pool, start, end, batch=1, skip_locked=True, above=above), None)
+        if first is None and connection.features.has_select_for_update_skip_locked:
+            first = next(free_spaces(pool, start, end, batch=1, above=above), None)
         if first is not None:
             booking = take(first)
             if booking is not None:
                 return booking
-            for space in free_spaces(pool, start, end, shuffled=True):
+            for space in free_spaces(pool, start, end, shuffled=True, above=above):
                 booking = take(space) if space.pk != first.pk else None
                 if booking is not None:
                     return booking
