@@ -3,14 +3,19 @@
  * - The service worker (/sw.js) is registered from the workbench's pages; on today's list (online) the page
  *   asks the server for the round (fieldwork:round) and keeps today's list and its house pages in Cache Storage
  *   ("renfang-pages"), dropping house pages no longer on it.
- * - A visit or a case report submitted while offline goes into a queue in IndexedDB ("renfang-fieldwork",
- *   store "queue": its fields, its photo as a Blob, its client-generated id). The queue is sent in order when the
- *   connection returns (the "online" event, each page load, a retry every 30 s): visits to the house page with
- *   X-Fieldwork-Draft: 1 (idempotent on client_id), cases to the cases API with Idempotency-Key: client_id.
+ * - Every visit and case report, online or not, goes into a queue in IndexedDB first ("renfang-fieldwork", store
+ *   "queue": its fields, its photo as a Blob, its client-generated id) and is then sent, in order: right away, when
+ *   the connection returns (the "online" event), on each page load, and by a retry timer with backoff (5 s … 5 min)
+ *   after a send that failed, timed out (15 s) or got a 5xx/429: visits to the house page with X-Fieldwork-Draft: 1
+ *   (idempotent on client_id), cases to the cases API with Idempotency-Key: client_id. navigator.onLine only
+ *   spares requests that cannot succeed; it never decides that a record was sent.
+ * - A send answered by the login page (the login lapsed) stops; the badge asks to log in again. The same worker's
+ *   new login keeps the queue; another worker's login deletes it unsent and says how many records that was.
  * - What the server refuses (400 validation, 409 conflict with both versions, 403/404) stays in the queue with
  *   the server's Chinese reason, shown on the badge and on the house page, to be corrected or discarded.
  * - The data belongs to one login: store "meta" keeps the owner (user id, login start, lifetime). Another user,
- *   or a login older than the lifetime (12 h), wipes everything before anything is read. Logout clears it too.
+ *   or a login older than the lifetime (12 h), wipes everything before anything is read (checked on load and every
+ *   minute; warned from 10 h while records wait). Logout clears it too.
  * - The draft of the visit form (localStorage renfang.fieldwork.draft.<house>) is restored when the page opens.
  * No inline script (CSP); every message comes from data-msg-* attributes translated on the server.
  */
@@ -162,7 +167,9 @@
   function tick() {
     var me = pageOwner();
     if (me && !gone && expired(me)) return expireNow();
-    return refresh();
+    // Waiting records with no retry planned (the phone came back without an "online" event): try them.
+    var retry = !state.timer && !state.login && !state.sending ? flush() : Promise.resolve();
+    return retry.then(refresh);
   }
   function saveOwner(o) {
     var jobs = [setMeta("owner", o)];
@@ -553,6 +560,11 @@
         row(e.conflict.mine) + "</td><td>" + row(e.conflict.theirs) + "</td></tr></tbody></table></div>";
     }
     box.querySelector("[data-entry-discard]").setAttribute("data-seq", e.seq);
+    if (e.state === "waiting") {
+      var now = !navigator.onLine ? "queued" : state.sending ? "sending" : state.login ? "login" :
+        state.weak || state.server ? "weak" : null;
+      if (now) status(form, now);
+    }
     if (entryShown !== e.seq + ":" + e.state) {
       entryShown = e.seq + ":" + e.state;
       // The worker corrects the queued record itself: its fields (and photo) back in the form, on this page's
