@@ -63,7 +63,16 @@ class Booker:
     compound_ids: set[int] = field(default_factory=set)
     enterprises: list = field(default_factory=list)  # current employers
     enterprise_compound_ids: set[int] = field(default_factory=set)
-    vehicle_ids: list[int] = field(default_factory=list)
+    known_vehicle_ids: list[int] | None = None  # None: read on first use (most rules never ask)
+
+    @property
+    def vehicle_ids(self) -> list[int]:
+        """The vehicles registered to the booker's households and employers."""
+        if self.known_vehicle_ids is None:
+            self.known_vehicle_ids = list(Vehicle._base_manager.filter(
+                Q(house__in=[h.pk for h in self.houses]) | Q(enterprise__in=[e.pk for e in self.enterprises]))
+                .values_list("id", flat=True)) if (self.houses or self.enterprises) else []
+        return self.known_vehicle_ids
 
     @property
     def house(self):
@@ -90,12 +99,8 @@ def booker_for(person, user=None, on: dt.date | None = None) -> Booker:
     jobs = (Employment.objects.filter(person=person).filter(Q(until__isnull=True) | Q(until__gte=on))
             .filter(Q(since__isnull=True) | Q(since__lte=on)).select_related("enterprise"))
     enterprises = [j.enterprise for j in jobs]
-    vehicles = list(Vehicle._base_manager.filter(Q(house__in=[h.pk for h in houses])
-                                                 | Q(enterprise__in=[e.pk for e in enterprises]))
-                    .values_list("id", flat=True)) if (houses or enterprises) else []
     return Booker(person=person, user=user, houses=houses, compound_ids={h.compound_id for h in houses},
-                  enterprises=enterprises, enterprise_compound_ids={e.compound_id for e in enterprises},
-                  vehicle_ids=vehicles)
+                  enterprises=enterprises, enterprise_compound_ids={e.compound_id for e in enterprises})
 
 
 def _names(compounds) -> str:
@@ -543,7 +548,8 @@ def _create(person, resource: Resource, start, end, *, user, actor, vehicle, sea
     mine = Booking.objects.filter(near, person=person, state__in=ACTIVE_STATES, starts_at__lt=end, ends_at__gt=start)
     if resource.mode in (Mode.SEATS, Mode.DAILY):
         mine = Booking.objects.filter(person=person, state__in=ACTIVE_STATES, resource=resource, starts_at=start)
-    if mine.exists():
+    busy = getattr(resource, "person_busy", None)  # read with the space (free_spaces), for this person
+    if busy is True or (busy is None and mine.exists()):
         _refuse(resource, [_("您在该时段已有预约")])
     if state is None:
         state = BookingState.PENDING if any(r.needs_approval for r in chain) else BookingState.CONFIRMED
@@ -566,16 +572,18 @@ def _create(person, resource: Resource, start, end, *, user, actor, vehicle, sea
 
 def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime, batch: int = 8,
                 shuffled: bool = False, skip_locked: bool = False,
-                above: list[int] | None = None) -> Iterator[Resource]:
+                above: list[int] | None = None, person=None) -> Iterator[Resource]:
     """The pool's spaces free over [start, end), first by code, a few at a time: the database picks them (no live
     claim, no blackout overlapping), so a pool of a thousand spaces is not read whole for one booking. A space
     taken meanwhile by a concurrent booking is found by the caller's insert and skipped; asking again excludes it.
 
     Each space comes with ``has_parts`` (whether it has parts of its own) and, when ``above`` (the pool and its
-    ancestors) is given, ``closed_above`` (a blackout on one of them overlaps): the booking then needs no query of
-    its own for them. ``skip_locked`` (inside a transaction; PostgreSQL): lock the space's row (FOR NO KEY UPDATE,
-    which the foreign keys of the claim do not wait for) and pass over the rows concurrent bookers hold, so racing
-    bookers each take a different space instead of queueing on one in the exclusion check."""
+    ancestors) is given, ``closed_above`` (a blackout on one of them overlaps), and when ``person`` is given,
+    ``person_busy`` (they hold a live booking of the pool or one of its spaces overlapping the span): the booking
+    then needs no query of its own for them. ``skip_locked`` (inside a transaction; PostgreSQL): lock the space's
+    row (FOR NO KEY UPDATE, which the foreign keys of the claim do not wait for) and pass over the rows concurrent
+    bookers hold, so racing bookers each take a different space instead of queueing on one in the exclusion
+    check."""
     from django.db.models import Exists, OuterRef, Value
 
     claimed = Claim.objects.filter(resource=OuterRef("pk"), active=True, starts_at__lt=end, ends_at__gt=start)
@@ -586,6 +594,10 @@ def free_spaces(pool: Resource, start: dt.datetime, end: dt.datetime, batch: int
     if above is not None:
         qs = qs.annotate(closed_above=Exists(Blackout.objects.filter(
             resource__in=above, starts_at__lt=end, ends_at__gt=start)) if above else Value(False))
+    if person is not None:
+        qs = qs.annotate(person_busy=Exists(Booking.objects.filter(
+            Q(resource=pool.pk) | Q(resource__parent_id=pool.pk), person=person, state__in=ACTIVE_STATES,
+            starts_at__lt=end, ends_at__gt=start)))
     if skip_locked:
         qs = qs.select_for_update(skip_locked=True, no_key=True, of=("self",))
     tried: set[int] = set()
@@ -619,14 +631,14 @@ def _book_any(person, pool: Resource, start, end, *, chain, **kw) -> Booking:
         above = [r.pk for r in chain]
         # the first free space no concurrent booker holds; if every free one is held, the first free one anyway
         # (its booker may yet fail: the exclusion check waits for it and says)
-        first = next(free_spaces(pool, start, end, batch=1, skip_locked=True, above=above), None)
+        first = next(free_spaces(pool, start, end, batch=1, skip_locked=True, above=above, person=person), None)
         if first is None and connection.features.has_select_for_update_skip_locked:
-            first = next(free_spaces(pool, start, end, batch=1, above=above), None)
+            first = next(free_spaces(pool, start, end, batch=1, above=above, person=person), None)
         if first is not None:
             booking = take(first)
             if booking is not None:
                 return booking
-            for space in free_spaces(pool, start, end, shuffled=True, above=above):
+            for space in free_spaces(pool, start, end, shuffled=True, above=above, person=person):
                 booking = take(space) if space.pk != first.pk else None
                 if booking is not None:
                     return booking
@@ -664,7 +676,7 @@ def bookers_for(persons: list, on: dt.date | None = None) -> dict[int, Booker]:
         vehicles = [v for h in hs for v in by_house.get(h.pk, [])] + \
             [v for e in es for v in by_enterprise.get(e.pk, [])]
         out[p.pk] = Booker(person=p, houses=hs, compound_ids={h.compound_id for h in hs}, enterprises=es,
-                           enterprise_compound_ids={e.compound_id for e in es}, vehicle_ids=vehicles)
+                           enterprise_compound_ids={e.compound_id for e in es}, known_vehicle_ids=vehicles)
     return out
 
 
