@@ -49,15 +49,23 @@ class Member:
 
 def household(person, on: dt.date | None = None) -> tuple[object | None, list]:
     """The applicant's current house and the people living there now (the applicant first)."""
-    from people.models import Person, Residence
+    from django.db.models import Subquery
 
-    res = (Residence._base_manager.filter(person=person, moved_out__isnull=True).select_related("house")
-           .order_by("-moved_in", "id").first())
-    if res is None:
+    from people.models import Residence
+
+    # one query: the current residents of the applicant's latest current house, with the house and the people
+    home = (Residence._base_manager.filter(person=person, moved_out__isnull=True).order_by("-moved_in", "id")
+            .values("house_id")[:1])
+    rows = list(Residence._base_manager.filter(house_id=Subquery(home), moved_out__isnull=True)
+                .select_related("house", "person").order_by("person__birth_date", "person_id", "id"))
+    if not rows:
         return None, [person]
-    others = list(Person._base_manager.filter(residences__house_id=res.house_id, residences__moved_out__isnull=True)
-                  .exclude(pk=person.pk).distinct().order_by("birth_date", "id"))
-    return res.house, [person, *others]
+    seen, others = {person.pk}, []
+    for r in rows:
+        if r.person_id not in seen:
+            seen.add(r.person_id)
+            others.append(r.person)
+    return rows[0].house, [person, *others]
 
 
 def _current_communities(person_ids: list[int]) -> dict[int, set[int]]:
