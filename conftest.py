@@ -297,6 +297,30 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time():
+    """On SQLite the live server's threads share the test's one in-memory connection (there is no other way to see
+    its data), so two requests at once — a page and its htmx fragment, the service worker keeping a round — would
+    interleave their transactions on it. The live server then answers one request at a time, as a connection can;
+    on PostgreSQL each request thread has its own connection and the server stays threaded."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.connections_override = connections_override
+
+    threaded, LiveServerThread.server_class = LiveServerThread.server_class, OneAtATime
+    yield
+    LiveServerThread.server_class = threaded
+
+
 @pytest.fixture(scope="session")
 def browser():
     """A headless Chromium for the whole session. Playwright runs an event loop in this thread, so Django's
