@@ -609,6 +609,16 @@ def escalation_target(deadline_at: dt.datetime | None, now: dt.datetime) -> int:
     return Escalation.NONE
 
 
+def _raises(rows, now: dt.datetime) -> dict[int, list[int]]:
+    """{level: ids} of the rows ``(pk, deadline_at, level)`` that are due a higher 督办 level at ``now``."""
+    raised: dict[int, list[int]] = {}
+    for pk, deadline_at, level in rows:
+        target = escalation_target(deadline_at, now)
+        if target > level:
+            raised.setdefault(target, []).append(pk)
+    return raised
+
+
 def _supervisors(res: Resolution | Need, level: int, codename: str = "change_resolution") -> list:
     from django.contrib.auth import get_user_model
 
@@ -641,11 +651,7 @@ def escalate_overdue(now: dt.datetime | None = None, batch: int = 5000) -> int:
                                                 escalation_level__lt=Escalation.STREET)
                 .exclude(state=ResolutionState.SUBMITTED)
                 .order_by("deadline_at").values_list("pk", "deadline_at", "escalation_level")[:batch])
-    raised: dict[int, list[int]] = {}
-    for pk, deadline_at, level in rows:
-        target = escalation_target(deadline_at, now)
-        if target > level:
-            raised.setdefault(target, []).append(pk)
+    raised = _raises(rows, now)
     count = 0
     for level, ids in raised.items():
         with transaction.atomic():
@@ -679,11 +685,7 @@ def escalate_overdue_needs(now: dt.datetime | None = None, batch: int = 5000) ->
     rows = list(Need._base_manager.filter(state__in=[NeedState.OPEN, NeedState.IN_PROGRESS], deadline_at__lt=now,
                                           escalation_level__lt=Escalation.STREET)
                 .order_by("deadline_at").values_list("pk", "deadline_at", "escalation_level")[:batch])
-    raised: dict[int, list[int]] = {}
-    for pk, deadline_at, level in rows:
-        target = escalation_target(deadline_at, now)
-        if target > level:
-            raised.setdefault(target, []).append(pk)
+    raised = _raises(rows, now)
     count = 0
     for level, ids in raised.items():
         with transaction.atomic():
