@@ -7,7 +7,8 @@ VIEW = ["resources.view_resource", "resources.view_booking", "resources.view_veh
 STAFF = VIEW + ["resources.checkin_resource", "resources.add_vehicle", "resources.change_vehicle",
                 "resources.change_booking"]
 MANAGER = STAFF + ["resources.add_resource", "resources.change_resource", "resources.approve_resource",
-                   "resources.export_resource", "resources.draw_resource", "resources.add_booking"]
+                   "resources.export_resource", "resources.draw_resource", "resources.add_booking",
+                   "resources.view_approvergroup", "resources.add_approvergroup", "resources.change_approvergroup"]
 
 
 class ResourcesConfig(AppConfig):

@@ -7,15 +7,15 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from resources.models import EligibilityRule, Resource
+from resources.models import ApproverGroup, EligibilityRule, Resource
 
 __all__ = ["BlackoutForm", "ResourceForm"]
 
 FIELDS = ["kind", "mode", "name", "code", "parent", "compound", "owner_name", "location", "lat", "lng", "description",
           "capacity", "opens_at", "closes_at", "weekdays", "closed_on_holidays", "workdays_only", "start_times",
           "sitting_minutes", "raster_minutes", "min_minutes", "max_minutes", "horizon_days", "buffer_minutes",
-          "needs_approval", "requires_checkin", "grace_minutes", "cancel_minutes", "strike_limit", "strike_days",
-          "hold_hours", "rule", "is_active"]
+          "needs_approval", "approver_group", "requires_checkin", "grace_minutes", "cancel_minutes", "strike_limit",
+          "strike_days", "hold_hours", "rule", "is_active"]
 
 
 class ResourceForm(forms.ModelForm):
@@ -39,6 +39,7 @@ class ResourceForm(forms.ModelForm):
             parents = parents.exclude(pk=self.instance.pk)
         self.fields["parent"].queryset = parents
         self.fields["rule"].queryset = EligibilityRule.objects.order_by("name")
+        self.fields["approver_group"].queryset = ApproverGroup.objects.restrict(user, "view").order_by("name")
         if not self.is_bound:  # the list shown as the text it is typed as (a new resource's [] as nothing)
             self.initial["start_times"] = ",".join(self.instance.start_times or [])
 
@@ -72,6 +73,11 @@ class ResourceForm(forms.ModelForm):
         parent = data.get("parent")
         if parent is not None and data.get("compound") and parent.compound_id != data["compound"].pk:
             self.add_error("parent", _("上级资源须在同一个小区/楼宇"))
+        group, compound = data.get("approver_group"), data.get("compound")
+        if group is not None and compound is not None and (
+                group.street_id != compound.street_id
+                or (group.community_id and group.community_id != compound.community_id)):
+            self.add_error("approver_group", _("审批组须属于资源所在的社区或街道"))
         if kind == "parking_space" and parent is not None and parent.mode != "group":
             self.add_error("parent", _("车位的上级须是停车场（分组）"))
         return data

@@ -28,9 +28,9 @@ from django.utils.translation import gettext_lazy as _
 from core.models import ScopedModel, TimestampedModel
 from resources.choices import BookingState, Kind, Mode, Period, Subject, WaitState
 
-__all__ = ["Application", "Blackout", "Booking", "BookerLink", "CheckIn", "Claim", "Draw", "EligibilityRule",
-           "Employment", "Offer", "Quota", "Resource", "Series", "Slot", "Strike", "Vehicle", "WaitEntry", "Window",
-           "SLOT_MINUTES"]
+__all__ = ["Application", "ApproverGroup", "Blackout", "Booking", "BookerLink", "CheckIn", "Claim", "Draw",
+           "EligibilityRule", "Employment", "Offer", "Quota", "Resource", "Series", "Slot", "Strike", "Vehicle",
+           "WaitEntry", "Window", "SLOT_MINUTES"]
 
 SCOPE = {"street": "street_id", "community": "community_id", "grid": "grid_id"}
 SLOT_MINUTES = 15  # the SQLite guard's step; every raster is a multiple of it
@@ -65,6 +65,32 @@ class EligibilityRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApproverGroup(ScopedModel):
+    """A named set of staff accounts who decide the pending bookings of the resources that name the group; scoped
+    to a community (or, without one, to the street) like everything else. Any one member decides."""
+
+    scope_fields = {"street": "street_id", "community": "community_id"}
+
+    name = models.CharField(_("审批组名称"), max_length=60)
+    street = models.ForeignKey("places.Street", on_delete=models.PROTECT, related_name="+", verbose_name=_("街道"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("社区"))
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="resource_approver_groups",
+                                     verbose_name=_("审批组成员"))
+
+    class Meta:
+        verbose_name = _("审批组")
+        verbose_name_plural = _("审批组")
+        ordering = ["street_id", "community_id", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_place(self) -> str:
+        return f"community:{self.community_id}" if self.community_id else f"street:{self.street_id}"
 
 
 class Resource(ScopedModel):
@@ -105,6 +131,9 @@ class Resource(ScopedModel):
     horizon_days = models.PositiveIntegerField(_("可提前预约天数"), default=14)
     buffer_minutes = models.PositiveIntegerField(_("间隔(分钟)"), default=0, help_text=_("两次预约之间留出的整理时间"))
     needs_approval = models.BooleanField(_("须审批"), default=False)
+    approver_group = models.ForeignKey(ApproverGroup, on_delete=models.SET_NULL, null=True, blank=True,
+                                       related_name="resources", verbose_name=_("审批组"),
+                                       help_text=_("须审批时由该组成员审批；不填则由有审批权限的工作人员审批"))
     requires_checkin = models.BooleanField(_("须签到"), default=True)
     grace_minutes = models.PositiveIntegerField(_("签到宽限(分钟)"), default=15)
     cancel_minutes = models.PositiveIntegerField(_("最晚取消(开始前分钟)"), default=60)

@@ -27,6 +27,7 @@ from core.validators import validate_plate
 from resources.choices import ACTIVE_STATES, BookingState, Mode, Period, Subject, WaitState
 from resources.models import (
     SLOT_MINUTES,
+    ApproverGroup,
     Blackout,
     Booking,
     CheckIn,
@@ -567,6 +568,8 @@ def _create(person, resource: Resource, start, end, *, user, actor, vehicle, sea
         _take_claims(booking, claims, start, end + dt.timedelta(minutes=resource.buffer_minutes))
     if audit_it:
         audit.record("book", booking, user=actor or user, changes={"state": [None, booking.state]})
+    if booking.state == BookingState.PENDING:
+        ask_approvers(booking, [resource, *chain])
     return booking
 
 
@@ -879,25 +882,76 @@ def cancel(booking: Booking, *, person=None, actor=None, now: dt.datetime | None
     return booking
 
 
-def approve(booking: Booking, actor) -> Booking:
+def approver_group_id(chain: Iterable[Resource]) -> int | None:
+    """The approver group that decides a booking: the first resource of the chain (the space or room, then the
+    pool or whole it is part of) that asks for approval and names a group; None: anyone with the permission."""
+    return next((r.approver_group_id for r in chain if r.needs_approval and r.approver_group_id), None)
+
+
+def _group_of(booking: Booking) -> int | None:
+    resource = booking.resource
+    return approver_group_id([resource, *ancestors(resource)])
+
+
+def ask_approvers(booking: Booking, chain: Iterable[Resource]) -> int:
+    """Tell the members of the booking's approver group that it waits for them (once per booking and member:
+    the inbox's dedupe key). Without a group nobody is told (the pending page lists it). Returns the number told."""
+    from django.urls import reverse
+
+    from notify.services import notify
+
+    group = approver_group_id(chain)
+    if group is None:
+        return 0
+    members = list(ApproverGroup.members.through.objects.filter(approvergroup_id=group, user__is_active=True)
+                   .values_list("user_id", flat=True))
+    if not members:
+        return 0
+    from django.contrib.auth import get_user_model
+
+    users = list(get_user_model().objects.filter(pk__in=members))
+    start = _local(booking.starts_at)
+    return len(notify(users, title=_("待审批预约：%(r)s %(t)s") % {"r": booking.resource.name,
+                                                                   "t": f"{start:%m-%d %H:%M}"},
+                      url=reverse("resources:pending"), kind="info", dedupe_key=f"resources:approve:{booking.pk}"))
+
+
+def _may_decide(booking: Booking, actor) -> None:
+    """A resource naming an approver group: a member of it decides (and nobody else); otherwise whoever holds
+    ``approve`` on the resource's place."""
+    group = _group_of(booking)
+    if group is not None:
+        if actor is None or not ApproverGroup.members.through.objects.filter(
+                approvergroup_id=group, user_id=actor.pk).exists():
+            raise PermissionDenied(_("只有该资源审批组的成员可以审批"))
+        return
     if not Resource.objects.restrict(actor, "approve").filter(pk=booking.resource_id).exists():
         raise PermissionDenied(_("您没有审批该资源预约的权限"))
+
+
+def approve(booking: Booking, actor, reason: str = "") -> Booking:
+    """Approve a pending booking. A conditional update: of two decisions at once, one wins, the other is told the
+    booking was decided already. Audited with the reason and the approver group."""
+    _may_decide(booking, actor)
     if not Booking.objects.filter(pk=booking.pk, state=BookingState.PENDING).update(
             state=BookingState.CONFIRMED, version=F("version") + 1):
         raise ValidationError(_("该预约已被处理"))
     booking.state = BookingState.CONFIRMED
-    audit.record("approve", booking, user=actor)
+    audit.record("approve", booking, user=actor, changes={"state": [BookingState.PENDING, BookingState.CONFIRMED],
+                                                          "reason": [None, reason[:200]],
+                                                          "group": [None, _group_of(booking)]})
     _tell(booking, _("预约已通过：%(r)s") % {"r": booking.resource.name})
     return booking
 
 
 def reject(booking: Booking, actor, reason: str = "") -> Booking:
-    if not Resource.objects.restrict(actor, "approve").filter(pk=booking.resource_id).exists():
-        raise PermissionDenied(_("您没有审批该资源预约的权限"))
+    _may_decide(booking, actor)
     if not _end(booking, BookingState.REJECTED, [BookingState.PENDING], timezone.now()):
         raise ValidationError(_("该预约已被处理"))
     Booking.objects.filter(pk=booking.pk).update(note=reason[:200])
-    audit.record("reject", booking, user=actor)
+    audit.record("reject", booking, user=actor, changes={"state": [BookingState.PENDING, BookingState.REJECTED],
+                                                         "reason": [None, reason[:200]],
+                                                         "group": [None, _group_of(booking)]})
     _tell(booking, _("预约未通过：%(r)s %(why)s") % {"r": booking.resource.name, "why": reason})
     offer_freed(booking, timezone.now())
     return booking
@@ -1084,6 +1138,60 @@ def expire_holds(now: dt.datetime | None = None) -> int:
             n += 1
             offer_freed(booking, now)
     return n
+
+
+# --- approver groups ----------------------------------------------------------------------------------------
+def create_group(actor, name: str, community) -> ApproverGroup:
+    """An approver group of a community the actor keeps (``add`` on approver groups there); audited."""
+    from core.scope import scope_for
+
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("请填写审批组名称"))
+    places = scope_for(actor).places_for("resources.add_approvergroup") if actor is not None else None
+    if places is None or not (community.pk in places.communities or community.street_id in places.streets):
+        raise PermissionDenied(_("该社区不在您的管辖范围内"))
+    group = ApproverGroup.objects.create(name=name[:60], street_id=community.street_id, community_id=community.pk)
+    audit.record("add", group, user=actor, changes={"name": [None, group.name]})
+    return group
+
+
+def staff_candidates(group: ApproverGroup):
+    """The accounts that may join a group: staff who may approve bookings of resources in the group's place."""
+    from django.contrib.auth import get_user_model
+
+    from core.models import Grant
+    from places.models import Grid
+
+    grants = Grant.objects.filter(role__permissions__codename="approve_resource",
+                                  role__permissions__content_type__app_label="resources")
+    if group.community_id:
+        grids = Grid.objects.filter(community_id=group.community_id).values("id")
+        grants = grants.filter(Q(community_id=group.community_id) | Q(street_id=group.street_id, community_id=None,
+                                                                      grid_id=None) | Q(grid_id__in=grids))
+    else:
+        grants = grants.filter(street_id=group.street_id)
+    return get_user_model().objects.filter(is_active=True, pk__in=grants.values("user_id")).order_by("username")
+
+
+def _kept_group(actor, group: ApproverGroup) -> ApproverGroup:
+    if not ApproverGroup.objects.restrict(actor, "change").filter(pk=group.pk).exists():
+        raise PermissionDenied(_("该审批组不在您的管辖范围内"))
+    return group
+
+
+def add_member(actor, group: ApproverGroup, user) -> None:
+    _kept_group(actor, group)
+    if not staff_candidates(group).filter(pk=user.pk).exists():
+        raise ValidationError(_("该账号在本辖区没有审批预约的权限"))
+    group.members.add(user)
+    audit.record("change", group, user=actor, changes={"members": [None, user.username]})
+
+
+def remove_member(actor, group: ApproverGroup, user) -> None:
+    _kept_group(actor, group)
+    group.members.remove(user)
+    audit.record("change", group, user=actor, changes={"members": [user.username, None]})
 
 
 # --- telling people -----------------------------------------------------------------------------------------

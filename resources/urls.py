@@ -29,6 +29,7 @@ urlpatterns = [
     path("staff/<int:pk>/rules/", views.RulesView.as_view(), name="rules"),
     path("staff/pending/", views.PendingView.as_view(), name="pending"),
     path("staff/bookings/<int:pk>/<str:decision>/", views.DecideView.as_view(), name="decide"),
+    path("staff/groups/", views.GroupsView.as_view(), name="groups"),
     path("staff/plate/", views.PlateView.as_view(), name="plate"),
     path("staff/export/", views.ExportView.as_view(), name="export"),
     path("staff/draws/", views.DrawsView.as_view(), name="draws"),

@@ -30,7 +30,7 @@ from core.tables import Column, Table
 from core.views import ObjectListView, PermissionView, is_htmx, parse_bbox, require
 from resources import services
 from resources.choices import ACTIVE_STATES, BookingState, Kind, Mode
-from resources.models import BookerLink, Booking, Employment, Resource, Window
+from resources.models import ApproverGroup, BookerLink, Booking, Employment, Resource, Window
 
 WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
 SHOWN_STATES = [*ACTIVE_STATES, BookingState.RELEASED]
@@ -566,16 +566,29 @@ class SheetView(StaffView):
 
 
 class PendingView(PermissionView):
+    """The bookings waiting for a decision: first those of the approver groups the user is a member of, then the
+    others of resources that name no group and whose place the user may approve."""
+
     perm = "resources.approve_resource"
 
     def get(self, request):
         allowed = Resource.objects.restrict(request.user, "approve").values("id")
-        bookings = (Booking.objects.restrict(request.user, "view")
-                    .filter(state=BookingState.PENDING, resource__in=allowed)
-                    .select_related("resource", "person", "home_compound", "enterprise").order_by("starts_at"))
-        rows = [{"b": b, "start": timezone.localtime(b.starts_at), "end": timezone.localtime(b.ends_at),
-                 "name": mask_name(b.person.name)} for b in bookings[:200]]
-        return render(request, "resources/pending.html", {"title": _("待审批预约"), "rows": rows})
+        base = (Booking.objects.restrict(request.user, "view").filter(state=BookingState.PENDING)
+                .select_related("resource", "resource__parent", "person", "home_compound", "enterprise")
+                .order_by("starts_at"))
+        groups = {g.pk: g for g in ApproverGroup.objects.filter(members=request.user)}
+        mine, others = [], []
+        for b in base.filter(Q(resource__in=allowed) | Q(resource__approver_group__in=list(groups))
+                             | Q(resource__parent__approver_group__in=list(groups)))[:400]:
+            group = services.approver_group_id([b.resource, *services.ancestors(b.resource)])
+            row = {"b": b, "start": timezone.localtime(b.starts_at), "end": timezone.localtime(b.ends_at),
+                   "name": mask_name(b.person.name), "group": groups.get(group)}
+            if group in groups:
+                mine.append(row)
+            elif group is None:
+                others.append(row)
+        return render(request, "resources/pending.html", {
+            "title": _("待审批预约"), "mine": mine[:200], "rows": others[:200], "groups": list(groups.values())})
 
 
 class DecideView(PermissionView):
@@ -588,7 +601,7 @@ class DecideView(PermissionView):
                                     pk=pk)
         try:
             if decision == "approve":
-                services.approve(booking, request.user)
+                services.approve(booking, request.user, request.POST.get("reason", "").strip())
                 messages.success(request, _("已通过：%(r)s") % {"r": booking.resource.name})
             else:
                 services.reject(booking, request.user, request.POST.get("reason", "").strip())
@@ -598,6 +611,66 @@ class DecideView(PermissionView):
         except PermissionDenied:
             raise
         return HttpResponseRedirect(reverse("resources:pending"))
+
+
+class GroupsView(PermissionView):
+    """Approver groups of the user's places: the list, a new group for a community, members added and removed
+    (staff who may approve bookings there). One page; every change goes through the services and is audited."""
+
+    perm = "resources.view_approvergroup"
+
+    def context(self, request, **extra):
+        from places.models import Community
+
+        groups = list(ApproverGroup.objects.restrict(request.user, "view")
+                      .prefetch_related("members").order_by("name", "id"))
+        changeable = set(ApproverGroup.objects.restrict(request.user, "change").values_list("id", flat=True))
+        rows = [{"g": g, "members": list(g.members.all()), "can_change": g.pk in changeable,
+                 "candidates": [u for u in services.staff_candidates(g) if u not in g.members.all()]
+                 if g.pk in changeable else [],
+                 "resources": list(g.resources.order_by("name").values_list("name", flat=True)[:8])} for g in groups]
+        return {"title": _("审批组"), "rows": rows,
+                "communities": list(Community.objects.restrict(request.user, "view").order_by("name")),
+                "can_add": scope_for(request.user).has("resources.add_approvergroup"), **extra}
+
+    def get(self, request):
+        return render(request, "resources/groups.html", self.context(request))
+
+    def post(self, request):
+        from django.contrib.auth import get_user_model
+
+        from places.models import Community
+
+        action = request.POST.get("action", "")
+        try:
+            if action == "create":
+                community = get_object_or_404(Community.objects.restrict(request.user, "view"),
+                                              pk=_int(request.POST.get("community")))
+                group = services.create_group(request.user, request.POST.get("name", ""), community)
+                messages.success(request, _("已新建审批组：%(g)s") % {"g": group.name})
+            elif action in ("add", "remove"):
+                group = get_object_or_404(ApproverGroup.objects.restrict(request.user, "view"),
+                                          pk=_int(request.POST.get("group")))
+                user = get_object_or_404(get_user_model(), pk=_int(request.POST.get("user")), is_active=True)
+                if action == "add":
+                    services.add_member(request.user, group, user)
+                    messages.success(request, _("已加入审批组：%(u)s") % {"u": user.get_full_name() or user.username})
+                else:
+                    services.remove_member(request.user, group, user)
+                    messages.success(request, _("已移出审批组：%(u)s") % {"u": user.get_full_name() or user.username})
+            else:
+                raise Http404
+        except ValidationError as exc:
+            return render(request, "resources/groups.html", self.context(request, error=" ".join(exc.messages)),
+                          status=400)
+        return HttpResponseRedirect(reverse("resources:groups"))
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
 
 
 class PlateView(PermissionView):

@@ -928,6 +928,8 @@ APP_TABLE: dict[str, Spec] = {
     "resources:pending": perm("resources.approve_resource", lists=Booking),
     "resources:decide": scoped(Booking, page="resources.approve_resource", action="view", method="post",
                                ok=(302,), kw=lambda m, o: {"pk": o.pk, "decision": "approve"}),
+    # approver groups: one page (list, create, members) for those holding the permission; the scope is in the page
+    "resources:groups": perm("resources.view_approvergroup"),
     "resources:plate": perm("resources.checkin_resource"),
     "resources:export": perm("resources.export_resource", ok=(200,)),
     "resources:geojson": perm("resources.view_resource", lists=Resource),
