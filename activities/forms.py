@@ -16,9 +16,19 @@ __all__ = ["ActivityForm", "PhotoForm", "SessionForm"]
 
 FIELDS = ["title", "organiser_kind", "partner_name", "contact", "description", "grid",
           "audience_communities", "min_age", "max_age", "audience_tags", "capacity", "max_family", "signup_opens",
-          "signup_closes", "mode", "allocation_rule", "hold_hours", "certificate_min", "summary"]
+          "signup_closes", "mode", "allocation_rule", "organiser_children_first", "hold_hours", "certificate_min",
+          "summary"]
 DT = {"type": "datetime-local"}
 DT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class ChildrenFirstSelect(forms.NullBooleanSelect):
+    """Unset (on for allocation-based classes), yes, no: said in the activities' own words."""
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", pgettext_lazy("activities", "默认（统一分配时开启）")),
+                        ("true", pgettext_lazy("activities", "开启")), ("false", pgettext_lazy("activities", "关闭"))]
 
 
 class ActivityForm(forms.ModelForm):
@@ -31,7 +41,8 @@ class ActivityForm(forms.ModelForm):
                    "signup_opens": forms.DateTimeInput(attrs=DT, format=DT_FORMAT),
                    "signup_closes": forms.DateTimeInput(attrs=DT, format=DT_FORMAT),
                    "audience_communities": forms.CheckboxSelectMultiple,
-                   "audience_tags": forms.CheckboxSelectMultiple}
+                   "audience_tags": forms.CheckboxSelectMultiple,
+                   "organiser_children_first": ChildrenFirstSelect}
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)

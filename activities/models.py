@@ -82,6 +82,12 @@ class Activity(SealedTextModel, ScopedModel):
     drawn_at = models.DateTimeField(pgettext_lazy("activities", "分配时间"), null=True, blank=True)
     draw_digest = models.CharField(pgettext_lazy("activities", "结果摘要"), max_length=64, blank=True)
     summary = models.TextField(pgettext_lazy("activities", "活动简报正文"), blank=True)
+    # feriennet's rule: the families of the people who run the activity come first (None: on for allocation)
+    organiser_children_first = models.BooleanField(
+        pgettext_lazy("activities", "组织者子女优先"), null=True, blank=True, help_text=pgettext_lazy(
+            "activities", "组织者（本活动场次的志愿者、场地预约负责人、组织志愿任务的工作人员）"
+                          "同户的未成年子女在分配和候补中优先；未设置时，报名后统一分配的活动默认开启"))
+    draw_organiser_first = models.BooleanField(pgettext_lazy("activities", "分配时组织者子女优先"), default=False)
 
     class Meta:
         verbose_name = pgettext_lazy("activities", "社区活动")
@@ -113,6 +119,13 @@ class Activity(SealedTextModel, ScopedModel):
     @property
     def left(self) -> int:
         return max(self.capacity - self.taken, 0)
+
+    @property
+    def children_first(self) -> bool:
+        """Whether organisers' children come first: the option, or by default on for allocation-based classes."""
+        if self.organiser_children_first is None:
+            return self.mode == Mode.ALLOCATION
+        return self.organiser_children_first
 
     @property
     def organiser_label(self) -> str:
@@ -177,6 +190,7 @@ class SignUp(ScopedModel):
     priority = models.PositiveSmallIntegerField(pgettext_lazy("activities", "优先级"), default=0,
                                                 help_text=pgettext_lazy("activities", "越大越优先"))
     priority_reason = models.CharField(pgettext_lazy("activities", "优先原因"), max_length=100, blank=True)
+    organiser_family = models.BooleanField(pgettext_lazy("activities", "组织者子女"), default=False)
     ticket = models.CharField(pgettext_lazy("activities", "签号"), max_length=64, blank=True)
     rank = models.PositiveIntegerField(pgettext_lazy("activities", "顺位"), null=True, blank=True)
     won = models.BooleanField(pgettext_lazy("activities", "分配到名额"), null=True, blank=True)

@@ -164,7 +164,7 @@ def eligible_members(activity: Activity, applicant, on: dt.date | None = None) -
 # --- keeping activities -------------------------------------------------------------------------------------------
 FIELDS = ["title", "organiser_kind", "partner_name", "contact", "grid", "capacity", "max_family", "signup_opens",
           "signup_closes", "mode", "allocation_rule", "hold_hours", "certificate_min", "min_age", "max_age",
-          "status"]
+          "status", "organiser_children_first"]
 
 
 def _may(actor, activity: Activity, action: str) -> bool:
@@ -302,6 +302,46 @@ def _auto_priority(activity: Activity, house) -> tuple[int, str]:
     return 0, ""
 
 
+def organisers(activity: Activity) -> set[int]:
+    """The registry persons who run the activity (feriennet's organisers): the volunteers signed up on shifts at
+    its sessions, the person its rooms are booked for, and the staff accounts (linked to a registry person) who
+    organise the volunteer tasks of its sessions."""
+    from resources.models import BookerLink
+    from volunteers.models import Shift, Signup
+
+    out = {activity.host_person_id} if activity.host_person_id else set()
+    shifts = Shift._base_manager.filter(session__activity_id=activity.pk)
+    out |= set(Signup._base_manager.filter(shift__in=shifts, state="signed").values_list("volunteer__person_id",
+                                                                                        flat=True))
+    staff = shifts.exclude(task__organiser__isnull=True).values("task__organiser_id")
+    out |= set(BookerLink.objects.filter(user_id__in=staff).values_list("person_id", flat=True))
+    out.discard(None)
+    return out
+
+
+def organiser_houses(activity: Activity, day: dt.date, people: set[int] | None = None) -> set[int]:
+    """The houses where an adult organiser lives now: a sign-up from there with a child is an organiser's family."""
+    from people.models import Residence
+
+    ids = organisers(activity) if people is None else people
+    if not ids:
+        return set()
+    adult_born = _years_before(day, ADULT)
+    return set(Residence._base_manager.filter(person_id__in=ids, moved_out__isnull=True,
+                                              person__birth_date__lte=adult_born).values_list("house_id", flat=True))
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _has_child(people: list, day: dt.date) -> bool:
+    return any(p.age(day) is not None and p.age(day) < ADULT for p in people)
+
+
 def sign_up(activity: Activity, applicant, people: list, *, user=None, actor=None, channel: str = "web",
             now: dt.datetime | None = None, check_audience: bool = True, audit_it: bool = True) -> SignUp:
     """Sign up ``people`` (the applicant and/or their household's children) together: all placed or none.
@@ -333,6 +373,8 @@ def sign_up(activity: Activity, applicant, people: list, *, user=None, actor=Non
         if bad:
             raise ValidationError("；".join(f"{p.name[:1]}*：{'、'.join(r)}" for p, r in bad))
     priority, reason = _auto_priority(activity, house)
+    org = bool(activity.children_first and house is not None and _has_child(people, day)
+               and house.pk in organiser_houses(activity, day))
     try:
         with audit.deferred():
             # the rows first, the counter last: the activity's row is locked only for the end of the transaction;
@@ -341,8 +383,8 @@ def sign_up(activity: Activity, applicant, people: list, *, user=None, actor=Non
             state = SignUpState.APPLIED if allocation else SignUpState.CONFIRMED
             signup = SignUp.objects.create(
                 activity=activity, applicant=applicant, user=user, house=house, size=len(people), state=state,
-                priority=priority, priority_reason=reason, channel=channel, street_id=activity.street_id,
-                community_id=activity.community_id, grid_id=activity.grid_id)
+                priority=priority, priority_reason=reason, organiser_family=org, channel=channel,
+                street_id=activity.street_id, community_id=activity.community_id, grid_id=activity.grid_id)
             Participant.objects.bulk_create([Participant(signup=signup, activity=activity, person=p, qr_token=secrets
                                                          .token_urlsafe(16)) for p in people])
             if not allocation and not _take(activity.pk, len(people)):
@@ -390,10 +432,12 @@ def cancel(signup: SignUp, *, person=None, actor=None, now: dt.datetime | None =
 
 
 def waiting_order(activity: Activity) -> list:
-    """pretix's order: priority, then time; after an allocation run, the run's rank."""
+    """pretix's order: priority, then (when the activity prefers them) organisers' families, then time; after an
+    allocation run, the run's rank (which already put organisers' families first)."""
+    org = ["-organiser_family"] if activity.children_first else []
     if activity.mode == Mode.ALLOCATION:
-        return [F("rank").asc(nulls_last=True), "created_at", "id"]
-    return ["-priority", "created_at", "id"]
+        return [F("rank").asc(nulls_last=True), *org, "created_at", "id"]
+    return ["-priority", *org, "created_at", "id"]
 
 
 def offer_freed(activity: Activity, now: dt.datetime | None = None) -> list[SignUp]:
@@ -478,17 +522,29 @@ def ticket(seed: str, signup_id: int) -> str:
     return hashlib.sha256(f"{seed}:{signup_id}".encode()).hexdigest()
 
 
-def order(seed: str, rule: str, rows: list[tuple[int, int]]) -> list[int]:
-    """Sign-up ids in the run's order from the seed and (id, priority) pairs only: the lottery by ticket alone,
-    the priority rule by priority first, then ticket."""
+def order(seed: str, rule: str, rows: list[tuple], organiser_first: bool = False) -> list[int]:
+    """Sign-up ids in the run's order from the seed and (id, priority[, organiser's family]) tuples only: the
+    lottery by ticket alone, the priority rule by priority first, then ticket. With ``organiser_first`` an
+    organiser's family comes before the others (within the same priority under the priority rule)."""
+    def org(x) -> int:
+        return -int(bool(x[2])) if organiser_first and len(x) > 2 else 0
+
     if rule == AllocationRule.PRIORITY:
-        return [i for i, _p in sorted(rows, key=lambda x: (-x[1], ticket(seed, x[0])))]
-    return [i for i, _p in sorted(rows, key=lambda x: ticket(seed, x[0]))]
+        return [x[0] for x in sorted(rows, key=lambda x: (-x[1], org(x), ticket(seed, x[0])))]
+    return [x[0] for x in sorted(rows, key=lambda x: (org(x), ticket(seed, x[0])))]
 
 
-def digest(rows: list[tuple[int, int, bool]]) -> str:
-    """sha256 over "id:rank:won" lines in rank order."""
-    text = "\n".join(f"{a}:{r}:{int(bool(w))}" for a, r, w in sorted(rows, key=lambda x: x[1]))
+ORGANISER_FIRST = "organiser_children_first"
+
+
+def digest(rows: list[tuple], organiser_first: bool = False) -> str:
+    """sha256 over "id:rank:won" lines in rank order; a run that put organisers' children first begins with the
+    line "organiser_children_first" and its lines are "id:rank:won:organiser's family"."""
+    ordered = sorted(rows, key=lambda x: x[1])
+    if organiser_first:
+        text = "\n".join([ORGANISER_FIRST, *(f"{a}:{r}:{int(bool(w))}:{int(bool(o))}" for a, r, w, o in ordered)])
+    else:
+        text = "\n".join(f"{x[0]}:{x[1]}:{int(bool(x[2]))}" for x in ordered)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -514,7 +570,9 @@ def run_allocation(activity: Activity, *, actor=None, seed: str | None = None, n
         rows = list(SignUp.objects.filter(activity=locked, state=SignUpState.APPLIED)
                     .values_list("id", "priority", "size", "user_id"))
         info = {r[0]: r for r in rows}
-        ranked = order(seed, locked.allocation_rule, [(r[0], r[1]) for r in rows])
+        first = locked.children_first
+        orgs = _organiser_families(locked) if first else set()
+        ranked = order(seed, locked.allocation_rule, [(r[0], r[1], r[0] in orgs) for r in rows], first)
         left = locked.capacity - locked.taken
         results = []
         for rank, sid in enumerate(ranked, start=1):
@@ -523,10 +581,12 @@ def run_allocation(activity: Activity, *, actor=None, seed: str | None = None, n
             if won:
                 left -= size
             results.append((sid, rank, won))
-        _write_results(seed, results)
+        _write_results(seed, results, orgs)
         taken = locked.capacity - left
+        published = digest([(s, r, w, s in orgs) for s, r, w in results], True) if first else digest(results)
         Activity.objects.filter(pk=locked.pk).update(taken=taken, draw_seed=seed, drawn_at=now,
-                                                     draw_digest=digest(results), version=F("version") + 1)
+                                                     draw_organiser_first=first, draw_digest=published,
+                                                     version=F("version") + 1)
         locked.refresh_from_db()
         audit.record("allocate", locked, user=actor, changes={"applications": [None, len(rows)],
                                                               "confirmed": [None, sum(1 for r in results if r[2])]})
@@ -545,23 +605,37 @@ def run_allocation(activity: Activity, *, actor=None, seed: str | None = None, n
     return locked
 
 
-def _write_results(seed: str, results: list[tuple[int, int, bool]]) -> None:
-    """Every application's rank, ticket and state in one UPDATE … FROM (VALUES …) per 2,000 rows."""
+def _organiser_families(activity: Activity) -> set[int]:
+    """The applications (ids) from an organiser's house with a child among their participants, decided at the run
+    and stored on each application (the published digest carries it)."""
+    day = _rule_day(activity)
+    houses = organiser_houses(activity, day)
+    if not houses:
+        return set()
+    child_born = _years_before(day, ADULT)
+    return set(Participant.objects.filter(signup__activity_id=activity.pk, signup__state=SignUpState.APPLIED,
+                                          signup__house_id__in=houses, person__birth_date__gt=child_born)
+               .values_list("signup_id", flat=True))
+
+
+def _write_results(seed: str, results: list[tuple[int, int, bool]], orgs: set[int] = frozenset()) -> None:
+    """Every application's rank, ticket, state and organiser's-family mark in one UPDATE … FROM (VALUES …) per
+    2,000 rows."""
     from django.db import connection
 
     table = SignUp._meta.db_table
     pg = connection.vendor == "postgresql"
-    casts = ["::bigint", "::integer", "::varchar", "::varchar", "::boolean"] if pg else [""] * 5
+    casts = ["::bigint", "::integer", "::varchar", "::varchar", "::boolean", "::boolean"] if pg else [""] * 6
     select = ", ".join(f"column{i + 1}{c} AS {n}" for i, (c, n) in enumerate(zip(
-        casts, ["id", "rank", "ticket", "state", "won"], strict=True)))
+        casts, ["id", "rank", "ticket", "state", "won", "org"], strict=True)))
     for i in range(0, len(results), 2000):
         chunk = results[i:i + 2000]
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
         params = [x for sid, rank, won in chunk for x in (
-            sid, rank, ticket(seed, sid), SignUpState.CONFIRMED if won else SignUpState.WAITING, won)]
+            sid, rank, ticket(seed, sid), SignUpState.CONFIRMED if won else SignUpState.WAITING, won, sid in orgs)]
         with connection.cursor() as cur:
             cur.execute(f'UPDATE {table} SET "rank" = v.rank, ticket = v.ticket, state = v.state, won = v.won, '
-                        f"version = {table}.version + 1 "
+                        f"organiser_family = v.org, version = {table}.version + 1 "
                         f"FROM (SELECT {select} FROM (VALUES {values}) AS x) AS v WHERE {table}.id = v.id", params)
 
 
@@ -569,14 +643,17 @@ def verify(activity: Activity) -> bool:
     """Recompute the run's order from the published seed and compare with the stored ranks, tickets and digest
     (who won is fixed at the run: a later cancellation does not change the published result)."""
     rows = list(SignUp.objects.filter(activity=activity, rank__isnull=False).values_list(
-        "id", "priority", "rank", "won", "ticket"))
+        "id", "priority", "rank", "won", "ticket", "organiser_family"))
     if not rows or not activity.draw_seed:
         return False
-    expected = order(activity.draw_seed, activity.allocation_rule, [(i, p) for i, p, _r, _w, _t in rows])
-    ranks = {i: r for i, _p, r, _w, _t in rows}
-    tickets_ok = all(t == ticket(activity.draw_seed, i) for i, _p, _r, _w, t in rows)
-    return expected == sorted(ranks, key=lambda i: ranks[i]) and tickets_ok and \
-        digest([(i, r, w) for i, _p, r, w, _t in rows]) == activity.draw_digest
+    first = activity.draw_organiser_first
+    expected = order(activity.draw_seed, activity.allocation_rule, [(i, p, o) for i, p, _r, _w, _t, o in rows],
+                     first)
+    ranks = {i: r for i, _p, r, _w, _t, _o in rows}
+    tickets_ok = all(t == ticket(activity.draw_seed, i) for i, _p, _r, _w, t, _o in rows)
+    published = digest([(i, r, w, o) for i, _p, r, w, _t, o in rows], True) if first else \
+        digest([(i, r, w) for i, _p, r, w, _t, _o in rows])
+    return expected == sorted(ranks, key=lambda i: ranks[i]) and tickets_ok and published == activity.draw_digest
 
 
 # --- attendance ---------------------------------------------------------------------------------------------------

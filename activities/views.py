@@ -136,7 +136,7 @@ class ActivityView(ResidentView):
         draw = None
         if a.drawn_at:
             draw = list(SignUp.objects.filter(activity=a, rank__isnull=False).order_by("rank").values(
-                "id", "rank", "ticket", "won", "applicant__name", "size")[:500])
+                "id", "rank", "ticket", "won", "applicant__name", "size", "organiser_family")[:500])
             for row in draw:
                 row["name"] = mask_name(row.pop("applicant__name"))
         return render(request, "activities/activity.html", {
