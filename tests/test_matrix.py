@@ -798,6 +798,12 @@ APP_TABLE: dict[str, Spec] = {
     "fieldwork:review_bulk": perm("fieldwork.review_changerequest", method="post", ok=(200, 302, 400)),
     "fieldwork:workload": perm("fieldwork.workload_visit"),
     "fieldwork:policy": perm("fieldwork.view_changepolicy"),
+    # the offline round: the pages a round keeps (the worker's own list), the page for what was not kept, the
+    # service worker and the manifest (no personal data: open to anyone)
+    "fieldwork:round": perm("fieldwork.submit_visit"),
+    "fieldwork:offline": public(),
+    "service_worker": public(),
+    "webmanifest": public(),
     # notify: one's own notifications
     "notify:inbox": login(),
     "notify:badge": public(ok=(200, 204)),  # a count of one's own unread, empty for anonymous
