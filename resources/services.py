@@ -818,6 +818,8 @@ def allocate(pool: Resource, entries: list[tuple], start: dt.datetime, end: dt.d
         return out
     for (i, _b), booking in zip(planned, bookings, strict=True):
         results[i] = (booking, "")
+        if booking.state == BookingState.PENDING:
+            ask_approvers(booking, [booking.resource, *chain])
     return results
 
 

@@ -194,3 +194,18 @@ def test_one_decision_wins_when_two_members_decide_at_once(world, site):
     b.refresh_from_db()
     assert b.state == (BookingState.CONFIRMED if won == ["approve"] else BookingState.REJECTED)
     assert AuditEvent.objects.filter(action__in=["approve", "reject"], object_id=str(b.pk)).count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_places_won_in_a_draw_go_to_the_pools_group_too(world, site):
+    officer_a2, _b = _staff(world)
+    group = services.create_group(world.users.officer_a, "车库审批组", world.communities["A"])
+    services.add_member(world.users.officer_a, group, officer_a2)
+    site.garage.needs_approval = True
+    site.garage.approver_group = group
+    site.garage.save()
+    results = services.allocate(site.garage, [(world.people["张三"], None)], at(MONDAY, 19),
+                                at(MONDAY + dt.timedelta(days=1), 8))
+    booking, why = results[0]
+    assert why == "" and booking.state == BookingState.PENDING
+    assert _inbox(officer_a2, booking) == 1 and _inbox(world.users.officer_a, booking) == 0
