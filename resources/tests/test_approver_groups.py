@@ -88,7 +88,20 @@ def test_a_member_refuses_with_a_reason_audited_and_a_second_decision_is_refused
     assert b.state == BookingState.REJECTED
     events = list(AuditEvent.objects.filter(action__in=["approve", "reject"], object_id=str(b.pk)))
     assert len(events) == 1 and events[0].user_id == officer_a2.pk
-    assert events[0].changes["reason"] == [None, "当天有社区活动"] and events[0].changes["group"] == [None, group.pk]
+    assert events[0].purpose == "当天有社区活动" and events[0].changes["group"] == [None, group.pk]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_phone_number_typed_into_a_refusals_reason_is_masked_in_the_audit_trail(world, site):
+    from core.models import AuditEvent
+
+    officer_a2, _b = _staff(world)
+    _grouped_room(world, site, [officer_a2])
+    b = services.book(world.people["张三"], site.room, at(MONDAY, 14), at(MONDAY, 16))
+    services.reject(b, officer_a2, reason="改期请联系13812345678")
+    event = AuditEvent.objects.get(action="reject", object_id=str(b.pk))
+    assert "13812345678" not in str(event.purpose) + str(event.changes)
+    assert "138****5678" in event.purpose
 
 
 @time_machine.travel(NOW, tick=False)
