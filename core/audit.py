@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
 from django.db.models.signals import post_save
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -201,6 +201,9 @@ def _write(events: list[AuditEvent]) -> None:
     without a savepoint of its own (a failed audit write fails the change it records)."""
     if not events:
         return
+    # The raw statements below pass no router: tell it a write happens (the replica router then pins this
+    # request, and the browser's next reads, to the primary).
+    router.db_for_write(AuditEvent)
     with transaction.atomic(savepoint=False):
         _lock_chain()
         if len(events) == 1 and connection.vendor == "postgresql":

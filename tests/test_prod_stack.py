@@ -126,13 +126,18 @@ def stack(tmp_path_factory):
                                "--password-file", str(state / "pw")], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=120)
         assert boot.returncode == 0, boot.stderr[-2000:]
-        for _ in range(120):
+        import http.client
+
+        for _ in range(120):  # gunicorn answers anything (a redirect to https, a 4xx) without it being followed: up
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
-                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/"), timeout=5)
-            except urllib.error.HTTPError:
-                break  # gunicorn answers (a redirect to https or a 4xx): it is up
+                probe.request("GET", "/")
+                probe.getresponse()
+                break
             except OSError:
                 time.sleep(1)
+            finally:
+                probe.close()
         yield {"base": base, "port": port, "state": state, "db": name, "log": state / "prod.log"}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
