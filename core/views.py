@@ -331,9 +331,9 @@ def _url(name: str, *args, query: str = "") -> str:
 
 
 def _section(key: str, title, *, url: str = "", link=None, count: int | None = None, items=(), empty=None,
-             stats=(), note=None) -> dict:
+             stats=(), note=None, note_url: str = "") -> dict:
     return {"key": key, "title": title, "url": url, "link": link or gettext_lazy("查看全部"), "count": count,
-            "items": list(items), "empty": empty, "stats": list(stats), "note": note}
+            "items": list(items), "empty": empty, "stats": list(stats), "note": note, "note_url": note_url}
 
 
 def _local(value, fmt: str = "%Y-%m-%d") -> str:
@@ -521,7 +521,7 @@ def _command(user) -> list[dict]:
                   {"value": cases["overdue"], "label": _("超期案件"),
                    "url": _url("cases:queue", query="state=overdue")}]
     out.append(_section("cockpit", _("街道概况"), url=_url("cockpit:home"), link=_("打开驾驶舱"), stats=stats,
-                        note=_("大屏：%(url)s") % {"url": _url("cockpit:wall")}))
+                        note=_("在指挥中心大屏上打开：大屏模式"), note_url=_url("cockpit:wall")))
     if (q := _quality(user, _("数据质量"), "street")) is not None:
         out.append(q)
     return out

@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.renfang",
+                "access.context_processors.second_factor",
                 "cases.context_processors.holiday_banner",
             ],
         },

@@ -228,6 +228,19 @@ def test_a_fragment_asked_for_by_htmx_before_the_second_factor_is_refused_not_re
     assert client.get(reverse("notify:badge")).status_code == 302
 
 
+def test_the_second_factor_step_shows_no_menu_and_asks_for_no_badge_until_it_is_passed(world, client):
+    post_login(client, "command")
+    r = client.get(reverse("access:otp_setup"))
+    page = r.content.decode()
+    assert r.status_code == 200 and 'name="token"' in page
+    assert reverse("notify:badge") not in page, "the badge would be refused (a console error on the step's page)"
+    assert 'class="mainnav"' not in page and reverse("access:password_change") not in page
+    assert reverse("access:logout") in page, "the way out stays"
+    verified_login(client, world.users.command)
+    page = client.get("/").content.decode()
+    assert reverse("notify:badge") in page and 'class="mainnav"' in page
+
+
 def test_enrolment_with_a_qr_code_then_the_otp_step_at_every_login(world, client):
     user = world.users.command
     post_login(client, "command")

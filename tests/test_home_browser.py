@@ -1,5 +1,6 @@
 """The home pages in Chromium, at the viewport each user has: a grid worker and a resident on a phone (390×844),
-a community officer at a desk (1440×900). Screenshots in test-artifacts/home-*.png."""
+a community officer, the command centre and the three duties at a desk (1440×900). Screenshots in
+test-artifacts/home-*.png."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -102,3 +103,52 @@ def test_a_community_officer_goes_from_the_home_page_to_the_reviews(page, things
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/fieldwork/review/")
     assert page.console_errors == []
+
+
+def _desk_with_second_factor(browser, base_url, username):
+    """A 1440×900 desk logged in through the real form, with the second factor the street's duties must pass."""
+    from django.contrib.auth import get_user_model
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = get_user_model().objects.get(username=username)
+    device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    p = ctx.new_page()
+    p.console_errors = []
+    p.on("console", lambda m: p.console_errors.append(m.text) if m.type == "error" else None)
+    p.set_default_timeout(15000)
+    p.base_url = base_url
+    login(p, username)
+    p.wait_for_selector("input[name=token]")
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    p.fill("input[name=token]", f"{totp.token():06d}")
+    with p.expect_navigation():
+        p.click("form button[type=submit]")
+    p.wait_for_load_state("networkidle")
+    return ctx, p
+
+
+@pytest.mark.parametrize("who, section, link", [
+    ("command", "cockpit", "/cockpit/"),
+    ("sysadmin", "users", "/access/users/"),
+    ("secadmin", "grants", "/access/"),
+    ("auditor", "audit", "/access/audit/"),
+])
+def test_the_command_centre_and_the_three_duties_start_from_their_home_at_a_desk(browser, live_server, things, world,
+                                                                                 who, section, link):
+    ctx, p = _desk_with_second_factor(browser, live_server.url, who)
+    p.goto(live_server.url + "/")
+    p.wait_for_load_state("networkidle")
+    box = p.locator(f"[data-section={section}]")
+    assert box.count() == 1 and box.is_visible()
+    assert p.locator(f"[data-section={section}] a[href^='{link}']").count() >= 1
+    main = p.inner_text("main")
+    assert not [n for n in world.people if n in main], "no resident's name on an aggregate or admin home"
+    assert p.evaluate("document.documentElement.scrollWidth") <= 1440, "nothing wider than the desk"
+    shot(p, f"home-{who}-1440")
+    p.locator(f"[data-section={section}] a[href^='{link}']").first.click()
+    p.wait_for_load_state("networkidle")
+    assert p.url.split("?")[0].startswith(live_server.url + link), p.url
+    assert p.console_errors == []
+    ctx.close()
