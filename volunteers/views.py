@@ -289,14 +289,39 @@ class CalendarView(PermissionView):
 
             grids = list(Grid.objects.restrict(request.user, "view").order_by("community_id", "name"))
         return render(request, "volunteers/calendar.html", {
+            "sessions": _staffable_sessions(request.user) if grids else [],
             "title": pgettext("volunteers", "任务与班次"), "days": days, "first": first,
             "prev": first - dt.timedelta(days=7), "next": first + dt.timedelta(days=7),
             "week_label": pgettext("volunteers", "%(d)s起的一周") % {"d": day_text(first)}, "grids": grids,
             "kinds": TaskKind.choices, "can_add": bool(grids)})
 
 
+SESSION_HORIZON_DAYS = 90
+
+
+def _staffable_sessions(user, pk: int | None = None):
+    """The activity sessions of the coming SESSION_HORIZON_DAYS the user can see, a shift may staff (the form's
+    choice); with ``pk``, that one session or None."""
+    from activities.models import Session
+
+    now = timezone.now()
+    qs = (Session.objects.restrict(user, "view").select_related("activity").annotate(of=Count("activity__sessions"))
+          .filter(ends_at__gt=now, starts_at__lt=now + dt.timedelta(days=SESSION_HORIZON_DAYS))
+          .exclude(activity__status="cancelled"))
+    if pk is not None:
+        return qs.filter(pk=pk).first()
+    sessions = list(qs.order_by("starts_at", "id")[:200])
+    for s in sessions:
+        local = timezone.localtime(s.starts_at)
+        s.label = (f"{day_text(local.date(), year=False)} {local:%H:%M} {s.activity.title}"
+                   + (pgettext("volunteers", " 第%(n)d场") % {"n": s.number} if s.of > 1 else ""))
+    return sessions
+
+
 class TaskNewView(PermissionView):
-    """A task with its first shift (and, optionally, the same time every week until a date)."""
+    """A task with its first shift (and, optionally, the same time every week until a date). A shift that staffs
+    an activity's session (活动保障) takes the session's time and place and is linked to it: its volunteers then
+    count as the activity's organisers (activities.services.organisers)."""
 
     perm = "volunteers.add_task"
 
@@ -309,19 +334,34 @@ class TaskNewView(PermissionView):
         try:
             if grid is None:
                 raise ValidationError(pgettext("volunteers", "请选择网格"))
-            day = _date(p.get("day"), pgettext("volunteers", "请选择日期"))
-            starts, ends = _time(p.get("starts")), _time(p.get("ends"))
-            if starts is None or ends is None:
-                raise ValidationError(pgettext("volunteers", "请填写开始和结束时间"))
-            until = _date(p.get("weekly_until"), "") if p.get("weekly_until") else None
+            session = None
+            if (p.get("session") or "").strip():
+                session = _staffable_sessions(request.user, _int(p.get("session")))
+                if session is None:
+                    raise ValidationError(pgettext("volunteers", "所选的活动场次不存在、已结束或不在您的范围内"))
+                if p.get("weekly_until"):
+                    raise ValidationError(pgettext(
+                        "volunteers", "保障活动场次的班次不每周重复：每个场次发布一次"))
+                a, b = session.starts_at, session.ends_at
+                day = timezone.localtime(a).date()
+                until = None
+            else:
+                day = _date(p.get("day"), pgettext("volunteers", "请选择日期"))
+                starts, ends = _time(p.get("starts")), _time(p.get("ends"))
+                if starts is None or ends is None:
+                    raise ValidationError(pgettext("volunteers", "请填写开始和结束时间"))
+                until = _date(p.get("weekly_until"), "") if p.get("weekly_until") else None
+                a = timezone.make_aware(dt.datetime.combine(day, starts))
+                b = timezone.make_aware(dt.datetime.combine(day, ends))
             team = Team.objects.filter(grid=grid, is_active=True).order_by("id").first()
-            task = services.create_task(request.user, grid=grid, title=p.get("title", ""),
-                                        kind=p.get("kind") or TaskKind.OTHER, team=team,
-                                        location=p.get("location", ""), points_per_hour=_int(p.get("points")) or 10)
-            a = timezone.make_aware(dt.datetime.combine(day, starts))
-            b = timezone.make_aware(dt.datetime.combine(day, ends))
-            shifts = services.add_shifts(request.user, task, a, b, capacity=_int(p.get("capacity")) or 3,
-                                         weekly_until=until)
+            with transaction.atomic():  # the task and its shifts, or nothing
+                task = services.create_task(
+                    request.user, grid=grid, title=p.get("title", ""),
+                    kind=TaskKind.ACTIVITY if session is not None else (p.get("kind") or TaskKind.OTHER), team=team,
+                    location=p.get("location", "") or (session.place if session is not None else ""),
+                    points_per_hour=_int(p.get("points")) or 10)
+                shifts = services.add_shifts(request.user, task, a, b, capacity=_int(p.get("capacity")) or 3,
+                                             weekly_until=until, session=session)
         except ValidationError as exc:
             messages.error(request, _first_error(exc))
             return HttpResponseRedirect(back)

@@ -87,3 +87,31 @@ def test_a_volunteer_checks_in_and_out_on_a_phone_and_the_organiser_verifies(pag
     s = Signup.objects.get(volunteer=site.v1)
     assert s.verified_hours == Decimal("1.5")
     assert ledger.balance_figures()["ledger_balance"] == 0
+
+
+def test_the_organiser_publishes_a_shift_for_a_session_of_the_summer_class_at_a_desk(page, world):
+    """The task form at 1440×900: the session chosen from the list, the rest left as the page has it; the shift
+    appears on the session's day at the session's time."""
+    import datetime as dt
+
+    from activities.tests.conftest import make_activity
+    from volunteers.models import Shift
+
+    a = make_activity(world, sessions=2, first=dt.date(2027, 7, 1))
+    second = a.sessions.get(number=2)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    with time_machine.travel(at(dt.date(2027, 6, 25), 10), tick=True):
+        login(page, "worker_a1")
+        page.goto(page.base_url + "/volunteers/shifts/")
+        page.select_option("form[data-new-task] select[name=session]", str(second.pk))
+        page.fill("form[data-new-task] input[name=title]", "暑期班第二场保障")
+        shot(page, "volunteers-task-form-session-1440")
+        with page.expect_navigation():
+            page.click("form[data-new-task] button[type=submit]")
+        assert "已发布" in page.inner_text(".messages")
+        shift = Shift.objects.get(task__title="暑期班第二场保障")
+        assert shift.session_id == second.pk and shift.starts_at == second.starts_at
+        assert "week=2027-06-28" in page.url, "the calendar opens on the session's week"
+        assert "暑期班第二场保障" in page.inner_text("main")
+        shot(page, "volunteers-task-published-1440")
+    assert page.console_errors == []
