@@ -28,13 +28,16 @@ class ActivitySerializer(serializers.ModelSerializer):
     left = serializers.IntegerField(read_only=True)
     audience_communities = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     audience_tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    organiser_children_first = serializers.BooleanField(
+        source="children_first", read_only=True,
+        help_text="组织者子女优先（未设置时：名额分配的活动为是）/ organisers' children first, as applied")
 
     class Meta:
         model = Activity
         fields = ["id", "title", "organiser_kind", "organiser", "partner_name", "street", "community", "grid",
                   "audience_communities", "min_age", "max_age", "audience_tags", "capacity", "taken", "left",
-                  "max_family", "signup_opens", "signup_closes", "mode", "allocation_rule", "hold_hours",
-                  "certificate_min", "status", "draw_seed", "drawn_at", "draw_digest", "version"]
+                  "max_family", "signup_opens", "signup_closes", "mode", "allocation_rule", "organiser_children_first",
+                  "hold_hours", "certificate_min", "status", "draw_seed", "drawn_at", "draw_digest", "version"]
         read_only_fields = fields
 
 
@@ -44,8 +47,8 @@ class SignUpSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SignUp
-        fields = ["id", "activity", "applicant_name", "size", "participants", "state", "priority", "rank", "won",
-                  "ticket", "hold_until", "channel", "created_at", "version"]
+        fields = ["id", "activity", "applicant_name", "size", "participants", "state", "priority", "organiser_family",
+                  "rank", "won", "ticket", "hold_until", "channel", "created_at", "version"]
         read_only_fields = fields
 
     def get_applicant_name(self, obj) -> str:

@@ -140,3 +140,16 @@ def test_the_waiting_list_puts_organisers_families_first_within_the_same_priorit
     order = list(SignUp.objects.filter(activity=a, state__in=["waiting", "offered"])
                  .order_by(*services.waiting_order(a)).values_list("id", flat=True))
     assert order == [x_s.pk, z_s.pk, y_s.pk, w_s.pk]
+
+
+def test_the_api_says_whether_the_option_applies_and_which_families_it_put_first(world, fam, client):
+    a = make_activity(world, capacity=1, mode="allocation", communities=())
+    first_come = make_activity(world, title="先到先得")
+    _volunteer_on(a, fam.other_parent)
+    other = services.sign_up(a, fam.grown, [fam.grown], now=NOW)
+    family = services.sign_up(a, fam.parent, [fam.ming], now=NOW)
+    client.force_login(world.users.officer_a)
+    assert client.get(f"/api/activities/activities/{a.pk}/").json()["organiser_children_first"] is True
+    assert client.get(f"/api/activities/activities/{first_come.pk}/").json()["organiser_children_first"] is False
+    rows = {r["id"]: r for r in client.get("/api/activities/signups/", {"activity": a.pk}).json()["results"]}
+    assert rows[family.pk]["organiser_family"] is True and rows[other.pk]["organiser_family"] is False
