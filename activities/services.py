@@ -319,6 +319,21 @@ def organisers(activity: Activity) -> set[int]:
     return out
 
 
+def lecturers(activity: Activity) -> dict[int, list[str]]:
+    """{session id: the names of the lecturers teaching it} — the volunteers (of a lecturer team such as the youth
+    league school's 讲师团) signed up on a 授课讲师 shift linked to the session, first signed first."""
+    from volunteers.models import Signup
+
+    out: dict[int, list[str]] = {}
+    rows = (Signup._base_manager.filter(shift__session__activity_id=activity.pk, shift__task__kind="lecture",
+                                        state="signed")
+            .order_by("shift__session_id", "id").values_list("shift__session_id", "volunteer__person__name"))
+    for session_id, name in rows:
+        if name not in out.setdefault(session_id, []):
+            out[session_id].append(name)
+    return out
+
+
 def organiser_houses(activity: Activity, day: dt.date, people: set[int] | None = None) -> set[int]:
     """The houses where an adult organiser lives now: a sign-up from there with a child is an organiser's family."""
     from people.models import Residence

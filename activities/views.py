@@ -139,10 +139,11 @@ class ActivityView(ResidentView):
                 "id", "rank", "ticket", "won", "applicant__name", "size", "organiser_family")[:500])
             for row in draw:
                 row["name"] = mask_name(row.pop("applicant__name"))
+        lecturers = services.lecturers(a)
         return render(request, "activities/activity.html", {
             "title": a.title, "a": a, "members": members, "taken": taken, "sessions": sessions,
-            "rows": [{"s": s, "when": when(s.starts_at), "end": f"{timezone.localtime(s.ends_at):%H:%M}"}
-                     for s in sessions],
+            "rows": [{"s": s, "when": when(s.starts_at), "end": f"{timezone.localtime(s.ends_at):%H:%M}",
+                      "lecturers": [mask_name(n) for n in lecturers.get(s.pk, [])]} for s in sessions],
             "window": window, "draw": draw, "closes": when(a.signup_closes),
             "verified": services.verify(a) if a.drawn_at else None,
             "audience": _audience_text(a)})

@@ -24,6 +24,7 @@ class Skill(models.TextChoices):
 class TeamKind(models.TextChoices):
     BRANCH = "branch", pgettext_lazy("volunteers", "网格行动支部")
     SERVICE = "service", pgettext_lazy("volunteers", "志愿服务队")
+    LECTURERS = "lecturers", pgettext_lazy("volunteers", "讲师团")
 
 
 class Role(models.TextChoices):
@@ -34,6 +35,7 @@ class Role(models.TextChoices):
 
 class TaskKind(models.TextChoices):
     ACTIVITY = "activity", pgettext_lazy("volunteers", "活动保障")
+    LECTURE = "lecture", pgettext_lazy("volunteers", "授课讲师")
     ELDERLY_VISIT = "elderly_visit", pgettext_lazy("volunteers", "探访独居老人")
     OPINION = "opinion", pgettext_lazy("volunteers", "收集民意")
     MEDIATION = "mediation", pgettext_lazy("volunteers", "协助调解")

@@ -318,6 +318,11 @@ def _staffable_sessions(user, pk: int | None = None):
     return sessions
 
 
+def _session_kind(kind: str | None) -> str:
+    """A shift at an activity's session staffs it (活动保障) or teaches it (授课讲师)."""
+    return TaskKind.LECTURE if kind == TaskKind.LECTURE else TaskKind.ACTIVITY
+
+
 class TaskNewView(PermissionView):
     """A task with its first shift (and, optionally, the same time every week until a date). A shift that staffs
     an activity's session (活动保障) takes the session's time and place and is linked to it: its volunteers then
@@ -357,7 +362,8 @@ class TaskNewView(PermissionView):
             with transaction.atomic():  # the task and its shifts, or nothing
                 task = services.create_task(
                     request.user, grid=grid, title=p.get("title", ""),
-                    kind=TaskKind.ACTIVITY if session is not None else (p.get("kind") or TaskKind.OTHER), team=team,
+                    kind=_session_kind(p.get("kind")) if session is not None else (p.get("kind") or TaskKind.OTHER),
+                    team=team,
                     location=p.get("location", "") or (session.place if session is not None else ""),
                     points_per_hour=_int(p.get("points")) or 10)
                 shifts = services.add_shifts(request.user, task, a, b, capacity=_int(p.get("capacity")) or 3,

@@ -5,8 +5,9 @@ grid worker + N volunteers), ten volunteer services (a weekly visit to the elder
 opinion collections, staffing a community activity, helping at a mediation), a season of shifts (ten weeks back,
 two ahead) with sign-ups, check-in and check-out, most verified into the ledger and a few waiting for the
 organiser, a substitute asked for, two opinions turned into cases, and points spent on a cleaning appointment where
-the shared resources offer one. Everything goes through ``volunteers.services``. The ``resident`` demo account is
-one of the volunteers (their phone pages). Idempotent: a second run creates nothing.
+the shared resources offer one. The youth league school's lecturer team (少年团校讲师团) teaches the sessions of the
+summer class, each on a 授课讲师 shift linked to its session. Everything goes through ``volunteers.services``. The
+``resident`` demo account is one of the volunteers (their phone pages). Idempotent: a second run creates nothing.
 """
 
 from __future__ import annotations
@@ -57,11 +58,13 @@ class Command(BaseCommand):
         stats = self.season(tasks, rng)
         spent = self.spend(rng)
         opinions = self.opinions(tasks)
+        taught = self.lecturers(rng)
         figures = ledger.balance_figures()
         self.stdout.write(
             f"volunteers demo: {Volunteer.objects.count()} volunteers in {len(branches)} branches, {len(tasks)} "
             f"services, {stats['shifts']} shifts, {stats['verified']} verified ({stats['waiting']} waiting), "
-            f"{spent} points spent, {opinions} opinions; ledger balance {figures['ledger_balance']} "
+            f"{spent} points spent, {opinions} opinions, {taught} sessions taught by the lecturers; "
+            f"ledger balance {figures['ledger_balance']} "
             f"in {time.monotonic() - started:.1f}s")
 
     # --- branches -------------------------------------------------------------------------------------------------
@@ -154,6 +157,56 @@ class Command(BaseCommand):
         except ImportError:
             return None
         return Session._base_manager.filter(activity__community_id=team.community_id).order_by("starts_at").first()
+
+    # --- the youth league school's lecturers ------------------------------------------------------------------------
+    def lecturers(self, rng) -> int:
+        """少年团校讲师团: up to four lecturers of the summer class's grid, each session of the class taught by one of them
+        on a 授课讲师 shift linked to the session (checked in, out and verified where the session is over)."""
+        try:
+            from activities.management.commands.activities_demo import SUMMER
+            from activities.models import Activity
+        except ImportError:
+            return 0
+        from people.models import Person
+
+        summer = Activity._base_manager.filter(title=SUMMER).select_related("grid").first()
+        if summer is None or summer.grid is None:
+            return 0
+        adult = dt.date.today().replace(year=dt.date.today().year - 25)
+        # adults of the class's community not yet volunteering first, then its volunteers (a pioneer may teach too)
+        people = list(Person._base_manager.filter(community_id=summer.grid.community_id, birth_date__lte=adult)
+                      .order_by("id")[:200])
+        rng.shuffle(people)
+        known = {v.person_id: v for v in Volunteer.objects.filter(person__in=people)}
+        people.sort(key=lambda p: p.pk in known)
+        if not people:
+            return 0
+        team = services.create_team(None, summer.grid, "少年团校讲师团", kind="lecturers", motto="立德树人，服务少年")
+        lecturers = []
+        for person in people[:4]:
+            v = known.get(person.pk) or services.register_volunteer(
+                None, person, skills=["teaching", rng.choice(["digital", "legal"])], available_days="135")
+            services.add_member(None, team, v)
+            lecturers.append(v)
+        task = services.create_task(None, grid=summer.grid, team=team, kind="lecture", title=f"{SUMMER}授课",
+                                    location="各社区党群服务中心活动室", points_per_hour=15)
+        now = timezone.now()
+        taught = 0
+        for i, session in enumerate(summer.sessions.order_by("starts_at")):
+            shift = services.add_shifts(None, task, session.starts_at, session.ends_at, capacity=1,
+                                        session=session)[0]
+            try:
+                s = services.sign_up(lecturers[i % len(lecturers)], shift,
+                                     now=session.starts_at - dt.timedelta(days=5))
+            except ValidationError:
+                continue
+            taught += 1
+            if session.ends_at + services.CHECKOUT_LATE > now:
+                continue
+            services.check_in(s, now=session.starts_at - dt.timedelta(minutes=10))
+            services.check_out(s, now=session.ends_at)
+            services.verify(None, s, now=session.ends_at + dt.timedelta(hours=3))
+        return taught
 
     # --- a season of shifts ------------------------------------------------------------------------------------------
     def season(self, tasks, rng) -> dict:
