@@ -283,14 +283,19 @@ def world(db, request):
 def pytest_collection_modifyitems(config, items):
     """``make test`` runs the SQLite and PostgreSQL suites side by side and the browser tests once, in the SQLite
     run (the pages and scripts are the same on both databases; PostgreSQL's own behaviour — locks, constraints,
-    the production stack behind nginx — has its tests in the PostgreSQL run). ``RENFANG_BROWSER_TESTS=0`` is
-    how the Makefile says so; run alone (``make test-postgres``, plain pytest) every browser test runs."""
+    the production stack behind nginx — has its tests in the PostgreSQL run). The tests marked ``once`` (collected
+    static files, the error pages with DEBUG off: nothing of the database in their subject) also run only in the
+    SQLite run. ``RENFANG_BROWSER_TESTS=0`` is how the Makefile says so; run alone (``make test-postgres``,
+    plain pytest) every test runs."""
     if os.environ.get("RENFANG_BROWSER_TESTS", "1") != "0":
         return
     skip = pytest.mark.skip(reason="browser tests run in the SQLite half of `make test` (RENFANG_BROWSER_TESTS=0 here)")
+    once = pytest.mark.skip(reason="its subject does not depend on the database: run in the SQLite half of `make test`")
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+        elif "once" in item.keywords:
+            item.add_marker(once)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",

@@ -20,6 +20,7 @@ from django.views.defaults import server_error
 from conftest import verified_login
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.once  # static files and error pages with DEBUG off are the same on either database
 PROD_ENV = {
     "RENFANG_PRODUCTION": "1", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "RENFANG_ALLOWED_HOSTS": "renfang.example.gov.cn",
