@@ -160,8 +160,8 @@ class Command(BaseCommand):
 
     # --- the youth league school's lecturers ------------------------------------------------------------------------
     def lecturers(self, rng) -> int:
-        """少年团校讲师团: up to four lecturers of the summer class's grid, each session of the class taught by one of them
-        on a 授课讲师 shift linked to the session (checked in, out and verified where the session is over)."""
+        """少年团校讲师团: up to four lecturers of the summer class's community, each session of the class taught by
+        one of them on a 授课讲师 shift linked to the session (checked in, out and verified where it is over)."""
         try:
             from activities.management.commands.activities_demo import SUMMER
             from activities.models import Activity
