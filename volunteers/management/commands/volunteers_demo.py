@@ -260,17 +260,22 @@ class Command(BaseCommand):
             reward.grid_id, reward.community_id, reward.street_id = (cleaning.grid_id, cleaning.community_id,
                                                                      cleaning.street_id)
             reward.save()
+            # the richest volunteers the service is for (its rule may name compounds): three appointments
             rich = sorted(Volunteer.objects.filter(street_id=cleaning.street_id),
-                          key=lambda v: -ledger.balances(v)["points"])[:3]
+                          key=lambda v: -ledger.balances(v)["points"])
             day = timezone.localdate() + dt.timedelta(days=3)
+            done = 0
             for v in rich:
-                for k in range(10):
+                if done == 3:
+                    break
+                for k in range(7):
                     try:
                         services.spend(v, reward, day + dt.timedelta(days=k), user=v.user)
-                        spent += reward.points
-                        break
                     except ValidationError:
-                        continue
+                        continue  # a closed day, or not for this volunteer (the service's rule)
+                    spent += reward.points
+                    done += 1
+                    break
         return spent
 
     def opinions(self, tasks) -> int:
