@@ -485,16 +485,11 @@ class StaffSignUpView(StaffView):
     perm = "activities.add_signup"
 
     def post(self, request, pk):
-        from notify import sms
         from people.models import Person
+        from people.services import find_by_number
 
         a = self.activity(request, pk)
-        number = "".join((request.POST.get("number") or "").split()).upper()
-        found = None
-        if number:
-            people = Person.objects.restrict(request.user, "view")
-            found = (people.filter(id_number_bidx=Person.id_index("resident_id", number)).first()
-                     or people.filter(phone_bidx=Person.phone_index(sms.normalise_phone(number))).first())
+        found = find_by_number(Person.objects.restrict(request.user, "view"), request.POST.get("number"))
         if found is None:
             messages.error(request, pgettext("activities", "在您管辖的人员中没有找到该证件号或手机号"))
             return HttpResponseRedirect(reverse("activities:detail", args=[a.pk]))

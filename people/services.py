@@ -146,6 +146,23 @@ def save_person(user, data: PersonData, person: Person | None = None, *, house: 
     return person
 
 
+def find_by_number(people, text: str) -> Person | None:
+    """The person of ``people`` (a queryset, already restricted to the user's places) whose resident ID number or
+    registered mobile is ``text`` (spaces and case ignored), found by the blind indexes: for a desk where staff
+    type what the resident tells them. None when neither matches, whatever was typed."""
+    number = "".join((text or "").split()).upper()[:32]
+    if not number:
+        return None
+    found = people.filter(id_number_bidx=Person.id_index("resident_id", number)).first()
+    if found is None:
+        try:
+            phone = validate_mobile(number).value
+        except ValidationError:
+            return None
+        found = people.filter(phone_bidx=Person.phone_index(phone)).first()
+    return found
+
+
 def refresh_person_place(person: Person) -> None:
     """Person's grid/community/street = their current residence's (or the latest one's)."""
     res = list(Residence.objects.filter(person=person).select_related("house"))

@@ -26,6 +26,7 @@ urlpatterns = [
     path("staff/new/", views.ResourceEditView.as_view(), name="new"),
     path("staff/<int:pk>/edit/", views.ResourceEditView.as_view(), name="edit"),
     path("staff/<int:pk>/blackout/", views.BlackoutView.as_view(), name="blackout"),
+    path("staff/<int:pk>/desk/", views.DeskBookView.as_view(), name="desk"),
     path("staff/<int:pk>/rules/", views.RulesView.as_view(), name="rules"),
     path("staff/pending/", views.PendingView.as_view(), name="pending"),
     path("staff/bookings/<int:pk>/<str:decision>/", views.DecideView.as_view(), name="decide"),

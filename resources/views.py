@@ -538,6 +538,8 @@ class WeekView(StaffView):
             "title": resource.name, "resource": resource, "grid": grid, "units": units, "start": first.isoformat(),
             "can_export": scope_for(request.user).has("resources.export_resource"),
             "can_change": Resource.objects.restrict(request.user, "change").filter(pk=resource.pk).exists(),
+            "can_desk": resource.mode != Mode.NONE and scope_for(request.user).has("resources.add_booking"),
+            "today": today.isoformat(),
             "blackout_form": _blackout_form(),
             "blackouts": list(resource.blackouts.filter(ends_at__gt=timezone.now()).order_by("starts_at")[:10]),
             "days": [{"date": d, "label": day_label(d), "today": d == today, "open": o}
@@ -545,6 +547,53 @@ class WeekView(StaffView):
             "prev": (first - dt.timedelta(days=7)).isoformat(), "next": (first + dt.timedelta(days=7)).isoformat(),
             "total": len([b for b in bookings if b.state != BookingState.RELEASED]),
             "no_shows": len([b for b in bookings if b.state == BookingState.RELEASED])})
+
+
+class DeskBookView(StaffView):
+    """代预约 at the community's desk, for a resident who comes in (an elderly neighbour without a phone): found by
+    ID number or registered phone among the user's places (the number typed is posted, never in a URL or the
+    audit in clear), the same time on N consecutive weeks. Every rule of a booking applies (who may book, quotas,
+    opening, blackouts); the weeks that cannot be booked are listed with why."""
+
+    perm = "resources.add_booking"
+    MAX_WEEKS = 8
+
+    def post(self, request, pk):
+        from people.models import Person
+        from people.services import find_by_number
+
+        resource = self.resource(request, pk)
+        back = reverse("resources:resource", args=[resource.pk])
+        p = request.POST
+        found = find_by_number(Person.objects.restrict(request.user, "view"), p.get("number"))
+        if found is None:
+            messages.error(request, _("在您管辖的人员中没有找到该证件号或手机号"))
+            return HttpResponseRedirect(back)
+        day = _parse_day(p.get("day"), None)
+        starts = _parse_time(p.get("starts")) or resource.opens_at
+        ends = _parse_time(p.get("ends")) or resource.closes_at
+        weeks = p.get("weeks") or "1"
+        weeks = int(weeks) if weeks.isdigit() and len(weeks) < 3 else 0
+        if day is None or starts is None or ends is None or not 1 <= weeks <= self.MAX_WEEKS:
+            messages.error(request, _("请填写日期、开始和结束时间，重复周数为1到%(n)d") % {"n": self.MAX_WEEKS})
+            return HttpResponseRedirect(back)
+        series = services.book_series(found, resource, day, day + dt.timedelta(weeks=weeks - 1), starts, ends,
+                                      weekdays=str(day.isoweekday()), actor=request.user, channel="desk")
+        now = timezone.now()
+        booked = [{**_booking_row(b, now), "can_cancel": False, "can_accept": False}
+                  for b in series.bookings.select_related("resource", "resource__parent").order_by("starts_at")]
+        failed = [{"day": day_label(dt.date.fromisoformat(f["date"])), "reason": f["reason"]}
+                  for f in series.failed]
+        return render(request, "resources/series.html", {
+            "title": _("代预约结果"), "resource": resource, "booked": booked, "failed": failed, "weeks": weeks,
+            "desk_for": mask_name(found.name), "back": f"{back}?start={day.isoformat()}"})
+
+
+def _parse_time(value: str | None) -> dt.time | None:
+    try:
+        return dt.time.fromisoformat(str(value or "").strip()) if value else None
+    except ValueError:
+        return None
 
 
 class SheetView(StaffView):

@@ -955,6 +955,9 @@ APP_TABLE: dict[str, Spec] = {
     "resources:blackout": scoped(Resource, action="change", method="post", ok=(302,),
                                  data={"starts_at": "2030-01-01T08:00", "ends_at": "2030-01-01T09:00",
                                        "reason": "矩阵测试"}),
+    # 代预约 at the desk: add_booking on the resource's place; a number not found goes back to the week page
+    "resources:desk": scoped(Resource, page="resources.add_booking", method="post", ok=(302,),
+                             data={"number": "", "day": "2030-01-07", "starts": "09:00", "ends": "10:00"}),
     "resources-api:resource-availability": scoped(Resource, page=None, api=True, ok=(200, 400)),
     # check-in is the resource's (resources.checkin_resource on its place); a booking not due answers 400
     "resources-api:booking-check-in": scoped(Booking, page=None, api=True, need="resources.checkin_resource",

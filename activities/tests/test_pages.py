@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.test import Client
+from django.urls import reverse
 
 from activities import services
 from activities.models import Activity, Session, SessionAttendance, SignUp
@@ -178,3 +179,21 @@ def test_an_edit_keeps_the_counter_and_refuses_fewer_places_than_taken(world, fa
     assert r.status_code == 302 and a.title == "暑期班（改）" and a.capacity == 8 and a.taken == 3
     r = officer.post(f"/activities/staff/{a.pk}/edit/", {**base, "capacity": 9})  # the version read before
     assert r.status_code == 400 and Activity.objects.get(pk=a.pk).capacity == 8
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_desk_signs_up_a_resident_by_id_or_phone_and_a_number_from_elsewhere_is_simply_not_found(world, fam):
+    """代报名: found among the officer's places by ID number or registered phone; an ID number of someone in
+    another community, a number that is neither, or nothing typed is answered with the message, never a 500."""
+    from conftest import resident_id
+
+    a = make_activity(world, min_age=None, max_age=None, communities=("A",))
+    officer = LoggedIn(world.users.officer_a)
+    url = reverse("activities:staff_signup", args=[a.pk])
+    for typed in (resident_id("32050719450101001"), "32050719", "not a number", ""):  # 孙二娘 is in community B
+        r = officer.post(url, {"number": typed}, follow=True)
+        assert r.status_code == 200 and "在您管辖的人员中没有找到该证件号或手机号" in r.content.decode(), typed
+    assert not SignUp.objects.filter(activity=a).exists()
+    r = officer.post(url, {"number": "138 0013 8003"}, follow=True)  # 王芳's registered phone
+    assert r.status_code == 200
+    assert SignUp.objects.filter(activity=a, applicant=world.people["王芳"], channel="walk_in").exists()

@@ -182,3 +182,36 @@ def test_the_wall_shows_the_tide_and_pages_the_panels_beyond_its_twelve_places(p
     assert faults == [], "\n".join(faults)
     assert min(c["height"] for c in measured["charts"]) >= 180
     assert errors == []
+
+
+def test_the_officer_books_the_living_room_for_a_resident_at_the_desk(page, world, site):
+    """代预约 at 1440×900: the panel on the room's week, the resident's ID number typed, three Wednesdays asked for;
+    the result page lists what was booked and the blacked-out week with its reason, the name masked."""
+    from conftest import resident_id
+    from resources import services
+    from resources.models import Booking
+
+    wednesday = dt.date(2026, 3, 11)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    with time_machine.travel(at(dt.date(2026, 3, 9), 10), tick=True):
+        services.add_blackout(world.users.officer_a, site.room, at(wednesday + dt.timedelta(days=7), 8),
+                              at(wednesday + dt.timedelta(days=7), 21), "地面维修")
+        login(page, "officer_a")
+        page.goto(page.base_url + f"/resources/staff/{site.room.pk}/")
+        page.click("[data-desk-panel] summary")
+        page.fill("form[data-desk] input[name=number]", resident_id("32050719500505004"))
+        page.fill("form[data-desk] input[name=day]", wednesday.isoformat())
+        page.fill("form[data-desk] input[name=starts]", "14:00")
+        page.fill("form[data-desk] input[name=ends]", "16:00")
+        page.fill("form[data-desk] input[name=weeks]", "3")
+        shot(page, "resources-desk-form-1440")
+        with page.expect_navigation():
+            page.click("form[data-desk] button")
+        assert page.locator("[data-booked] li").count() == 2
+        assert "地面维修" in page.inner_text("[data-failed]") and "为 王* 代约" in page.inner_text("main")
+        shot(page, "resources-desk-result-1440")
+        assert Booking.objects.filter(person=world.people["王芳"], channel="desk").count() == 2
+        page.click("text=返回周视图")
+        page.wait_for_load_state("networkidle")
+        assert "start=2026-03-11" in page.url and "王*" in page.inner_text("[data-week]")
+    assert page.console_errors == []
