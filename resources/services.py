@@ -950,11 +950,16 @@ def reject(booking: Booking, actor, reason: str = "") -> Booking:
     _may_decide(booking, actor)
     if not _end(booking, BookingState.REJECTED, [BookingState.PENDING], timezone.now()):
         raise ValidationError(_("该预约已被处理"))
-    Booking.objects.filter(pk=booking.pk).update(note=reason[:200])
+    from core.sealed import mask_text
+
+    # A phone or ID number typed into the reason is kept masked on the booking and in the booker's inbox (the
+    # reason is the officer's free text: nothing there needs the full number).
+    shown = mask_text(reason or "")
+    Booking.objects.filter(pk=booking.pk).update(note=shown[:200])
     # The reason as ``purpose``: the trail masks any phone or ID number typed into it.
     audit.record("reject", booking, user=actor, purpose=reason,
                  changes={"state": [BookingState.PENDING, BookingState.REJECTED], "group": [None, _group_of(booking)]})
-    _tell(booking, _("预约未通过：%(r)s %(why)s") % {"r": booking.resource.name, "why": reason})
+    _tell(booking, _("预约未通过：%(r)s %(why)s") % {"r": booking.resource.name, "why": shown})
     offer_freed(booking, timezone.now())
     return booking
 

@@ -92,16 +92,22 @@ def test_a_member_refuses_with_a_reason_audited_and_a_second_decision_is_refused
 
 
 @time_machine.travel(NOW, tick=False)
-def test_a_phone_number_typed_into_a_refusals_reason_is_masked_in_the_audit_trail(world, site):
+def test_a_phone_typed_into_a_refusals_reason_is_masked_in_the_audit_the_booking_and_the_inbox(world, site):
     from core.models import AuditEvent
 
     officer_a2, _b = _staff(world)
     _grouped_room(world, site, [officer_a2])
-    b = services.book(world.people["张三"], site.room, at(MONDAY, 14), at(MONDAY, 16))
+    b = services.book(world.people["张三"], site.room, at(MONDAY, 14), at(MONDAY, 16), user=world.users.resident)
     services.reject(b, officer_a2, reason="改期请联系13812345678")
     event = AuditEvent.objects.get(action="reject", object_id=str(b.pk))
     assert "13812345678" not in str(event.purpose) + str(event.changes)
     assert "138****5678" in event.purpose
+    b.refresh_from_db()
+    assert b.note == "改期请联系138****5678", "the booking keeps the reason masked"
+    from notify.models import Notification
+
+    told = list(Notification.objects.filter(user=world.users.resident).values_list("title", flat=True))
+    assert told and "138****5678" in told[-1] and "13812345678" not in " ".join(told)
 
 
 @time_machine.travel(NOW, tick=False)
