@@ -177,3 +177,23 @@ def test_the_whole_life_of_a_case_in_the_browser(browser, live_server, world):
     assert case.number in unit.content()
     errors += done(unit)
     assert errors == []
+
+
+def test_the_report_button_says_it_is_sending_while_the_server_has_not_answered(browser, live_server, world):
+    """The field worker's report on a phone: between the click and the server's answer the button is disabled,
+    shows a spinner and 正在提交…, so a slow connection is not mistaken for nothing happening (and the report is
+    not sent twice). The page's own handler runs on the click; the submission itself is stopped after it (a
+    listener on the window, which the event reaches last), so the state is read before any answer."""
+    worker = session(browser, live_server, "worker_a1", phone=True)
+    house = world.houses["A1"][0]
+    worker.goto(f"{live_server.url}/cases/report/?house={house.pk}")
+    worker.select_option("#id_category", "property-repair")
+    worker.fill("#id_title", "楼道灯不亮")
+    worker.evaluate("() => window.addEventListener('submit', e => e.preventDefault())")
+    worker.click("form.case-form button[type=submit]")
+    button = worker.locator("form.case-form button[type=submit]")
+    expect_that(button).to_be_disabled()
+    expect_that(button).to_have_class("button primary busy")
+    expect_that(button).to_have_text("正在提交…")
+    worker.screenshot(path=str(SHOTS / "cases-report-sending-390.png"))
+    worker.context.close()
