@@ -184,6 +184,9 @@ def test_the_report_button_says_it_is_sending_while_the_server_has_not_answered(
     shows a spinner and 正在提交…, so a slow connection is not mistaken for nothing happening (and the report is
     not sent twice). The page's own handler runs on the click; the submission itself is stopped after it (a
     listener on the window, which the event reaches last), so the state is read before any answer."""
+    from cases.tests.conftest import build_cases
+
+    build_cases(world)  # the categories (an earlier transactional test flushed the seeded ones)
     worker = session(browser, live_server, "worker_a1", phone=True)
     house = world.houses["A1"][0]
     worker.goto(f"{live_server.url}/cases/report/?house={house.pk}")
