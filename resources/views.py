@@ -19,7 +19,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View as View_
@@ -570,8 +570,9 @@ class DeskBookView(StaffView):
             messages.error(request, _("在您管辖的人员中没有找到该证件号或手机号"))
             return HttpResponseRedirect(back)
         day = _parse_day(p.get("day"), None)
-        starts = _parse_time(p.get("starts")) or resource.opens_at
-        ends = _parse_time(p.get("ends")) or resource.closes_at
+        # left empty: the opening hours; typed wrong (25:00): said so below, never replaced by a default
+        starts = _parse_time(p.get("starts") or resource.opens_at.isoformat())
+        ends = _parse_time(p.get("ends") or resource.closes_at.isoformat())
         weeks = p.get("weeks") or "1"
         weeks = int(weeks) if weeks.isdigit() and len(weeks) < 3 else 0
         if day is None or starts is None or ends is None or not 1 <= weeks <= self.MAX_WEEKS:
@@ -591,8 +592,8 @@ class DeskBookView(StaffView):
 
 def _parse_time(value: str | None) -> dt.time | None:
     try:
-        return dt.time.fromisoformat(str(value or "").strip()) if value else None
-    except ValueError:
+        return parse_time((value or "").strip())
+    except ValueError:  # well formed but no time of day (25:00)
         return None
 
 
@@ -886,8 +887,6 @@ class DrawsView(PermissionView):
                              "title": _("%(m)d月夜间车位摇号") % {"m": first.month}}})
 
     def post(self, request):
-        from django.utils.dateparse import parse_time
-
         from resources.models import Draw
 
         data = {k: (request.POST.get(k) or "").strip() for k in ("pool", "title", "first", "last", "starts", "ends",

@@ -104,6 +104,7 @@ def test_nobody_outside_the_officers_places_and_no_desk_without_the_permission(w
                         {**fields, "number": WANG_FANG, "day": WEDNESDAY.isoformat(), **bad},
                         follow=True)
         assert r.status_code == 200 and not Booking.objects.exists(), bad
+        assert "请填写日期、开始和结束时间，重复周数为1到8" in r.content.decode(), bad
     client.force_login(world.users.worker_a1)  # grid workers check in, they do not book for others
     page = client.get(reverse("resources:resource", args=[site.room.pk])).content.decode()
     assert "data-desk" not in page
